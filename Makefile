@@ -1,0 +1,68 @@
+# cxpulse: `make` alone lists the targets. Everything runs from the project's own .venv.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CX := $(BIN)/cxpulse
+STAMP := $(VENV)/.installed
+WAREHOUSE ?= data/warehouse.duckdb
+PARAMS ?= params
+DATE ?=
+AS_OF := $(if $(DATE),--as-of $(DATE),)
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: help install demo test lab daily weekly quarterly status clean lint bench bench-smoke browser
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	@touch $@
+
+install: $(STAMP) ## create .venv and install cxpulse with its test tools
+
+browser: ## install Debian chromium (for the browser test) and PDF tools when missing
+	@if [ ! -x $(CHROMIUM) ] || ! command -v pdftoppm >/dev/null; then \
+	  echo "installing chromium, poppler-utils (apt-get)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium poppler-utils libharfbuzz-subset0 fonts-dejavu-core >/dev/null; \
+	fi
+
+demo: $(STAMP) ## generate the seeded demo data, ingest it, render the three reports
+	$(CX) demo --warehouse $(WAREHOUSE)
+	$(CX) run daily --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+	$(CX) run weekly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+	$(CX) run quarterly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+
+test: $(STAMP) browser ## run the whole test suite (installs what it needs)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check lib tests
+	$(BIN)/ruff format --check lib tests
+
+lab: $(STAMP) ## open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks/
+
+daily: $(STAMP) ## render the daily brief (DATE=YYYY-MM-DD, default: last full day of data)
+	$(CX) run daily --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+
+weekly: $(STAMP) ## render the weekly review (DATE= any day of the week)
+	$(CX) run weekly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+
+quarterly: $(STAMP) ## render the quarterly review (DATE= any day of the quarter)
+	$(CX) run quarterly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+
+status: $(STAMP) ## what the warehouse holds
+	$(CX) status --warehouse $(WAREHOUSE)
+
+clean: ## remove generated data and reports (keeps .venv)
+	rm -rf data/demo data/warehouse.duckdb data/warehouse.duckdb.lock data/warehouse.duckdb.wal
+	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

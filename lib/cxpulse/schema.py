@@ -1,0 +1,208 @@
+"""The canonical interaction: one row per message, call or review (DESIGN.md).
+
+Every adapter returns a frame with ``COLUMNS``; ``validate`` splits it into the rows that
+may be stored and the rows that go to quarantine, each with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+CHANNELS: tuple[str, ...] = (
+    "twitter",
+    "facebook",
+    "instagram",
+    "youtube",
+    "tumblr",
+    "pinterest",
+    "blog",
+    "review",
+    "email",
+    "chat",
+    "phone",
+)
+DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "mention")
+OUTCOMES: tuple[str, ...] = ("served", "abandoned", "ivr", "phantom")
+"""Call outcomes: served by an agent, abandoned while queued, ended in the IVR/VRU
+(never offered to an agent), phantom (a line artefact the source says to ignore)."""
+
+# column -> DuckDB type; the order is the table's column order.
+COLUMNS: dict[str, str] = {
+    "id": "VARCHAR",
+    "channel": "VARCHAR",
+    "brand": "VARCHAR",
+    "direction": "VARCHAR",
+    "thread_id": "VARCHAR",
+    "parent_id": "VARCHAR",
+    "author_id": "VARCHAR",
+    "created_at": "TIMESTAMPTZ",
+    "text": "VARCHAR",
+    "rating": "TINYINT",
+    "reach": "BIGINT",
+    "likes": "BIGINT",
+    "shares": "BIGINT",
+    "comments": "BIGINT",
+    "wait_s": "DOUBLE",
+    "handle_s": "DOUBLE",
+    "outcome": "VARCHAR",
+    "sentiment": "DOUBLE",
+    "source_file": "VARCHAR",
+    "ingested_at": "TIMESTAMPTZ",
+}
+REQUIRED: tuple[str, ...] = ("id", "channel", "brand", "direction", "created_at")
+COUNTS: tuple[str, ...] = ("reach", "likes", "shares", "comments")
+TEXT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "channel",
+    "brand",
+    "direction",
+    "thread_id",
+    "parent_id",
+    "author_id",
+    "text",
+    "outcome",
+    "source_file",
+)
+MAX_TEXT_CHARS = 100_000
+"""Longer texts are not messages but a broken export; such rows go to quarantine."""
+
+DEFAULT_FLOOR = pd.Timestamp("1990-01-01", tz="UTC")
+
+
+def empty_frame() -> pd.DataFrame:
+    """A frame with the canonical columns and dtypes and no rows."""
+    return conform(pd.DataFrame({c: [] for c in COLUMNS}))
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with exactly the canonical columns, in order, with canonical dtypes.
+
+    Missing optional columns are added as nulls. Values that cannot be coerced raise
+    ``ValueError``; adapters coerce their own columns first, so this only fixes dtypes.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for col, sql_type in COLUMNS.items():
+        values = frame[col] if col in frame.columns else pd.Series(None, index=frame.index)
+        if sql_type == "VARCHAR":
+            out[col] = values.astype("string")
+        elif sql_type == "TIMESTAMPTZ":
+            out[col] = pd.to_datetime(values, utc=True)
+        elif sql_type in ("TINYINT", "BIGINT"):
+            out[col] = pd.to_numeric(values).astype("Int64")
+        else:
+            out[col] = pd.to_numeric(values).astype("Float64")
+    return out
+
+
+def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
+    def in_set(values: tuple[str, ...], name: str) -> pa.Check:
+        return pa.Check.isin(list(values), error=f"{name} must be one of {', '.join(values)}")
+
+    return pa.DataFrameSchema(
+        {
+            "id": pa.Column(
+                "string",
+                checks=pa.Check.str_length(min_value=3, error="id must be '<channel>:<id>'"),
+                unique=False,
+                nullable=False,
+            ),
+            "channel": pa.Column("string", in_set(CHANNELS, "channel"), nullable=False),
+            "brand": pa.Column(
+                "string",
+                pa.Check.str_length(min_value=1, error="brand must not be empty"),
+                nullable=False,
+            ),
+            "direction": pa.Column("string", in_set(DIRECTIONS, "direction"), nullable=False),
+            "created_at": pa.Column(
+                "datetime64[ns, UTC]",
+                [
+                    pa.Check.less_than_or_equal_to(now, error="created_at is in the future"),
+                    pa.Check.greater_than_or_equal_to(
+                        floor, error=f"created_at is before the floor {floor.date()}"
+                    ),
+                ],
+                nullable=False,
+                coerce=True,
+            ),
+            "text": pa.Column(
+                "string",
+                pa.Check(
+                    lambda s: s.str.len() <= MAX_TEXT_CHARS,
+                    element_wise=False,
+                    error=f"text longer than {MAX_TEXT_CHARS} characters",
+                ),
+                nullable=True,
+            ),
+            "rating": pa.Column(
+                "Int64", pa.Check.in_range(1, 5, error="rating must be 1 to 5"), nullable=True
+            ),
+            **{
+                c: pa.Column(
+                    "Int64", pa.Check.ge(0, error=f"{c} must not be negative"), nullable=True
+                )
+                for c in COUNTS
+            },
+            **{
+                c: pa.Column(
+                    "Float64", pa.Check.ge(0, error=f"{c} must not be negative"), nullable=True
+                )
+                for c in ("wait_s", "handle_s")
+            },
+            "outcome": pa.Column("string", in_set(OUTCOMES, "outcome"), nullable=True),
+            "sentiment": pa.Column(
+                "Float64",
+                pa.Check.in_range(-1, 1, error="sentiment must be in [-1, 1]"),
+                nullable=True,
+            ),
+        },
+        strict=False,
+    )
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The outcome of validating one canonical frame."""
+
+    good: pd.DataFrame
+    bad: pd.DataFrame
+    """The rejected rows' index labels with a ``reason`` column (one row per bad row)."""
+
+
+def validate(
+    frame: pd.DataFrame,
+    now: pd.Timestamp,
+    floor: pd.Timestamp = DEFAULT_FLOOR,
+) -> Validated:
+    """Split a canonical frame into storable rows and rejected rows with their reasons.
+
+    Besides the per-column rules, an ``id`` that occurs more than once in the same frame
+    rejects every row holding it (the export contradicts itself; which one is right is
+    not ours to guess).
+    """
+    frame = conform(frame)
+    reasons: dict[object, list[str]] = {}
+    try:
+        _rules(now, floor).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        for _, case in cases.iterrows():
+            label = case["index"]
+            check = str(case["check"])
+            column = case["column"]
+            if label is None or pd.isna(label):
+                continue
+            reason = check if " " in check else f"{column}: {check} (got {case['failure_case']!r})"
+            reasons.setdefault(label, []).append(reason)
+    dup = frame["id"].notna() & frame["id"].duplicated(keep=False)
+    for label in frame.index[dup]:
+        reasons.setdefault(label, []).append("id occurs more than once in this file")
+    bad_labels = list(reasons)
+    bad = pd.DataFrame(
+        {"reason": ["; ".join(dict.fromkeys(reasons[k])) for k in bad_labels]},
+        index=pd.Index(bad_labels, name=frame.index.name),
+    )
+    good = frame.drop(index=bad_labels)
+    return Validated(good=good, bad=bad)

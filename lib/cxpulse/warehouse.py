@@ -1,0 +1,161 @@
+"""The DuckDB warehouse: one file holding interactions, quarantine, ingest log, sentiment cache.
+
+Writers take an exclusive lock file beside the warehouse, so two ingests never interleave;
+each file is stored in one transaction, so a crash leaves the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cxpulse.schema import COLUMNS
+
+CONTENT_COLUMNS = [c for c in COLUMNS if c not in ("id", "source_file", "ingested_at")]
+
+DDL = [
+    "CREATE TABLE IF NOT EXISTS interactions ("
+    + ", ".join(f"{name} {sql_type}" for name, sql_type in COLUMNS.items())
+    + ")",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        source_file VARCHAR, format VARCHAR, line BIGINT, reason VARCHAR, raw VARCHAR,
+        quarantined_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS ingest_log (
+        source_file VARCHAR, sha256 VARCHAR, format VARCHAR, status VARCHAR,
+        rows_read BIGINT, rows_inserted BIGINT, rows_updated BIGINT, rows_unchanged BIGINT,
+        rows_quarantined BIGINT, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,
+        message VARCHAR)""",
+    "CREATE TABLE IF NOT EXISTS sentiment_cache (text_md5 VARCHAR, sentiment DOUBLE)",
+]
+
+
+class WarehouseLocked(RuntimeError):
+    """Another process holds the warehouse lock longer than we were willing to wait."""
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating its tables when writable), with UTC as session time zone."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"{path}: no warehouse here; run 'cxpulse ingest' or 'make demo'")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        for statement in DDL:
+            con.execute(statement)
+    return con
+
+
+@contextlib.contextmanager
+def lock(path: Path, wait_s: float = 600.0) -> Iterator[None]:
+    """Hold the exclusive writer lock of the warehouse at ``path``, waiting up to ``wait_s``."""
+    lock_path = Path(str(path) + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseLocked(
+                        f"{path}: another cxpulse process is writing (lock {lock_path}); "
+                        f"gave up after {wait_s:.0f} s"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def store(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> StoreCounts:
+    """Upsert canonical ``rows`` by ``id`` (inside the caller's transaction).
+
+    New ids are inserted; an id already stored is updated only when a content column
+    differs (engagement counts grow in a later export); identical rows change nothing.
+    """
+    con.register("batch", rows[list(COLUMNS)])
+    try:
+        differs = " OR ".join(f"i.{c} IS DISTINCT FROM b.{c}" for c in CONTENT_COLUMNS)
+        updated = con.execute(
+            f"SELECT count(*) FROM batch b JOIN interactions i USING (id) WHERE {differs}"
+        ).fetchone()[0]
+        existing = con.execute(
+            "SELECT count(*) FROM batch b SEMI JOIN interactions i USING (id)"
+        ).fetchone()[0]
+        if updated:
+            sets = ", ".join(f"{c} = b.{c}" for c in COLUMNS if c != "id")
+            con.execute(
+                f"UPDATE interactions AS i SET {sets} FROM batch b "
+                f"WHERE i.id = b.id AND ({differs})"
+            )
+        con.execute(
+            f"INSERT INTO interactions SELECT {', '.join('b.' + c for c in COLUMNS)} "
+            "FROM batch b ANTI JOIN interactions i USING (id)"
+        )
+    finally:
+        con.unregister("batch")
+    return StoreCounts(
+        inserted=len(rows) - existing, updated=updated, unchanged=existing - updated
+    )
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, rejects: pd.DataFrame) -> None:
+    """Append rejected rows (source_file, format, line, reason, raw, quarantined_at)."""
+    if len(rejects):
+        con.register("rejects", rejects)
+        try:
+            con.execute(
+                "INSERT INTO quarantine SELECT source_file, format, line, reason, raw, "
+                "quarantined_at FROM rejects"
+            )
+        finally:
+            con.unregister("rejects")
+
+
+def already_ingested(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
+    """The file name under which content with this hash was loaded, or None."""
+    row = con.execute(
+        "SELECT source_file FROM ingest_log WHERE sha256 = ? AND status = 'loaded' LIMIT 1",
+        [sha256],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def log_ingest(con: duckdb.DuckDBPyConnection, entry: dict) -> None:
+    """Append one row to ``ingest_log``."""
+    columns = [
+        "source_file", "sha256", "format", "status", "rows_read", "rows_inserted",
+        "rows_updated", "rows_unchanged", "rows_quarantined", "started_at", "finished_at",
+        "message",
+    ]  # fmt: skip
+    con.execute(
+        f"INSERT INTO ingest_log ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [entry.get(c) for c in columns],
+    )
+
+
+def data_range(con: duckdb.DuckDBPyConnection) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Earliest and latest ``created_at`` stored (UTC), or (None, None) when empty."""
+    first, last = con.execute("SELECT min(created_at), max(created_at) FROM interactions").fetchone()
+    return (
+        pd.Timestamp(first).tz_convert("UTC") if first is not None else None,
+        pd.Timestamp(last).tz_convert("UTC") if last is not None else None,
+    )
