@@ -46,6 +46,18 @@ class ReputationWeights(_Strict):
     sla_attainment: float = Field(0.3, ge=0)
 
 
+class KpiTargets(_Strict):
+    """Company-wide targets the KPI tiles compare against (fractions, points, seconds, stars)."""
+
+    response_rate: float | None = Field(0.9, ge=0, le=1)
+    sla_attainment: float | None = Field(0.9, ge=0, le=1)
+    net_sentiment: float | None = Field(0.0, ge=-100, le=100)
+    service_level: float | None = Field(0.8, ge=0, le=1)
+    abandonment_rate: float | None = Field(0.05, ge=0, le=1)
+    asa_s: float | None = Field(30, gt=0)
+    mean_rating: float | None = Field(4.0, ge=1, le=5)
+
+
 class BrandParams(_Strict):
     """``params/brand.yaml``: who we are and what we promise."""
 
@@ -56,6 +68,7 @@ class BrandParams(_Strict):
     sla_targets_s: dict[str, float] = {}
     costs_per_contact: dict[str, float] = {}
     calls: CallParams = CallParams()
+    kpi_targets: KpiTargets = KpiTargets()
     reputation_weights: ReputationWeights = ReputationWeights()
     page_size: Literal["A4", "Letter"] = "A4"
 
@@ -120,7 +133,9 @@ def _read_yaml(path: Path) -> dict:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ParamsError(f"{path}: expected a mapping of keys to values, got {type(data).__name__}")
+        raise ParamsError(
+            f"{path}: expected a mapping of keys to values, got {type(data).__name__}"
+        )
     return data
 
 

@@ -1,0 +1,206 @@
+"""The one entry point: ``cxpulse demo | ingest | status | metrics | run``.
+
+Wiring only: parse arguments, call the library, print what happened. Errors that a user
+can fix (bad params, bad files) print one clear message and exit 2; nothing else is hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from cxpulse import __version__
+
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+DEFAULT_PARAMS = Path("params")
+DEFAULT_REPORTS = Path("reports")
+
+log = logging.getLogger("cxpulse")
+
+
+def _add_common(p: argparse.ArgumentParser, params: bool = True) -> None:
+    p.add_argument(
+        "--warehouse",
+        type=Path,
+        default=DEFAULT_WAREHOUSE,
+        help="DuckDB warehouse file (default: %(default)s)",
+    )
+    if params:
+        p.add_argument(
+            "--params",
+            type=Path,
+            default=DEFAULT_PARAMS,
+            help="folder with brand.yaml and the cadence files (default: %(default)s)",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cxpulse",
+        description="Customer-experience reports from every channel: ingest exports into a "
+        "DuckDB warehouse, compute the metrics, render daily, weekly and quarterly reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"cxpulse {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="generate seeded demo data and ingest it")
+    _add_common(p)
+    p.add_argument(
+        "--rows", type=int, default=300_000, help="rows to generate (default: %(default)s)"
+    )
+    p.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
+    p.add_argument(
+        "--end",
+        help="last timestamp of the data, YYYY-MM-DD[THH:MM] UTC (default: now, to the hour)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("data/demo"), help="where the generated files go"
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ingest", help="load export files (or the inbox) into the warehouse")
+    _add_common(p)
+    p.add_argument("paths", nargs="*", type=Path, help="export files to load")
+    p.add_argument("--format", dest="fmt", help="source format of PATHS (see --list-formats)")
+    p.add_argument("--brand", help="brand of the rows, for formats that do not name it")
+    p.add_argument(
+        "--inbox",
+        action="store_true",
+        help="load every new file in data/inbox (format from params/inbox.yaml) and archive it",
+    )
+    p.add_argument("--list-formats", action="store_true", help="list the source formats and exit")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("status", help="what the warehouse holds")
+    _add_common(p, params=False)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("metrics", help="headline metrics for a window")
+    _add_common(p)
+    p.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", help="last local day (inclusive), YYYY-MM-DD")
+    p.add_argument("--cadence", choices=["daily", "weekly", "monthly", "quarterly", "yearly"])
+    p.add_argument("--as-of", dest="as_of", help="a day inside the --cadence period")
+    p.add_argument("--brand", help="only this brand (default: all brands)")
+    p.add_argument("--channel", help="only this channel")
+    p.add_argument(
+        "--by",
+        default="",
+        help="group by, comma-separated: brand, channel, day, week, quarter (default: none)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("run", help="render a report (execute notebook, HTML, PDF, manifest)")
+    _add_common(p)
+    p.add_argument("cadence", choices=["daily", "weekly", "quarterly"])
+    p.add_argument(
+        "--as-of", dest="as_of", help="report day, YYYY-MM-DD (default: last full day of data)"
+    )
+    p.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="output root")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cxpulse import config, demo, ingest
+
+    brand = config.load_brand(args.params)
+    files = demo.write_demo(args.out, rows=args.rows, seed=args.seed, end=args.end, brand=brand)
+    for path in files:
+        result = ingest.ingest_file(path, "canonical", args.warehouse)
+        log.info(result.summary())
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from cxpulse import adapters, ingest
+
+    if args.list_formats:
+        for name in sorted(adapters.REGISTRY):
+            print(name)
+        return 0
+    if args.inbox:
+        results = ingest.ingest_inbox(args.warehouse, args.params)
+    else:
+        if not args.paths or not args.fmt:
+            raise UserError("give --format NAME and one or more files, or --inbox")
+        options = ingest.options_for(args.fmt, args.params, brand=args.brand)
+        results = [ingest.ingest_file(p, args.fmt, args.warehouse, options) for p in args.paths]
+    for result in results:
+        print(result.summary())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from cxpulse import warehouse
+
+    con = warehouse.connect(args.warehouse, read_only=True)
+    print(warehouse.status_text(con))
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from cxpulse import metrics
+
+    frame = metrics.metrics_command(
+        warehouse=args.warehouse,
+        params_dir=args.params,
+        start=args.start,
+        end=args.end,
+        cadence=args.cadence,
+        as_of=args.as_of,
+        brand=args.brand,
+        channel=args.channel,
+        by=[b.strip() for b in args.by.split(",") if b.strip()],
+    )
+    if args.json:
+        print(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=2))
+    else:
+        print(frame.to_string(index=False) if len(frame) else "no data in this window")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from cxpulse import render
+
+    result = render.run_report(
+        args.cadence,
+        as_of=args.as_of,
+        warehouse=args.warehouse,
+        params_dir=args.params,
+        reports_dir=args.reports,
+    )
+    print(result.summary())
+    return 0
+
+
+class UserError(Exception):
+    """A mistake in how cxpulse was called."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    from cxpulse.adapters import AdapterError
+    from cxpulse.config import ParamsError
+    from cxpulse.warehouse import WarehouseLocked
+
+    try:
+        return args.func(args)
+    except (UserError, ParamsError, AdapterError, WarehouseLocked, FileNotFoundError) as err:
+        print(f"cxpulse {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""How numbers read in reports and emails: durations, percentages, counts, changes."""
+
+from __future__ import annotations
+
+import math
+
+Number = float | int | None
+
+
+def is_missing(value: Number) -> bool:
+    """True for None and NaN (pandas' missing values included)."""
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def duration(seconds: Number) -> str:
+    """``42 s``, ``12 min``, ``1 h``, ``2.1 h``, ``1.5 d``; an em dash when missing."""
+    if is_missing(seconds):
+        return "—"
+    s = float(seconds)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 3600:
+        return f"{s / 60:.0f} min"
+    if s < 48 * 3600:
+        return f"{_trim(s / 3600)} h"
+    return f"{_trim(s / 86400)} d"
+
+
+def _trim(value: float) -> str:
+    """One decimal, without a trailing ``.0``."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def percent(fraction: Number, digits: int = 0) -> str:
+    """A fraction as a percentage: 0.784 -> ``78%``."""
+    if is_missing(fraction):
+        return "—"
+    return f"{100 * float(fraction):.{digits}f}%"
+
+
+def count(value: Number) -> str:
+    """An integer with thousands separators; one decimal below 10 for averages."""
+    if is_missing(value):
+        return "—"
+    v = float(value)
+    if v != int(v) and abs(v) < 10:
+        return f"{v:.1f}"
+    return f"{round(v):,}"
+
+
+def points(value: Number) -> str:
+    """Net sentiment points with a sign: ``+12``, ``-3``."""
+    if is_missing(value):
+        return "—"
+    return f"{float(value):+.0f}"
+
+
+def stars(value: Number) -> str:
+    """Mean stars: ``4.3★``."""
+    if is_missing(value):
+        return "—"
+    return f"{float(value):.1f}★"
+
+
+FORMATS = {
+    "duration": duration,
+    "percent": percent,
+    "count": count,
+    "points": points,
+    "stars": stars,
+}
+
+
+def relative_change(current: Number, previous: Number) -> float | None:
+    """(current - previous) / previous, as a fraction; None when either side is missing
+    or previous is 0 (a change from nothing has no percentage)."""
+    if is_missing(current) or is_missing(previous) or float(previous) == 0:
+        return None
+    return (float(current) - float(previous)) / abs(float(previous))
+
+
+def change_text(current: Number, previous: Number, kind: str) -> str:
+    """The change from ``previous`` to ``current`` as a reader wants it.
+
+    Rates (``percent``) change in percentage points, net sentiment in points, stars in
+    stars; counts and durations in relative percent. ``no comparison data`` when the
+    previous value is missing.
+    """
+    if is_missing(current) or is_missing(previous):
+        return "no comparison data"
+    diff = float(current) - float(previous)
+    if kind == "percent":
+        return f"{100 * diff:+.1f} pts"
+    if kind == "points":
+        return f"{diff:+.0f} pts"
+    if kind == "stars":
+        return f"{diff:+.2f}★"
+    rel = relative_change(current, previous)
+    return "new" if rel is None else f"{100 * rel:+.0f}%"

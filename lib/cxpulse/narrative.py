@@ -1,0 +1,180 @@
+"""Plain-English headline sentences generated from the figures (never hard-coded).
+
+Pure functions: KPI records in, sentences out. A KPI record is a ``Kpi``; a sentence says
+the value, its change against the comparison period and whether it meets its target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cxpulse import formatting as fmt
+
+STEADY = 0.02
+"""Relative changes under 2% (or under 0.5 points for rates) read as 'held steady'."""
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One headline figure: what it is, how it reads, and which direction is good."""
+
+    key: str
+    label: str
+    kind: str  # a key of formatting.FORMATS
+    current: float | None
+    previous: float | None = None
+    target: float | None = None
+    better: str | None = None  # "up", "down" or None (neither is better)
+
+    @property
+    def value_text(self) -> str:
+        return fmt.FORMATS[self.kind](self.current)
+
+    @property
+    def change_text(self) -> str:
+        return fmt.change_text(self.current, self.previous, self.kind)
+
+    @property
+    def target_text(self) -> str | None:
+        return None if fmt.is_missing(self.target) else fmt.FORMATS[self.kind](self.target)
+
+    @property
+    def meets_target(self) -> bool | None:
+        """True/False against the target in the good direction; None without one."""
+        if fmt.is_missing(self.target) or fmt.is_missing(self.current) or self.better is None:
+            return None
+        if self.better == "up":
+            return float(self.current) >= float(self.target)
+        return float(self.current) <= float(self.target)
+
+    @property
+    def trend(self) -> str:
+        """'good', 'bad' or 'flat': the change read in the good direction."""
+        move = _move(self)
+        if move == 0 or self.better is None:
+            return "flat"
+        return "good" if (move > 0) == (self.better == "up") else "bad"
+
+
+def _move(k: Kpi) -> int:
+    """+1 rose, -1 fell, 0 steady or unknown."""
+    if fmt.is_missing(k.current) or fmt.is_missing(k.previous):
+        return 0
+    cur, prev = float(k.current), float(k.previous)
+    if k.kind == "percent":
+        significant = abs(cur - prev) >= 0.005
+    elif k.kind in ("points", "stars"):
+        significant = abs(cur - prev) >= (0.5 if k.kind == "points" else 0.05)
+    else:
+        rel = fmt.relative_change(cur, prev)
+        significant = rel is None or abs(rel) >= STEADY
+    if not significant:
+        return 0
+    return 1 if cur > prev else -1
+
+
+def _size(k: Kpi) -> float:
+    """How big the move is, comparable across kinds (relative change or points/100)."""
+    if fmt.is_missing(k.current) or fmt.is_missing(k.previous):
+        return 0.0
+    cur, prev = float(k.current), float(k.previous)
+    if k.kind == "percent":
+        return abs(cur - prev) * 5  # 10 points ~ a 50% relative move
+    if k.kind == "points":
+        return abs(cur - prev) / 20
+    if k.kind == "stars":
+        return abs(cur - prev)
+    rel = fmt.relative_change(cur, prev)
+    return abs(rel) if rel is not None else 0.0
+
+
+def kpi_sentence(k: Kpi, subject: str | None = None) -> str | None:
+    """'Response rate fell 4.2 pts to 78%, below the 90% target.' None without a value."""
+    if fmt.is_missing(k.current):
+        return None
+    subject = subject or k.label
+    move = _move(k)
+    if fmt.is_missing(k.previous):
+        body = f"{subject} was {k.value_text}"
+    elif move == 0:
+        body = f"{subject} held steady at {k.value_text}"
+    else:
+        verb = "rose" if move > 0 else "fell"
+        change = k.change_text.lstrip("+-")
+        body = f"{subject} {verb} {change} to {k.value_text}"
+    met = k.meets_target
+    if met is True:
+        tail = f", meeting the {k.target_text} target"
+    elif met is False:
+        tail = f", missing the {k.target_text} target"
+    else:
+        tail = ""
+    return f"{body}{tail}."
+
+
+def channel_frt_sentence(by_channel: pd.DataFrame) -> str | None:
+    """The channel whose median first response moved most, against its target.
+
+    ``by_channel``: channel, frt_median_s, frt_median_s_prev, target_s.
+    """
+    rows = by_channel.dropna(subset=["frt_median_s"])
+    if rows.empty:
+        return None
+    kpis = [
+        Kpi(
+            key="frt",
+            label=f"{str(r.channel).capitalize()} median first response",
+            kind="duration",
+            current=r.frt_median_s,
+            previous=r.frt_median_s_prev,
+            target=r.target_s,
+            better="down",
+        )
+        for r in rows.itertuples()
+    ]
+    # A missed target beats a big move; among equals the biggest move wins.
+    kpis.sort(key=lambda k: (k.meets_target is False, _size(k)), reverse=True)
+    return kpi_sentence(kpis[0])
+
+
+def action_sentence(urgent: int, past_sla: int, spikes: int) -> str:
+    """What needs action now, in one sentence."""
+    parts = []
+    if urgent:
+        noun = "message needs" if urgent == 1 else "messages need"
+        detail = f" ({past_sla:,} past their response target)" if past_sla else ""
+        parts.append(f"{urgent:,} unanswered {noun} action now{detail}")
+    if spikes:
+        noun = "spike" if spikes == 1 else "spikes"
+        parts.append(f"{spikes} complaint {noun} detected")
+    if not parts:
+        return "Nothing needs urgent action: no unanswered message is past its target."
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def headline_sentences(
+    kpis: list[Kpi],
+    by_channel: pd.DataFrame | None = None,
+    action: str | None = None,
+    limit: int = 5,
+) -> list[str]:
+    """Three to five sentences: what needs action, then the biggest moves and misses."""
+    sentences: list[str] = [action] if action else []
+    channel = channel_frt_sentence(by_channel) if by_channel is not None else None
+    if channel:
+        sentences.append(channel)
+    ranked = sorted(
+        (k for k in kpis if not fmt.is_missing(k.current) and k.better is not None),
+        key=lambda k: (k.meets_target is False, _size(k)),
+        reverse=True,
+    )
+    for k in ranked:
+        if len(sentences) >= limit:
+            break
+        sentence = kpi_sentence(k)
+        if sentence:
+            sentences.append(sentence)
+    return sentences[:limit]

@@ -1,0 +1,450 @@
+"""Report sections: each function takes the open ``Report`` and returns one displayable
+thing (HTML or an Altair chart). Notebooks call one of these per cell.
+
+Wiring only: figures come from ``cxpulse.metrics``, sentences from ``narrative``, charts
+from ``charts``, markup from ``templates/sections`` (Jinja, autoescaped: customer text is
+untrusted and is escaped there, never interpolated into code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import altair as alt
+import ibis
+import jinja2
+import pandas as pd
+from IPython.display import HTML
+
+from cxpulse import charts, config, metrics, periods, warehouse
+from cxpulse import formatting as fmt
+from cxpulse.narrative import Kpi, action_sentence, headline_sentences
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("cxpulse", "templates/sections"),
+    autoescape=True,
+    trim_blocks=False,
+)
+
+COMPARISON_LABEL = {
+    "daily": "prior 7-day average",
+    "weekly": "previous week",
+    "quarterly": "previous quarter",
+}
+TREND_DAYS = {"daily": 28, "weekly": 35}
+
+# key, label, format kind, better direction, metric field in metrics.headline
+KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("inbound", "Inbound messages", "count", None),
+    ("response_rate", "Response rate", "percent", "up"),
+    ("frt_median_s", "Median first response", "duration", "down"),
+    ("sla_attainment", "Answered within target", "percent", "up"),
+    ("net_sentiment", "Net sentiment", "points", "up"),
+    ("service_level", "Call service level", "percent", "up"),
+    ("abandonment_rate", "Calls abandoned", "percent", "down"),
+    ("mean_rating", "Review rating", "stars", "up"),
+)
+COUNT_FIELDS = ("inbound", "answered", "offered_calls", "reviews")
+
+
+def _render(template: str, **context) -> HTML:
+    return HTML(_TEMPLATES.get_template(template).render(**context))
+
+
+@dataclass
+class Report:
+    """One report being built: cadence, window, comparison window, params and data."""
+
+    cadence: str
+    period: periods.Period
+    comparison: periods.Period
+    params: config.ReportParams
+    table: ibis.Table
+    data_until: pd.Timestamp | None
+
+    @property
+    def brand(self) -> config.BrandParams:
+        return self.params.brand
+
+    @cached_property
+    def ours(self) -> ibis.Table:
+        """Interactions with or about our brand."""
+        return self.table.filter(self.table.brand == self.brand.brand)
+
+    @cached_property
+    def current(self) -> dict:
+        return _headline_record(self.ours, self.period, self.brand)
+
+    @cached_property
+    def previous(self) -> dict:
+        record = _headline_record(self.ours, self.comparison, self.brand)
+        scale = self.period.days / self.comparison.days
+        return {
+            k: (v * scale if k in COUNT_FIELDS and v is not None else v) for k, v in record.items()
+        }
+
+    @cached_property
+    def by_channel(self) -> pd.DataFrame:
+        """Response figures per channel now and in the comparison window, with targets."""
+        now = metrics.response_summary(
+            self.ours,
+            self.period.start,
+            self.period.end,
+            by=["channel"],
+            sla_targets=self.brand.sla_targets_s,
+        )
+        before = metrics.response_summary(
+            self.ours,
+            self.comparison.start,
+            self.comparison.end,
+            by=["channel"],
+            sla_targets=self.brand.sla_targets_s,
+        )
+        merged = now.merge(
+            before[["channel", "frt_median_s", "response_rate"]],
+            on="channel",
+            how="left",
+            suffixes=("", "_prev"),
+        )
+        merged["target_s"] = merged["channel"].map(self.brand.sla_targets_s)
+        return merged.sort_values("inbound", ascending=False, ignore_index=True)
+
+    @cached_property
+    def trend_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The window of trend charts: 28 days (daily), 5 weeks (weekly), 2 quarters."""
+        days = TREND_DAYS.get(self.cadence)
+        if days:
+            first = self.period.last_day - dt.timedelta(days=days - 1)
+            start = periods.period_for("daily", first, self.period.timezone).start
+            return start, self.period.end
+        return periods.previous(self.period).start, self.period.end
+
+    @cached_property
+    def daily(self) -> pd.DataFrame:
+        start, end = self.trend_window
+        return metrics.daily_series(self.ours, start, end, tz=self.period.timezone)
+
+    @cached_property
+    def daily_by_channel(self) -> pd.DataFrame:
+        start, end = self.trend_window
+        return metrics.daily_series(self.ours, start, end, tz=self.period.timezone, by=["channel"])
+
+    def window_text(self, period: periods.Period | None = None) -> str:
+        p = period or self.period
+        if p.first_day == p.last_day:
+            return f"{p.first_day:%a %d %b %Y}"
+        return f"{p.first_day:%d %b} – {p.last_day:%d %b %Y}"
+
+
+def _headline_record(t: ibis.Table, period: periods.Period, brand: config.BrandParams) -> dict:
+    frame = metrics.headline(t, period.start, period.end, brand)
+    if frame.empty:
+        return {}
+    record = frame.iloc[0].to_dict()
+    return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
+
+
+def comparison_period(cadence: str, period: periods.Period) -> periods.Period:
+    """Daily: the 7 days before; weekly and quarterly: the previous period."""
+    if cadence == "daily":
+        return periods.trailing(period, 7)
+    return periods.previous(period)
+
+
+def open_report(
+    cadence: str, as_of: str | None, warehouse_path: str | Path, params_dir: str | Path
+) -> Report:
+    """Validate params, resolve the window (default: the last full day of data), open data."""
+    params = config.load_report_params(cadence, Path(params_dir))
+    tz = params.brand.timezone
+    con = warehouse.connect(Path(warehouse_path), read_only=True)
+    try:
+        _, latest = warehouse.data_range(con)
+    finally:
+        con.close()
+    if as_of:
+        day = config.parse_date(as_of, "as_of")
+    elif latest is not None:
+        day = periods.last_full_day(latest, tz)
+    else:
+        raise config.ParamsError(f"{warehouse_path}: the warehouse holds no interactions yet")
+    period = periods.period_for(cadence, day, tz)
+    return Report(
+        cadence=cadence,
+        period=period,
+        comparison=comparison_period(cadence, period),
+        params=params,
+        table=metrics.open_table(Path(warehouse_path)),
+        data_until=latest,
+    )
+
+
+def kpis(r: Report) -> list[Kpi]:
+    """The headline figures with their comparison values and targets."""
+    targets = r.brand.kpi_targets.model_dump()
+    return [
+        Kpi(
+            key=key,
+            label=label,
+            kind=kind,
+            current=r.current.get(key),
+            previous=r.previous.get(key),
+            target=targets.get(key),
+            better=better,
+        )
+        for key, label, kind, better in KPI_FIELDS
+    ]
+
+
+def cover(r: Report) -> HTML:
+    """Brand, report title, period and data freshness."""
+    until = (
+        r.data_until.tz_convert(r.period.timezone).strftime("%d %b %Y %H:%M")
+        if r.data_until is not None
+        else "—"
+    )
+    return _render(
+        "cover.html.j2",
+        brand=r.brand.brand,
+        title=r.params.report.title,
+        period=r.period.label,
+        window=r.window_text(),
+        timezone=r.period.timezone,
+        comparison=f"{COMPARISON_LABEL[r.cadence]} ({r.window_text(r.comparison)})",
+        data_until=until,
+    )
+
+
+@dataclass(frozen=True)
+class ActionLists:
+    urgent: pd.DataFrame
+    spikes: pd.DataFrame
+    reviews: pd.DataFrame
+    viral: pd.DataFrame
+
+
+def action_lists(r: Report) -> ActionLists:
+    """Urgent unanswered (last 7 days), spikes (last 28 days), worst reviews, viral negatives."""
+    start = r.period.end - pd.Timedelta(days=7)
+    urgent = metrics.urgent_unanswered(
+        r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=10
+    )
+    spikes = metrics.negative_spikes(r.daily)
+    spikes = (
+        spikes[spikes["end_day"] >= pd.Timestamp(r.period.first_day).date()]
+        if len(spikes)
+        else spikes
+    )
+    reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=5)
+    reviews = reviews[reviews["rating"] <= 2]
+    viral = metrics.viral_negatives(r.ours, r.period.start, r.period.end, limit=5)
+    return ActionLists(urgent, spikes, reviews, viral)
+
+
+@dataclass(frozen=True)
+class _Col:
+    key: str
+    title: str
+    num: bool = False
+
+
+def _clip(text: object, width: int = 160) -> str:
+    s = text if isinstance(text, str) else ("" if fmt.is_missing(text) else str(text))
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def _local(ts: object, tz: str) -> str:
+    return pd.Timestamp(ts).tz_convert(tz).strftime("%d %b %H:%M")
+
+
+def needs_action(r: Report) -> HTML:
+    """What an agent or manager should act on now, each item with an id they can find."""
+    lists = action_lists(r)
+    tz = r.period.timezone
+    groups = [
+        {
+            "title": "Unanswered and urgent",
+            "columns": [
+                _Col("id", "Id"),
+                _Col("when", "Received"),
+                _Col("text", "Message"),
+                _Col("why", "Why"),
+            ],
+            "rows": [
+                {
+                    "id": x.id,
+                    "when": _local(x.created_at, tz),
+                    "text": _clip(x.text),
+                    "why": x.reasons,
+                }
+                for x in lists.urgent.itertuples()
+            ],
+            "empty": "No unanswered message is past its target or flagged urgent.",
+        },
+        {
+            "title": "Complaint spikes",
+            "columns": [
+                _Col("days", "Days"),
+                _Col("peak", "Peak negative / day", True),
+                _Col("base", "Usual", True),
+                _Col("sev", "Severity (z)", True),
+            ],
+            "rows": [
+                {
+                    "days": f"{x.start_day:%d %b} – {x.end_day:%d %b}",
+                    "peak": fmt.count(x.peak_negative),
+                    "base": fmt.count(x.baseline_median),
+                    "sev": f"{x.severity:.1f}",
+                }
+                for x in lists.spikes.itertuples()
+            ],
+            "empty": "No spike in negative messages in the last 28 days.",
+        },
+        {
+            "title": "Worst new reviews",
+            "columns": [_Col("id", "Id"), _Col("stars", "Stars", True), _Col("text", "Review")],
+            "rows": [
+                {"id": x.id, "stars": "★" * int(x.rating), "text": _clip(x.text)}
+                for x in lists.reviews.itertuples()
+            ],
+            "empty": "No new 1- or 2-star review.",
+        },
+        {
+            "title": "Negative posts with the widest reach",
+            "columns": [
+                _Col("id", "Id"),
+                _Col("channel", "Channel"),
+                _Col("reach", "Reach", True),
+                _Col("text", "Post"),
+            ],
+            "rows": [
+                {
+                    "id": x.id,
+                    "channel": x.channel,
+                    "reach": fmt.count(x.reach),
+                    "text": _clip(x.text),
+                }
+                for x in lists.viral.itertuples()
+            ],
+            "empty": "No negative post in this window.",
+        },
+    ]
+    contract = (
+        "Urgent: our inbound messages of the last 7 days unanswered at "
+        f"{_local(r.period.end, tz)}, past the channel target, strongly negative or with an "
+        "urgency word. Spike: negative messages a day with robust z ≥ 3 against the trailing "
+        "28 days. Reviews: 1–2 stars in the window. Reach: as reported by the channel."
+    )
+    return _render("action.html.j2", groups=groups, contract=contract)
+
+
+def headlines(r: Report) -> HTML:
+    """Three to five sentences generated from the figures."""
+    lists = action_lists(r)
+    past_sla = (
+        int(lists.urgent["reasons"].str.contains("past SLA").sum()) if len(lists.urgent) else 0
+    )
+    action = (
+        action_sentence(len(lists.urgent), past_sla, len(lists.spikes))
+        if r.cadence == "daily"
+        else None
+    )
+    sentences = headline_sentences(kpis(r), r.by_channel, action=action)
+    return _render("headlines.html.j2", sentences=sentences)
+
+
+def kpi_tiles(r: Report) -> HTML:
+    """Value, change against the comparison window, and target for each headline figure."""
+    contract = (
+        f"Window {r.window_text()} ({r.period.timezone}); counts compared per day. Response: "
+        "inbound messages (all channels but phone) with ≥1 reply from us ÷ inbound; first "
+        "response in clock hours, median of answered messages; within target = answered "
+        "within the channel target ÷ messages due. Net sentiment = (positive − negative) ÷ "
+        "(positive + negative) × 100 (VADER, customer messages and mentions). Call service "
+        f"level = served within {r.brand.calls.service_level_threshold_s:.0f} s ÷ (served + "
+        f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered."
+    )
+    return _render(
+        "tiles.html.j2", kpis=kpis(r), comparison=COMPARISON_LABEL[r.cadence], contract=contract
+    )
+
+
+def response_table(r: Report) -> HTML:
+    """Response rate, first response and target attainment per channel."""
+    rows = [
+        {
+            "channel": x.channel.capitalize(),
+            "inbound": fmt.count(x.inbound),
+            "rate": fmt.percent(x.response_rate),
+            "median": fmt.duration(x.frt_median_s),
+            "p90": fmt.duration(x.frt_p90_s),
+            "target": fmt.duration(x.target_s),
+            "sla": fmt.percent(x.sla_attainment),
+            "change": fmt.change_text(x.frt_median_s, x.frt_median_s_prev, "duration"),
+            "_class": "cx-miss"
+            if not fmt.is_missing(x.target_s)
+            and not fmt.is_missing(x.frt_median_s)
+            and x.frt_median_s > x.target_s
+            else "",
+        }
+        for x in r.by_channel.itertuples()
+    ]
+    columns = [
+        _Col("channel", "Channel"),
+        _Col("inbound", "Inbound", True),
+        _Col("rate", "Answered", True),
+        _Col("median", "Median first response", True),
+        _Col("p90", "p90", True),
+        _Col("target", "Target", True),
+        _Col("sla", "Within target", True),
+        _Col("change", f"Median vs {COMPARISON_LABEL[r.cadence]}", True),
+    ]
+    contract = (
+        f"Inbound messages received {r.window_text()}; replies counted until the window's "
+        "end. Answered = ≥1 reply from us ÷ inbound. First response = first reply − message, "
+        "clock hours; median and 90th percentile of answered messages. Within target = "
+        "answered within the channel target ÷ messages due."
+    )
+    return _render(
+        "table.html.j2",
+        caption=None,
+        columns=columns,
+        rows=rows,
+        contract=contract,
+        empty="No inbound messages in this window.",
+    )
+
+
+def frt_chart(r: Report) -> alt.Chart:
+    """Median and p90 first response per channel against each channel's target."""
+    frame = r.by_channel.dropna(subset=["frt_median_s"])
+    contract = f"First reply − message, clock hours, answered messages, {r.window_text()}"
+    return charts.frt_by_channel(frame, r.brand.sla_targets_s, contract)
+
+
+def sentiment_trend(r: Report) -> alt.Chart:
+    """Net sentiment per day over the trend window."""
+    start, end = r.trend_window
+    contract = (
+        "(positive − negative) ÷ (positive + negative) × 100 per local day, VADER, "
+        "customer messages and mentions"
+    )
+    return charts.trend(r.daily, "net_sentiment", "Net sentiment (points)", contract)
+
+
+def volume_chart(r: Report) -> alt.Chart:
+    """Inbound messages per day and channel over the trend window."""
+    contract = "Inbound messages and calls per local day, by channel"
+    return charts.volume_by_channel(r.daily_by_channel, contract)
+
+
+def headline_figures(
+    warehouse_path: Path, period: periods.Period, brand: config.BrandParams
+) -> dict:
+    """The headline figures of our brand in ``period`` as plain JSON values (for manifests)."""
+    t = metrics.open_table(Path(warehouse_path))
+    record = _headline_record(t.filter(t.brand == brand.brand), period, brand)
+    return {k: (float(v) if isinstance(v, int | float) else v) for k, v in record.items()}
