@@ -110,10 +110,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from cxpulse import config, demo, ingest
 
     brand = config.load_brand(args.params)
+    log.info("generating %s demo rows (seed %s) into %s", f"{args.rows:,}", args.seed, args.out)
     files = demo.write_demo(args.out, rows=args.rows, seed=args.seed, end=args.end, brand=brand)
-    for path in files:
-        result = ingest.ingest_file(path, "canonical", args.warehouse)
-        log.info(result.summary())
+    for number, path in enumerate(files, 1):
+        log.info("ingesting file %d of %d", number, len(files))
+        ingest.ingest_file(path, "canonical", args.warehouse)
     return 0
 
 
@@ -168,13 +169,17 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from cxpulse import render
 
-    result = render.run_report(
-        args.cadence,
-        as_of=args.as_of,
-        warehouse=args.warehouse,
-        params_dir=args.params,
-        reports_dir=args.reports,
-    )
+    try:
+        result = render.run_report(
+            args.cadence,
+            as_of=args.as_of,
+            warehouse=args.warehouse,
+            params_dir=args.params,
+            reports_dir=args.reports,
+        )
+    except render.RenderError as err:
+        print(f"cxpulse run: error: {err}", file=sys.stderr)
+        return 1
     print(result.summary())
     return 0
 
@@ -191,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     from cxpulse.adapters import AdapterError
     from cxpulse.config import ParamsError
     from cxpulse.warehouse import WarehouseLocked

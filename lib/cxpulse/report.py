@@ -8,6 +8,7 @@ untrusted and is escaped there, never interpolated into code).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
@@ -132,6 +133,12 @@ class Report:
         start, end = self.trend_window
         return metrics.daily_series(self.ours, start, end, tz=self.period.timezone, by=["channel"])
 
+    @property
+    def to_date(self) -> bool:
+        """True when the period is still running (week or quarter to date)."""
+        full = periods.period_for(self.cadence, self.period.first_day, self.period.timezone)
+        return self.period.last_day < full.last_day
+
     def window_text(self, period: periods.Period | None = None) -> str:
         p = period or self.period
         if p.first_day == p.last_day:
@@ -145,6 +152,15 @@ def _headline_record(t: ibis.Table, period: periods.Period, brand: config.BrandP
         return {}
     record = frame.iloc[0].to_dict()
     return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
+
+
+def to_date(period: periods.Period, day: dt.date) -> periods.Period:
+    """``period`` cut at the end of local ``day`` when the period runs past it (week or
+    quarter to date): the report never counts days that have not happened yet."""
+    if day >= period.last_day:
+        return period
+    cut = periods.period_for("daily", day, period.timezone)
+    return dataclasses.replace(period, last_day=day, end=cut.end)
 
 
 def comparison_period(cadence: str, period: periods.Period) -> periods.Period:
@@ -171,7 +187,7 @@ def open_report(
         day = periods.last_full_day(latest, tz)
     else:
         raise config.ParamsError(f"{warehouse_path}: the warehouse holds no interactions yet")
-    period = periods.period_for(cadence, day, tz)
+    period = to_date(periods.period_for(cadence, day, tz), day)
     return Report(
         cadence=cadence,
         period=period,
@@ -199,19 +215,16 @@ def kpis(r: Report) -> list[Kpi]:
     ]
 
 
-def cover(r: Report) -> HTML:
-    """Brand, report title, period and data freshness."""
+def scope(r: Report) -> HTML:
+    """One line under the cover: window, time zone, comparison and data freshness."""
     until = (
         r.data_until.tz_convert(r.period.timezone).strftime("%d %b %Y %H:%M")
         if r.data_until is not None
         else "—"
     )
     return _render(
-        "cover.html.j2",
-        brand=r.brand.brand,
-        title=r.params.report.title,
-        period=r.period.label,
-        window=r.window_text(),
+        "scope.html.j2",
+        window=r.window_text() + (" (to date)" if r.to_date else ""),
         timezone=r.period.timezone,
         comparison=f"{COMPARISON_LABEL[r.cadence]} ({r.window_text(r.comparison)})",
         data_until=until,
@@ -233,11 +246,6 @@ def action_lists(r: Report) -> ActionLists:
         r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=10
     )
     spikes = metrics.negative_spikes(r.daily)
-    spikes = (
-        spikes[spikes["end_day"] >= pd.Timestamp(r.period.first_day).date()]
-        if len(spikes)
-        else spikes
-    )
     reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=5)
     reviews = reviews[reviews["rating"] <= 2]
     viral = metrics.viral_negatives(r.ours, r.period.start, r.period.end, limit=5)
@@ -285,7 +293,7 @@ def needs_action(r: Report) -> HTML:
             "empty": "No unanswered message is past its target or flagged urgent.",
         },
         {
-            "title": "Complaint spikes",
+            "title": "Complaint spikes in the trend window",
             "columns": [
                 _Col("days", "Days"),
                 _Col("peak", "Peak negative / day", True),
@@ -301,7 +309,7 @@ def needs_action(r: Report) -> HTML:
                 }
                 for x in lists.spikes.itertuples()
             ],
-            "empty": "No spike in negative messages in the last 28 days.",
+            "empty": "No spike in negative messages in the trend window.",
         },
         {
             "title": "Worst new reviews",

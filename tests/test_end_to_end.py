@@ -1,0 +1,71 @@
+"""`cxpulse run` on the real notebooks: a daily report with PDF, HTML and manifest."""
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from cxpulse import config, render
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls += [v for k, v in attrs if k in ("src", "href") and v]
+
+
+@pytest.fixture(scope="module")
+def daily(tmp_path_factory, demo_warehouse):
+    root = tmp_path_factory.mktemp("e2e")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "params", root / "params")
+    result = render.run_report(
+        "daily", None, demo_warehouse, root / "params", root / "reports"
+    )
+    return result
+
+
+def test_daily_report_writes_all_four_files(daily):
+    names = {p.name for p in daily.folder.iterdir()}
+    assert names == {"report.ipynb", "report.html", "report.pdf", "manifest.json"}
+    assert daily.folder.parent.name == "daily"
+
+
+def test_daily_pdf_has_pages_brand_and_headlines(daily):
+    brand = config.load_brand(ROOT / "params").brand
+    reader = PdfReader(daily.folder / "report.pdf")
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert 1 <= len(reader.pages) <= 4
+    assert brand in text
+    assert "Needs action now" in text
+    assert re.search(r"(rose|fell|held steady|was) .* (target|\.)", text)
+
+
+def test_daily_html_loads_nothing_from_the_network(daily):
+    html = (daily.folder / "report.html").read_text()
+    links = _Links()
+    links.feed(html)
+    remote = [u for u in links.urls if u.startswith(("http://", "https://", "//"))]
+    assert remote == []
+    assert "<script" in html  # the interactive charts
+    assert "cx.kpi_tiles" not in html  # no code cells
+
+
+def test_manifest_records_window_parameters_and_figures(daily):
+    manifest = json.loads((daily.folder / "manifest.json").read_text())
+    assert manifest["cadence"] == "daily"
+    assert manifest["period"] == daily.folder.name
+    assert manifest["rows"] > 0
+    assert 0 <= manifest["headline_figures"]["response_rate"] <= 1
+    assert set(manifest["seconds"]) >= {"execute", "html", "pdf", "total"}

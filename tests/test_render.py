@@ -1,0 +1,287 @@
+"""The render pipeline on fixture notebooks: execute, HTML, PDF, manifest, atomic publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from cxpulse import periods, render, schema, warehouse
+from cxpulse.config import ParamsError
+
+NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
+CHROMIUM = Path("/usr/bin/chromium")
+COVER = {
+    "brand": "Northwind",
+    "title": "Daily customer brief",
+    "period": "Saturday 30 March 2024",
+    "generated_at": "2024-03-31 07:00 BST",
+}
+
+
+def make_project(root: Path, notebook: str) -> Path:
+    """A project folder: params/, notebooks/<notebook>, data/warehouse.duckdb (4 rows)."""
+    (root / "params").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    shutil.copy(NOTEBOOKS / notebook, root / "notebooks" / notebook)
+    (root / "params" / "brand.yaml").write_text("brand: Northwind\ntimezone: Europe/London\n")
+    (root / "params" / "daily.yaml").write_text(
+        f"title: Daily customer brief\nnotebook: notebooks/{notebook}\ntimeout_s: 120\n"
+    )
+    stamps = ["2024-03-29T09:00", "2024-03-30T08:00", "2024-03-30T12:00", "2024-03-31T10:00"]
+    rows = pd.DataFrame(
+        {
+            "id": [f"twitter:{i}" for i in range(len(stamps))],
+            "channel": "twitter",
+            "brand": "Northwind",
+            "direction": "inbound",
+            "created_at": pd.to_datetime(stamps, utc=True),
+            "text": "my phone does not work",
+        }
+    )
+    con = warehouse.connect(root / "data" / "warehouse.duckdb")
+    warehouse.store(con, schema.conform(rows))
+    con.close()
+    return root
+
+
+def run(root: Path, as_of: str | None = None) -> render.RunResult:
+    return render.run_report(
+        "daily", as_of, root / "data" / "warehouse.duckdb", root / "params", root / "reports"
+    )
+
+
+class Links(HTMLParser):
+    """Every src/href attribute, every script body and every element class of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.classes: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+            if name == "class" and value:
+                self.classes.extend(value.split())
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts.append(data)
+
+
+def parse(html: str) -> Links:
+    links = Links()
+    links.feed(html)
+    return links
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> render.RunResult:
+    """The fixture notebook rendered once, as_of left to default (last full day of data)."""
+    return run(make_project(tmp_path_factory.mktemp("project"), "three_charts.ipynb"))
+
+
+def test_run_report_writes_notebook_html_pdf_and_manifest(rendered):
+    names = sorted(p.name for p in rendered.folder.iterdir())
+    assert names == ["manifest.json", "report.html", "report.ipynb", "report.pdf"]
+    assert rendered.folder.parent.name == "daily"
+    assert not [p for p in rendered.folder.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_as_of_defaults_to_the_last_full_day_of_data(rendered):
+    manifest = json.loads((rendered.folder / "manifest.json").read_text())
+    assert rendered.folder.name == "2024-03-30"
+    assert manifest["as_of"] == "2024-03-30"
+    assert manifest["parameters"]["as_of"] == "2024-03-30"
+    assert manifest["rows"] == 2
+    assert manifest["window"]["start"] == "2024-03-30T00:00:00+00:00"
+    assert manifest["data_range"] == ["2024-03-29T09:00:00+00:00", "2024-03-31T10:00:00+00:00"]
+
+
+def test_manifest_records_versions_and_seconds_per_stage(rendered):
+    manifest = json.loads((rendered.folder / "manifest.json").read_text())
+    assert set(manifest["seconds"]) == {"validate", "execute", "html", "pdf", "total"}
+    assert {"cxpulse", "python", "papermill", "weasyprint", "altair"} <= set(manifest["versions"])
+    assert isinstance(manifest["headline_figures"], dict)
+    assert str(rendered.folder) in rendered.summary()
+
+
+def test_parameters_are_injected_into_the_notebook(rendered):
+    nb = nbformat.read(rendered.folder / "report.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert '"2024-03-30"' in injected[0].source
+    assert "As of 2024-03-30" in (rendered.folder / "report.html").read_text()
+
+
+def test_pdf_has_the_heading_and_page_numbers(rendered):
+    reader = PdfReader(rendered.folder / "report.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) == rendered.pages >= 1
+    assert "Fixture heading" in text
+    assert f"1 of {len(reader.pages)}" in text
+
+
+def test_html_fetches_nothing_from_the_network(rendered):
+    links = parse((rendered.folder / "report.html").read_text())
+    assert not [url for url in links.urls if url.startswith(("http:", "https:", "//"))]
+
+
+def test_html_inlines_the_vega_bundle_once_for_three_charts(rendered):
+    html = (rendered.folder / "report.html").read_text()
+    links = parse(html)
+    assert links.classes.count("cx-chart") == 3
+    assert links.classes.count("cx-spec") == 3
+    assert sum("window.vegaEmbed=" in script for script in links.scripts) == 1
+
+
+def test_html_shows_outputs_but_no_code_prompts_or_streams(rendered):
+    html = (rendered.folder / "report.html").read_text()
+    assert "Fixture heading" in html
+    assert "charts.sla_by_channel" not in html
+    assert "import pandas" not in html
+    assert "In&nbsp;[" not in html and "In [" not in html
+    assert "stdout noise" not in html
+
+
+def test_customer_text_stays_escaped(rendered):
+    html = (rendered.folder / "report.html").read_text()
+    assert "Help! &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_print_html_has_static_svg_charts_and_no_script(rendered):
+    nb = nbformat.read(rendered.folder / "report.ipynb", as_version=4)
+    html = render.export_html(nb, False, COVER)
+    links = parse(html)
+    assert html.count("<svg") == 3
+    assert not links.scripts
+    assert "Northwind" in html and "Saturday 30 March 2024" in html
+
+
+def test_html_to_pdf_refuses_network_urls(tmp_path):
+    html = '<h1>Hi</h1><img src="http://127.0.0.1:9/never.png">'
+    assert render.html_to_pdf(html, tmp_path / "x.pdf", "Letter") == 1
+    assert PdfReader(tmp_path / "x.pdf").pages[0].mediabox.width == pytest.approx(612)
+
+
+def test_broken_notebook_raises_naming_the_cell_and_publishes_nothing(tmp_path):
+    root = make_project(tmp_path, "broken.ipynb")
+    with pytest.raises(render.RenderError) as caught:
+        run(root, "2024-03-29")
+    message = str(caught.value)
+    assert "broken.ipynb" in message
+    assert "share = total / 0" in message
+    assert "ZeroDivisionError: division by zero" in message
+    assert not (root / "reports" / "daily" / "2024-03-29").exists()
+    assert (root / "reports" / "daily" / ".failed-2024-03-29" / "report.ipynb").is_file()
+
+
+def test_failed_run_keeps_the_older_good_render(rendered, tmp_path):
+    root = make_project(tmp_path, "broken.ipynb")
+    final = root / "reports" / "daily" / rendered.folder.name
+    shutil.copytree(rendered.folder, final)
+    before = {p.name: p.read_bytes() for p in final.iterdir()}
+    with pytest.raises(render.RenderError):
+        run(root, rendered.folder.name)
+    assert {p.name: p.read_bytes() for p in final.iterdir()} == before
+
+
+def test_publish_folder_replaces_an_older_render(tmp_path):
+    old, new = tmp_path / "2024-03-30", tmp_path / ".tmp-2024-03-30"
+    old.mkdir()
+    (old / "report.pdf").write_text("old")
+    new.mkdir()
+    (new / "report.pdf").write_text("new")
+    render.publish_folder(new, old)
+    assert (old / "report.pdf").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2024-03-30"]
+
+
+def test_unknown_params_key_fails_before_anything_runs(tmp_path):
+    root = make_project(tmp_path, "three_charts.ipynb")
+    (root / "params" / "daily.yaml").write_text("title: x\nnotebook: n.ipynb\ntimeout: 5\n")
+    with pytest.raises(ParamsError, match=r"daily.yaml: key 'timeout': unknown key"):
+        run(root, "2024-03-30")
+    assert not (root / "reports").exists()
+
+
+def test_as_of_in_the_future_is_refused(tmp_path):
+    root = make_project(tmp_path, "three_charts.ipynb")
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    with pytest.raises(ParamsError, match="in the future"):
+        run(root, tomorrow)
+    with pytest.raises(ParamsError, match="YYYY-MM-DD"):
+        run(root, "31/03/2024")
+
+
+def test_describe_period_says_the_period_as_a_reader_would():
+    day = dt.date(2024, 3, 31)
+    assert render.describe_period(periods.period_for("daily", day, "UTC")) == "Sunday 31 March 2024"
+    weekly = render.describe_period(periods.period_for("weekly", day, "UTC"))
+    assert weekly == "2024-W13 · 25 Mar – 31 Mar 2024"
+    quarterly = render.describe_period(periods.period_for("quarterly", day, "UTC"))
+    assert quarterly == "2024-Q1 · 1 Jan – 31 Mar 2024"
+
+
+def test_a_period_not_yet_over_is_reported_to_date():
+    day = dt.date(2024, 5, 12)
+    period = render.to_date(periods.period_for("quarterly", day, "Europe/London"), day)
+    assert (period.label, period.first_day, period.last_day) == (
+        "2024-Q2",
+        dt.date(2024, 4, 1),
+        day,
+    )
+    assert period.end == pd.Timestamp("2024-05-12T23:00", tz="UTC")
+    assert render.describe_period(period) == "2024-Q2 · 1 Apr – 12 May 2024 (to date)"
+
+
+@pytest.mark.browser
+def test_interactive_html_draws_every_chart_offline_in_chromium(rendered):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto((rendered.folder / "report.html").as_uri())
+        page.wait_for_function(
+            "document.querySelectorAll('figure.cx-chart.cx-live').length === 3", timeout=15_000
+        )
+        drawn = page.eval_on_selector_all(
+            ".cx-vega", "els => els.map(e => !!e.querySelector('svg, canvas'))"
+        )
+        browser.close()
+    assert drawn == [True, True, True]
+    assert errors == []
+    assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
