@@ -115,7 +115,7 @@ def test_as_of_defaults_to_the_last_full_day_of_data(rendered):
 
 def test_manifest_records_versions_and_seconds_per_stage(rendered):
     manifest = json.loads((rendered.folder / "manifest.json").read_text())
-    assert set(manifest["seconds"]) == {"validate", "execute", "html", "pdf", "total"}
+    assert set(manifest["seconds"]) == {"validate", "execute", "html", "pdf", "summary", "total"}
     assert {"cxpulse", "python", "papermill", "weasyprint", "altair"} <= set(manifest["versions"])
     assert isinstance(manifest["headline_figures"], dict)
     assert str(rendered.folder) in rendered.summary()

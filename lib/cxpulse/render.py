@@ -40,7 +40,7 @@ from papermill.exceptions import PapermillExecutionError, strip_color
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-from cxpulse import charts, config, periods, warehouse
+from cxpulse import charts, config, periods, report, warehouse
 from cxpulse.config import ParamsError
 
 log = logging.getLogger("cxpulse.render")
@@ -232,19 +232,6 @@ def html_to_pdf(html: str, output: Path, page_size: str) -> int:
     return len(document.pages)
 
 
-def read_headline_figures(
-    warehouse_path: Path, period: periods.Period, brand: config.BrandParams
-) -> dict:
-    """``cxpulse.report.headline_figures``, or {} while that function does not exist."""
-    try:
-        from cxpulse.report import headline_figures
-    except ImportError as err:
-        if err.name != "cxpulse.report":
-            raise
-        return {}
-    return headline_figures(warehouse_path, period, brand)
-
-
 def package_versions() -> dict[str, str]:
     """Python and the versions of the packages that shape a report."""
     return {"python": platform.python_version(), **{name: version(name) for name in VERSIONED}}
@@ -323,7 +310,10 @@ def run_report(
             printable = export_html(nb, False, cover)
         with timed("pdf", seconds):
             pages = html_to_pdf(printable, work / "report.pdf", params.brand.page_size)
-        figures = read_headline_figures(warehouse_path, period, params.brand)
+        with timed("summary", seconds):
+            summary = report.summary(
+                report.open_report(cadence, parameters["as_of"], warehouse_path, params_dir)
+            )
         seconds["total"] = round(time.perf_counter() - started, 3)
         manifest = {
             "cadence": cadence,
@@ -339,7 +329,7 @@ def run_report(
             "parameters": parameters,
             "data_range": [t.isoformat() if t is not None else None for t in data_range],
             "rows": rows,
-            "headline_figures": figures,
+            **summary,
             "generated_at": now.isoformat(timespec="seconds"),
             "versions": package_versions(),
             "seconds": seconds,

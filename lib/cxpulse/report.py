@@ -55,6 +55,16 @@ def _render(template: str, **context) -> HTML:
     return HTML(_TEMPLATES.get_template(template).render(**context))
 
 
+@dataclass(frozen=True)
+class ActionLists:
+    """The 'needs action now' items: urgent unanswered, spikes, worst reviews, viral posts."""
+
+    urgent: pd.DataFrame
+    spikes: pd.DataFrame
+    reviews: pd.DataFrame
+    viral: pd.DataFrame
+
+
 @dataclass
 class Report:
     """One report being built: cadence, window, comparison window, params and data."""
@@ -112,6 +122,10 @@ class Report:
         )
         merged["target_s"] = merged["channel"].map(self.brand.sla_targets_s)
         return merged.sort_values("inbound", ascending=False, ignore_index=True)
+
+    @cached_property
+    def actions(self) -> ActionLists:
+        return action_lists(self)
 
     @cached_property
     def trend_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -216,31 +230,17 @@ def kpis(r: Report) -> list[Kpi]:
 
 
 def scope(r: Report) -> HTML:
-    """One line under the cover: window, time zone, comparison and data freshness."""
-    until = (
-        r.data_until.tz_convert(r.period.timezone).strftime("%d %b %Y %H:%M")
-        if r.data_until is not None
-        else "—"
-    )
+    """One line under the cover: the window, its time zone and what it is compared with."""
     return _render(
         "scope.html.j2",
         window=r.window_text() + (" (to date)" if r.to_date else ""),
         timezone=r.period.timezone,
         comparison=f"{COMPARISON_LABEL[r.cadence]} ({r.window_text(r.comparison)})",
-        data_until=until,
     )
 
 
-@dataclass(frozen=True)
-class ActionLists:
-    urgent: pd.DataFrame
-    spikes: pd.DataFrame
-    reviews: pd.DataFrame
-    viral: pd.DataFrame
-
-
 def action_lists(r: Report) -> ActionLists:
-    """Urgent unanswered (last 7 days), spikes (last 28 days), worst reviews, viral negatives."""
+    """Urgent unanswered (last 7 days), spikes (trend window), worst reviews, viral negatives."""
     start = r.period.end - pd.Timedelta(days=7)
     urgent = metrics.urgent_unanswered(
         r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=10
@@ -270,7 +270,7 @@ def _local(ts: object, tz: str) -> str:
 
 def needs_action(r: Report) -> HTML:
     """What an agent or manager should act on now, each item with an id they can find."""
-    lists = action_lists(r)
+    lists = r.actions
     tz = r.period.timezone
     groups = [
         {
@@ -349,19 +349,19 @@ def needs_action(r: Report) -> HTML:
     return _render("action.html.j2", groups=groups, contract=contract)
 
 
+def sentences(r: Report) -> list[str]:
+    """Three to five headline sentences generated from the figures."""
+    action = None
+    if r.cadence == "daily":
+        urgent = r.actions.urgent
+        past_sla = int(urgent["reasons"].str.contains("past SLA").sum()) if len(urgent) else 0
+        action = action_sentence(len(urgent), past_sla, len(r.actions.spikes))
+    return headline_sentences(kpis(r), r.by_channel, action=action)
+
+
 def headlines(r: Report) -> HTML:
-    """Three to five sentences generated from the figures."""
-    lists = action_lists(r)
-    past_sla = (
-        int(lists.urgent["reasons"].str.contains("past SLA").sum()) if len(lists.urgent) else 0
-    )
-    action = (
-        action_sentence(len(lists.urgent), past_sla, len(lists.spikes))
-        if r.cadence == "daily"
-        else None
-    )
-    sentences = headline_sentences(kpis(r), r.by_channel, action=action)
-    return _render("headlines.html.j2", sentences=sentences)
+    """The headline sentences as a list."""
+    return _render("headlines.html.j2", sentences=sentences(r))
 
 
 def kpi_tiles(r: Report) -> HTML:
@@ -449,10 +449,30 @@ def volume_chart(r: Report) -> alt.Chart:
     return charts.volume_by_channel(r.daily_by_channel, contract)
 
 
-def headline_figures(
-    warehouse_path: Path, period: periods.Period, brand: config.BrandParams
-) -> dict:
-    """The headline figures of our brand in ``period`` as plain JSON values (for manifests)."""
-    t = metrics.open_table(Path(warehouse_path))
-    record = _headline_record(t.filter(t.brand == brand.brand), period, brand)
-    return {k: (float(v) if isinstance(v, int | float) else v) for k, v in record.items()}
+def summary(r: Report) -> dict:
+    """What a manifest and an e-mail carry: figures, KPI texts, sentences, rows per channel.
+
+    Plain JSON values only.
+    """
+    rows = metrics.volume_summary(r.ours, r.period.start, r.period.end, by=["channel"])
+    return {
+        "headline_figures": {
+            k: (float(v) if isinstance(v, int | float) else v) for k, v in r.current.items()
+        },
+        "headlines": sentences(r),
+        "kpis": [
+            {
+                "key": k.key,
+                "label": k.label,
+                "value": k.value_text,
+                "change": k.change_text,
+                "target": k.target_text,
+                "meets_target": k.meets_target,
+            }
+            for k in kpis(r)
+        ],
+        "comparison": COMPARISON_LABEL[r.cadence],
+        "rows_by_channel": {
+            str(c): int(n) for c, n in zip(rows["channel"], rows["total"], strict=True)
+        },
+    }

@@ -1,0 +1,106 @@
+"""Shared fixtures: hand-made interaction tables and the real samples."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pytest
+
+from cxpulse import schema
+
+REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+_TABLE_NUMBERS = itertools.count()
+ROW_DEFAULTS = {"channel": "twitter", "brand": "Northwind", "direction": "inbound"}
+
+
+@functools.cache
+def _engine() -> ibis.BaseBackend:
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'Pacific/Chatham'")  # not UTC: metrics must not depend on it
+    return ibis.duckdb.from_connection(con)
+
+
+def interactions_table(rows: list[dict]) -> ir.Table:
+    """A new table of ``rows`` with the warehouse's columns and types, as an Ibis table.
+
+    created_at strings are UTC; channel, brand and direction default to ``ROW_DEFAULTS``.
+    """
+    engine = _engine()
+    name = f"interactions_{next(_TABLE_NUMBERS)}"
+    columns = ", ".join(f"{c} {sql_type}" for c, sql_type in schema.COLUMNS.items())
+    engine.raw_sql(f"CREATE TABLE {name} ({columns})")
+    frame = pd.DataFrame([{**ROW_DEFAULTS, **row} for row in rows])
+    if len(frame):
+        frame["created_at"] = [
+            stamp if stamp.tzinfo else stamp.tz_localize("UTC")
+            for stamp in map(pd.Timestamp, frame["created_at"])
+        ]
+        con = engine.con
+        con.register("batch", schema.conform(frame))
+        con.execute(f"INSERT INTO {name} SELECT * FROM batch")
+        con.unregister("batch")
+    return engine.table(name)
+
+
+@pytest.fixture(scope="session")
+def make_table() -> Iterator[Callable[[list[dict]], ir.Table]]:
+    """``interactions_table``: build the ``interactions`` table of a few hand-made rows."""
+    yield interactions_table
+    _engine().disconnect()
+    _engine.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The folder of real samples (``/work/shared/data/real``); skips when absent."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real samples not found at {REAL_DATA}")
+    return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def load_real(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., ir.Table]:
+    """Load real sample files with an adapter into a fresh warehouse; its Ibis table.
+
+    ``load_real("twcs", ["twcs-head5k/twcs.csv"])``; skips when the adapter is missing.
+    """
+    from cxpulse import adapters
+    from cxpulse.ingest import ingest_file
+    from cxpulse.metrics import open_table
+
+    def load(fmt: str, files: list[str], options: adapters.AdapterOptions | None = None):
+        try:
+            adapters.get(fmt)
+        except (adapters.AdapterError, ImportError) as err:
+            pytest.skip(f"adapter not available: {err}")
+        path = tmp_path_factory.mktemp(fmt) / "warehouse.duckdb"
+        for name in files:
+            ingest_file(real_data / name, fmt, path, options)
+        return open_table(path)
+
+    return load
+
+
+DEMO_END = "2026-03-20T08:00"
+"""A fixed end for the test demo data: runs are reproducible whatever today's date."""
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small seeded demo warehouse (40k rows ending ``DEMO_END``), built once per run."""
+    from cxpulse import config, demo
+    from cxpulse.ingest import ingest_file
+
+    root = tmp_path_factory.mktemp("demo")
+    brand = config.load_brand(Path(__file__).resolve().parents[1] / "params")
+    path = root / "warehouse.duckdb"
+    for file in demo.write_demo(root / "files", rows=40_000, seed=11, end=DEMO_END, brand=brand):
+        ingest_file(file, "canonical", path)
+    return path
