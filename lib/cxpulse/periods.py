@@ -2,14 +2,18 @@
 
 A window is half-open, ``[start, end)``, with both ends as UTC timestamps, computed from
 local calendar boundaries so a day is the brand's day (23 or 25 hours across DST).
+Quarters and years may follow a fiscal year that starts in another month than January.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import pandas as pd
+
+CADENCES: tuple[str, ...] = ("daily", "weekly", "monthly", "quarterly", "yearly")
 
 
 @dataclass(frozen=True)
@@ -23,29 +27,60 @@ class Period:
     start: pd.Timestamp
     end: pd.Timestamp
     timezone: str
+    fiscal_year_start_month: int = 1
 
     @property
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
 
 
-def _make(cadence: str, label: str, first: dt.date, last: dt.date, tz: str) -> Period:
-    start = pd.Timestamp(first).tz_localize(tz).tz_convert("UTC")
-    end = pd.Timestamp(last + dt.timedelta(days=1)).tz_localize(tz).tz_convert("UTC")
-    return Period(cadence, label, first, last, start, end, tz)
+def local_midnight(day: dt.date, tz: str) -> pd.Timestamp:
+    """The UTC instant local ``day`` begins in ``tz``.
+
+    Where clocks jump over midnight (e.g. America/Santiago in September) the day begins
+    at the first local time that exists; where midnight happens twice, at the first one.
+    """
+    local = pd.Timestamp(day).tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+    return local.tz_convert("UTC")
 
 
-def _quarter_first(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+def _make(
+    cadence: str, label: str, first: dt.date, last: dt.date, tz: str, fiscal_start: int = 1
+) -> Period:
+    start = local_midnight(first, tz)
+    end = local_midnight(last + dt.timedelta(days=1), tz)
+    return Period(cadence, label, first, last, start, end, tz, fiscal_start)
 
 
-def period_for(cadence: str, day: dt.date, tz: str) -> Period:
+def _add_months(first_of_month: dt.date, months: int) -> dt.date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _fiscal_year_first(day: dt.date, start_month: int) -> dt.date:
+    year = day.year if day.month >= start_month else day.year - 1
+    return dt.date(year, start_month, 1)
+
+
+def _year_label(fiscal_first: dt.date) -> str:
+    """``2024`` for a calendar year; ``FY2025`` for a fiscal year ending in 2025."""
+    if fiscal_first.month == 1:
+        return str(fiscal_first.year)
+    return f"FY{fiscal_first.year + 1}"
+
+
+def period_for(cadence: str, day: dt.date, tz: str, fiscal_year_start_month: int = 1) -> Period:
     """The period of ``cadence`` that contains local date ``day``.
 
     daily = the local calendar day (label ``2024-03-31``); weekly = ISO week, Monday to
-    Sunday (``2024-W13``); monthly (``2024-03``); quarterly = calendar quarter
-    (``2024-Q1``); yearly (``2024``).
+    Sunday (``2024-W13``, the ISO year, so 2024-12-30 is in ``2025-W01``); monthly
+    (``2024-03``); quarterly = three months from the start of the (fiscal) year
+    (``2024-Q1``); yearly (``2024``). With ``fiscal_year_start_month`` m > 1 the year runs
+    from month m and is named by the calendar year it ends in: with m = 4, 2024-04-01 is
+    in ``FY2025-Q1`` and ``FY2025``.
     """
+    if not 1 <= fiscal_year_start_month <= 12:
+        raise ValueError(f"fiscal_year_start_month must be 1 to 12, got {fiscal_year_start_month}")
     if cadence == "daily":
         return _make(cadence, day.isoformat(), day, day, tz)
     if cadence == "weekly":
@@ -54,43 +89,70 @@ def period_for(cadence: str, day: dt.date, tz: str) -> Period:
         return _make(cadence, f"{year}-W{week:02d}", first, first + dt.timedelta(days=6), tz)
     if cadence == "monthly":
         first = day.replace(day=1)
-        nxt = (first + dt.timedelta(days=32)).replace(day=1)
-        return _make(cadence, f"{day:%Y-%m}", first, nxt - dt.timedelta(days=1), tz)
+        last = _add_months(first, 1) - dt.timedelta(days=1)
+        return _make(cadence, f"{day:%Y-%m}", first, last, tz)
+    fiscal_first = _fiscal_year_first(day, fiscal_year_start_month)
     if cadence == "quarterly":
-        first = _quarter_first(day)
-        nxt = _quarter_first(first + dt.timedelta(days=95))
-        label = f"{first.year}-Q{(first.month - 1) // 3 + 1}"
-        return _make(cadence, label, first, nxt - dt.timedelta(days=1), tz)
+        quarter = ((day.month - fiscal_year_start_month) % 12) // 3
+        first = _add_months(fiscal_first, 3 * quarter)
+        last = _add_months(first, 3) - dt.timedelta(days=1)
+        label = f"{_year_label(fiscal_first)}-Q{quarter + 1}"
+        return _make(cadence, label, first, last, tz, fiscal_year_start_month)
     if cadence == "yearly":
-        return _make(cadence, str(day.year), dt.date(day.year, 1, 1), dt.date(day.year, 12, 31), tz)
-    raise ValueError(f"unknown cadence {cadence!r}")
+        last = _add_months(fiscal_first, 12) - dt.timedelta(days=1)
+        label = _year_label(fiscal_first)
+        return _make(cadence, label, fiscal_first, last, tz, fiscal_year_start_month)
+    raise ValueError(f"unknown cadence {cadence!r}; expected one of {', '.join(CADENCES)}")
+
+
+def span(first: dt.date, last: dt.date, tz: str, cadence: str = "custom") -> Period:
+    """The local days ``first`` to ``last`` inclusive (label ``2024-03-01 to 2024-03-07``)."""
+    if last < first:
+        raise ValueError(f"a period cannot end ({last}) before it starts ({first})")
+    return _make(cadence, f"{first} to {last}", first, last, tz)
 
 
 def previous(period: Period, n: int = 1) -> Period:
-    """The period ``n`` periods before ``period``, of the same cadence."""
+    """The period ``n`` periods before ``period``, of the same cadence.
+
+    A span (custom or trailing) is followed back by the span of as many days before it.
+    """
     p = period
     for _ in range(n):
-        p = period_for(p.cadence, p.first_day - dt.timedelta(days=1), p.timezone)
+        if p.cadence in CADENCES:
+            day = p.first_day - dt.timedelta(days=1)
+            p = period_for(p.cadence, day, p.timezone, p.fiscal_year_start_month)
+        else:
+            last = p.first_day - dt.timedelta(days=1)
+            p = span(last - dt.timedelta(days=p.days - 1), last, p.timezone, p.cadence)
     return p
 
 
 def year_ago(period: Period) -> Period:
-    """The same period one year earlier (same ISO week number for weekly)."""
+    """The same period one year earlier.
+
+    Weekly: the same ISO week number of the previous ISO year (week 52 when that year has
+    no week 53). Daily on 29 February: 28 February.
+    """
     if period.cadence == "weekly":
-        return period_for("weekly", period.first_day - dt.timedelta(weeks=52), period.timezone)
+        year, week, _ = period.first_day.isocalendar()
+        weeks_then = dt.date(year - 1, 12, 28).isocalendar()[1]
+        monday = dt.date.fromisocalendar(year - 1, min(week, weeks_then), 1)
+        return period_for("weekly", monday, period.timezone)
     first = period.first_day
     try:
         day = first.replace(year=first.year - 1)
     except ValueError:  # 29 February
         day = first.replace(year=first.year - 1, day=28)
-    return period_for(period.cadence, day, period.timezone)
+    if period.cadence not in CADENCES:
+        return span(day, day + dt.timedelta(days=period.days - 1), period.timezone, period.cadence)
+    return period_for(period.cadence, day, period.timezone, period.fiscal_year_start_month)
 
 
 def trailing(period: Period, days: int) -> Period:
     """The ``days`` local days just before ``period`` starts (e.g. trailing 7 or 28 days)."""
     last = period.first_day - dt.timedelta(days=1)
-    first = last - dt.timedelta(days=days - 1)
-    return _make(f"trailing{days}", f"{first} to {last}", first, last, period.timezone)
+    return span(last - dt.timedelta(days=days - 1), last, period.timezone, f"trailing{days}")
 
 
 def last_full_day(latest: pd.Timestamp, tz: str) -> dt.date:
@@ -99,3 +161,26 @@ def last_full_day(latest: pd.Timestamp, tz: str) -> dt.date:
     The day ``latest`` falls in is still running, so the answer is the day before it.
     """
     return latest.tz_convert(tz).date() - dt.timedelta(days=1)
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def change(current: float | None, previous: float | None) -> float | None:
+    """Relative change ``(current - previous) / |previous|`` as a fraction (0.25 = +25%).
+
+    None, not 0, when either value is missing or ``previous`` is 0: "no comparison" must
+    not read as "no change".
+    """
+    if _missing(current) or _missing(previous) or previous == 0:
+        return None
+    return (float(current) - float(previous)) / abs(float(previous))
+
+
+def difference(current: float | None, previous: float | None) -> float | None:
+    """``current - previous`` (e.g. percentage points between two rates); None when either
+    value is missing."""
+    if _missing(current) or _missing(previous):
+        return None
+    return float(current) - float(previous)

@@ -1,0 +1,91 @@
+"""What every metric shares: the window, the group keys, safe ratios, running the query.
+
+A window is half-open, ``[start, end)``, both ends UTC timestamps (``periods.Period``).
+Time group keys are local calendar units in the brand's time zone, converted by the
+engine (DuckDB ``timezone(tz, ts)``), so a day is the brand's day across DST changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+GROUP_KEYS: tuple[str, ...] = ("brand", "channel", "day", "week", "quarter")
+"""What ``by`` accepts: day = local date; week = ISO week label ``2024-W13``;
+quarter = calendar quarter label ``2024-Q1`` (the labels of ``periods.period_for``)."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _local_time(tz: str, ts: dt.datetime) -> dt.datetime:
+    """DuckDB ``timezone(tz, timestamptz)``: the naive local wall-clock time in ``tz``."""
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")
+def epoch_us(ts: dt.datetime) -> int:
+    """DuckDB ``epoch_us(timestamptz)``: microseconds since 1970-01-01 UTC."""
+
+
+def as_utc(ts: pd.Timestamp | str) -> pd.Timestamp:
+    """``ts`` as a UTC timestamp; a naive timestamp is refused (its zone would be a guess)."""
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is None:
+        raise ValueError(f"window bounds must be timezone-aware, got naive {ts}")
+    return ts.tz_convert("UTC")
+
+
+def within(t: ir.Table, start: pd.Timestamp, end: pd.Timestamp) -> ir.Table:
+    """Rows of ``t`` created in ``[start, end)``."""
+    return t.filter(t.created_at >= as_utc(start), t.created_at < as_utc(end))
+
+
+def seconds_between(earlier: ir.TimestampValue, later: ir.TimestampValue) -> ir.FloatingValue:
+    """``later - earlier`` in seconds (float, microsecond precision; negative if reversed)."""
+    return (epoch_us(later) - epoch_us(earlier)) / 1e6
+
+
+def ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
+    """``numerator / denominator`` as a float; null, not 0 or infinity, when it divides by 0."""
+    return numerator.cast("float64") / denominator.nullif(0).cast("float64")
+
+
+def check_by(by: Sequence[str]) -> list[str]:
+    """``by`` as a list, or ``ValueError`` naming the unknown keys and the allowed ones."""
+    unknown = [b for b in by if b not in GROUP_KEYS]
+    if unknown:
+        raise ValueError(f"unknown group key(s) {unknown}; expected some of {list(GROUP_KEYS)}")
+    return list(dict.fromkeys(by))
+
+
+def with_group_keys(t: ir.Table, by: Sequence[str], tz: str) -> ir.Table:
+    """``t`` with the time keys among ``by`` (day, week, quarter) added from ``created_at``."""
+    local = _local_time(tz, t.created_at)
+    keys = {
+        "day": local.date(),
+        "week": local.strftime("%G-W%V"),
+        "quarter": local.strftime("%Y-Q") + local.quarter().cast("string"),
+    }
+    wanted = {k: v for k, v in keys.items() if k in check_by(by)}
+    return t.mutate(**wanted) if wanted else t
+
+
+def aggregate(keyed: ir.Table, by: Sequence[str], **metrics: ir.Scalar) -> ir.Table:
+    """``metrics`` per group of ``by`` (one row over the whole table when ``by`` is empty).
+
+    ``keyed`` is a table returned by ``with_group_keys``; ``metrics`` are reductions of it.
+    """
+    by = check_by(by)
+    if not by:
+        return keyed.aggregate(**metrics)
+    return keyed.group_by(by).aggregate(**metrics)
+
+
+def to_frame(expr: ir.Table, by: Sequence[str]) -> pd.DataFrame:
+    """Run ``expr`` on its engine; a pandas frame sorted by ``by``, index 0..n-1."""
+    frame = expr.execute()
+    if by:
+        frame = frame.sort_values(list(by), kind="stable")
+    return frame.reset_index(drop=True)

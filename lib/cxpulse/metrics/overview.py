@@ -1,0 +1,100 @@
+"""The numbers a report leads with: one headline record per group, and the daily series."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from cxpulse.config import BrandParams
+from cxpulse.metrics.calls import call_summary
+from cxpulse.metrics.grouping import check_by, to_frame
+from cxpulse.metrics.response import response_summary
+from cxpulse.metrics.reviews import review_summary
+from cxpulse.metrics.sentiment import sentiment_counts
+from cxpulse.metrics.volume import volume_summary
+
+HEADLINE_FIELDS: tuple[str, ...] = (
+    "inbound",
+    "answered",
+    "response_rate",
+    "frt_median_s",
+    "frt_p90_s",
+    "sla_attainment",
+    "net_sentiment",
+    "offered_calls",
+    "abandonment_rate",
+    "asa_s",
+    "service_level",
+    "aht_s",
+    "reviews",
+    "mean_rating",
+    "negative_share",
+)
+HEADLINE_COUNTS: tuple[str, ...] = ("inbound", "answered", "offered_calls", "reviews")
+"""The fields of ``HEADLINE_FIELDS`` that count things (the rest are rates, times, scores)."""
+
+
+def _join(frames: list[pd.DataFrame], by: list[str]) -> pd.DataFrame:
+    """Outer-join ``frames`` on ``by`` (side by side when ``by`` is empty); what a group
+    lacks (no calls, no reviews) is NaN, never 0."""
+    if not by:
+        return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)
+    joined = functools.reduce(lambda a, b: a.merge(b, on=by, how="outer"), frames)
+    return joined.sort_values(by, kind="stable").reset_index(drop=True)
+
+
+def headline(
+    t: ir.Table,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    brand: BrandParams,
+    by: Sequence[str] = (),
+    until: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The headline record of each group of ``by`` for ``[start, end)``.
+
+    Columns: ``by`` + ``HEADLINE_FIELDS``, from ``response_summary`` (SLA targets and time
+    zone from ``brand``), ``sentiment_counts``, ``call_summary`` (``brand.calls``) and
+    ``review_summary``, outer-joined on ``by``. Rates are fractions, times seconds, net
+    sentiment points; a group without calls, reviews or messages has those fields missing.
+    """
+    by = check_by(by)
+    tz = brand.timezone
+    frames = [
+        response_summary(t, start, end, by, brand.sla_targets_s, until, tz),
+        to_frame(sentiment_counts(t, start, end, by, tz).select(*by, "net_sentiment"), by),
+        call_summary(t, start, end, by, brand.calls, tz),
+        review_summary(t, start, end, by, tz),
+    ]
+    return _join(frames, by)[[*by, *HEADLINE_FIELDS]]
+
+
+def daily_series(
+    t: ir.Table,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    tz: str,
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """One row per local day in ``tz`` (and group of ``by``) for trend charts.
+
+    Columns: day (naive timestamp of the local date), ``by`` + inbound (inbound rows of
+    every channel, calls and reviews included), negative (inbound and mention rows scored
+    <= ``NEGATIVE``), net_sentiment (points), response_rate (fraction, non-phone messages),
+    frt_median_s (seconds). Days without any row are absent; on a day that is present the
+    counts are counts, 0 included.
+    """
+    keys = check_by(["day", *by])
+    volume = volume_summary(t, start, end, keys, tz)
+    voices = sentiment_counts(t, start, end, keys, tz).select(*keys, "negative", "net_sentiment")
+    responses = response_summary(t, start, end, keys, tz=tz)
+    frames = [
+        volume[[*keys, "inbound"]],
+        to_frame(voices, keys),
+        responses[[*keys, "response_rate", "frt_median_s"]],
+    ]
+    series = _join(frames, keys).fillna({"negative": 0}).astype({"negative": int})
+    return series[[*keys, "inbound", "negative", "net_sentiment", "response_rate", "frt_median_s"]]

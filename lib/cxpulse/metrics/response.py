@@ -1,0 +1,110 @@
+"""How fast and how often the brand answers: response rate, first response time, SLA.
+
+Inbound messages of every channel but phone count. A reply is an outbound row whose
+``parent_id`` is the inbound ``id`` and whose brand is the inbound's brand: a competitor
+answering our customer is not our answer. Replies created after ``until`` (the as-of
+cut-off, by default the window end) are not seen, so a report never sees the future.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis import _
+
+from cxpulse.metrics.grouping import (
+    aggregate,
+    as_utc,
+    epoch_us,
+    ratio,
+    seconds_between,
+    to_frame,
+    with_group_keys,
+    within,
+)
+
+
+def first_responses(
+    t: ir.Table,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    until: pd.Timestamp | None = None,
+) -> ir.Table:
+    """One row per inbound non-phone message created in ``[start, end)``, with its first reply.
+
+    Columns: id, channel, brand, author_id, created_at, text, sentiment, first_reply_at
+    (earliest same-brand reply created at or before ``until``, else null) and
+    frt_s = first_reply_at - created_at in seconds, clamped at 0 for a reply whose clock
+    says it came before its parent; null when unanswered by ``until``.
+    """
+    until = as_utc(end if until is None else until)
+    inbound = within(t, start, end).filter(_.direction == "inbound", _.channel != "phone")
+    replies = t.filter(_.direction == "outbound", _.parent_id.notnull(), _.created_at <= until)
+    first = replies.group_by(reply_to=_.parent_id, reply_brand=_.brand).aggregate(
+        first_reply_at=_.created_at.min()
+    )
+    joined = inbound.left_join(
+        first, [inbound.id == first.reply_to, inbound.brand == first.reply_brand]
+    )
+    delay = seconds_between(joined.created_at, joined.first_reply_at)
+    return joined.select(
+        "id",
+        "channel",
+        "brand",
+        "author_id",
+        "created_at",
+        "text",
+        "sentiment",
+        "first_reply_at",
+        frt_s=ibis.ifelse(delay < 0, 0.0, delay),
+    )
+
+
+def _sla_target(channel: ir.StringValue, sla_targets: Mapping[str, float]) -> ir.FloatingValue:
+    if not sla_targets:
+        return ibis.null("float64")
+    return channel.cases(*((c, float(s)) for c, s in sla_targets.items()), else_=None)
+
+
+def response_summary(
+    t: ir.Table,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    by: Sequence[str] = (),
+    sla_targets: Mapping[str, float] | None = None,
+    until: pd.Timestamp | None = None,
+    tz: str = "UTC",
+) -> pd.DataFrame:
+    """Response rate, first response time and SLA attainment of inbound in ``[start, end)``.
+
+    Columns: ``by`` + inbound, answered (count); response_rate = answered / inbound
+    (fraction); frt_median_s, frt_p90_s = continuous quantiles of frt_s over answered
+    inbound (seconds; null when none answered); SLA over channels with a target in
+    ``sla_targets`` (channel -> seconds): sla_due = inbound whose deadline
+    (created_at + target) is at or before ``until``, plus those answered within target
+    before it; sla_met = answered within target by ``until``; sla_attainment =
+    sla_met / sla_due (fraction, null when nothing is due).
+    """
+    until = as_utc(end if until is None else until)
+    r = with_group_keys(first_responses(t, start, end, until), by, tz)
+    target = _sla_target(r.channel, sla_targets or {})
+    met = target.notnull() & r.frt_s.notnull() & (r.frt_s <= target)
+    deadline_us = epoch_us(r.created_at) + target * 1e6
+    due = target.notnull() & ((deadline_us <= epoch_us(ibis.literal(until))) | met)
+    answered = r.frt_s.notnull()
+    expr = aggregate(
+        r,
+        by,
+        inbound=r.count(),
+        answered=r.count(where=answered),
+        response_rate=ratio(r.count(where=answered), r.count()),
+        frt_median_s=r.frt_s.quantile(0.5),
+        frt_p90_s=r.frt_s.quantile(0.9),
+        sla_due=r.count(where=due),
+        sla_met=r.count(where=met),
+        sla_attainment=ratio(r.count(where=met), r.count(where=due)),
+    )
+    return to_frame(expr, by)

@@ -1,0 +1,57 @@
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from cxpulse.metrics import volume_summary
+from cxpulse.metrics.grouping import check_by, ratio, with_group_keys
+
+WIDE_START = pd.Timestamp("2020-01-01", tz="UTC")
+WIDE_END = pd.Timestamp("2030-01-01", tz="UTC")
+
+
+def keys(make_table, stamps: list[str], tz: str) -> list[tuple]:
+    t = make_table([{"id": f"tw:{i}", "created_at": s} for i, s in enumerate(stamps)])
+    frame = with_group_keys(t, ["day", "week", "quarter"], tz).order_by("id").execute()
+    return [(d.date(), w, q) for d, w, q in frame[["day", "week", "quarter"]].values]
+
+
+def test_day_is_the_local_date_across_the_spring_dst_change(make_table):
+    got = keys(make_table, ["2024-03-30 23:30", "2024-03-31 23:30"], "Europe/London")
+    assert [k[0] for k in got] == [dt.date(2024, 3, 30), dt.date(2024, 4, 1)]  # 00:30 BST
+
+
+def test_week_is_the_iso_week_around_new_year(make_table):
+    got = keys(make_table, ["2024-12-30 12:00", "2021-01-03 12:00"], "UTC")
+    assert [k[1] for k in got] == ["2025-W01", "2020-W53"]
+
+
+def test_quarter_is_the_local_calendar_quarter(make_table):
+    got = keys(make_table, ["2024-03-31 23:30", "2024-12-31 23:30"], "Europe/London")
+    assert [k[2] for k in got] == ["2024-Q2", "2024-Q4"]  # 31 Mar 23:30 UTC = 1 Apr BST
+
+
+def test_time_keys_follow_the_zone_not_utc(make_table):
+    got = keys(make_table, ["2024-01-01 03:00"], "America/New_York")
+    assert got == [(dt.date(2023, 12, 31), "2023-W52", "2023-Q4")]
+
+
+def test_grouping_by_week_counts_a_week_as_one_group(make_table):
+    rows = [{"id": f"tw:{d}", "created_at": f"2024-03-{d:02d} 12:00"} for d in (4, 10, 11)]
+    frame = volume_summary(make_table(rows), WIDE_START, WIDE_END, by=["week"])
+    assert frame[["week", "total"]].values.tolist() == [["2024-W10", 2], ["2024-W11", 1]]
+
+
+def test_unknown_group_key_is_refused():
+    with pytest.raises(ValueError, match="unknown group key.*'month'"):
+        check_by(["brand", "month"])
+
+
+def test_ratio_is_missing_not_zero_or_infinite_when_dividing_by_zero(make_table):
+    t = make_table([{"id": "tw:1", "created_at": "2024-03-04 09:00"}])
+    got = t.aggregate(
+        none=ratio(t.count(), t.count(where=t.direction == "outbound")),
+        quarter=ratio(t.count(), t.count() * 4),
+    ).execute()
+    assert pd.isna(got["none"].iloc[0])
+    assert got["quarter"].iloc[0] == 0.25

@@ -1,0 +1,159 @@
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from cxpulse import periods
+from cxpulse.periods import change, difference, period_for, previous, span, trailing, year_ago
+
+LONDON = "Europe/London"
+
+
+def utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def test_daily_window_on_spring_dst_day_in_london_is_23_hours():
+    day = period_for("daily", dt.date(2024, 3, 31), LONDON)
+    assert (day.start, day.end) == (utc("2024-03-31 00:00"), utc("2024-03-31 23:00"))
+    assert day.label == "2024-03-31"
+
+
+def test_daily_window_on_autumn_dst_day_in_london_is_25_hours():
+    day = period_for("daily", dt.date(2024, 10, 27), LONDON)
+    assert day.end - day.start == pd.Timedelta(hours=25)
+
+
+def test_day_without_a_midnight_starts_at_its_first_local_time():
+    # Chile skips from 00:00 to 01:00 on 8 September 2024.
+    day = period_for("daily", dt.date(2024, 9, 8), "America/Santiago")
+    assert day.start == utc("2024-09-08 04:00")  # 01:00 -03
+    assert day.end - day.start == pd.Timedelta(hours=23)
+
+
+def test_day_with_two_midnights_starts_at_the_first():
+    # Cuba goes back from 01:00 to 00:00 on 3 November 2024.
+    day = period_for("daily", dt.date(2024, 11, 3), "America/Havana")
+    assert day.start == utc("2024-11-03 04:00")  # 00:00 -04
+    assert day.end - day.start == pd.Timedelta(hours=25)
+
+
+@pytest.mark.parametrize(
+    ("day", "label", "monday"),
+    [
+        (dt.date(2024, 12, 31), "2025-W01", dt.date(2024, 12, 30)),
+        (dt.date(2025, 1, 5), "2025-W01", dt.date(2024, 12, 30)),
+        (dt.date(2021, 1, 3), "2020-W53", dt.date(2020, 12, 28)),
+        (dt.date(2021, 1, 4), "2021-W01", dt.date(2021, 1, 4)),
+    ],
+)
+def test_weekly_label_is_the_iso_week_around_new_year(day, label, monday):
+    week = period_for("weekly", day, "UTC")
+    assert (week.label, week.first_day, week.days) == (label, monday, 7)
+
+
+@pytest.mark.parametrize(
+    ("day", "label", "first", "last"),
+    [
+        (dt.date(2024, 3, 31), "2024-Q1", dt.date(2024, 1, 1), dt.date(2024, 3, 31)),
+        (dt.date(2024, 4, 1), "2024-Q2", dt.date(2024, 4, 1), dt.date(2024, 6, 30)),
+        (dt.date(2024, 12, 31), "2024-Q4", dt.date(2024, 10, 1), dt.date(2024, 12, 31)),
+    ],
+)
+def test_quarter_boundaries(day, label, first, last):
+    quarter = period_for("quarterly", day, LONDON)
+    assert (quarter.label, quarter.first_day, quarter.last_day) == (label, first, last)
+
+
+def test_quarter_bounds_are_local_midnights_in_utc():
+    q2 = period_for("quarterly", dt.date(2024, 5, 1), LONDON)
+    assert (q2.start, q2.end) == (utc("2024-03-31 23:00"), utc("2024-06-30 23:00"))
+
+
+def test_monthly_period_knows_leap_february():
+    month = period_for("monthly", dt.date(2024, 2, 10), "UTC")
+    assert (month.label, month.last_day) == ("2024-02", dt.date(2024, 2, 29))
+
+
+def test_fiscal_quarter_and_year_starting_in_april_are_named_by_their_end_year():
+    q1 = period_for("quarterly", dt.date(2024, 4, 1), LONDON, fiscal_year_start_month=4)
+    assert (q1.label, q1.first_day, q1.last_day) == (
+        "FY2025-Q1",
+        dt.date(2024, 4, 1),
+        dt.date(2024, 6, 30),
+    )
+    q4 = period_for("quarterly", dt.date(2024, 3, 31), LONDON, fiscal_year_start_month=4)
+    assert (q4.label, q4.first_day) == ("FY2024-Q4", dt.date(2024, 1, 1))
+    year = period_for("yearly", dt.date(2024, 12, 25), LONDON, fiscal_year_start_month=4)
+    assert (year.label, year.first_day, year.last_day) == (
+        "FY2025",
+        dt.date(2024, 4, 1),
+        dt.date(2025, 3, 31),
+    )
+
+
+def test_previous_and_year_ago_keep_the_fiscal_calendar():
+    q1 = period_for("quarterly", dt.date(2024, 5, 1), "UTC", fiscal_year_start_month=4)
+    assert previous(q1).label == "FY2024-Q4"
+    assert year_ago(q1).label == "FY2024-Q1"
+
+
+def test_previous_steps_back_whole_periods():
+    assert previous(period_for("quarterly", dt.date(2024, 1, 15), "UTC")).label == "2023-Q4"
+    assert previous(period_for("weekly", dt.date(2025, 1, 1), "UTC"), 2).label == "2024-W51"
+    assert previous(period_for("monthly", dt.date(2024, 3, 31), "UTC")).last_day == dt.date(
+        2024, 2, 29
+    )
+
+
+def test_previous_of_a_span_is_as_many_days_just_before():
+    week = span(dt.date(2024, 3, 6), dt.date(2024, 3, 12), "UTC")
+    before = previous(week)
+    assert (before.first_day, before.last_day) == (dt.date(2024, 2, 28), dt.date(2024, 3, 5))
+
+
+def test_year_ago_of_a_week_is_the_same_iso_week_number():
+    assert year_ago(period_for("weekly", dt.date(2021, 1, 4), "UTC")).label == "2020-W01"
+    assert year_ago(period_for("weekly", dt.date(2020, 12, 31), "UTC")).label == "2019-W52"
+
+
+def test_year_ago_of_29_february_is_28_february():
+    assert year_ago(period_for("daily", dt.date(2024, 2, 29), "UTC")).label == "2023-02-28"
+
+
+def test_trailing_days_end_the_day_before_the_period():
+    window = trailing(period_for("daily", dt.date(2024, 3, 31), LONDON), 7)
+    assert (window.first_day, window.last_day, window.days) == (
+        dt.date(2024, 3, 24),
+        dt.date(2024, 3, 30),
+        7,
+    )
+
+
+def test_last_full_day_is_the_local_day_before_the_latest_data():
+    assert periods.last_full_day(utc("2024-03-31 23:30"), LONDON) == dt.date(2024, 3, 31)
+    assert periods.last_full_day(utc("2024-03-31 22:30"), LONDON) == dt.date(2024, 3, 30)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="unknown cadence"):
+        period_for("fortnightly", dt.date(2024, 1, 1), "UTC")
+    with pytest.raises(ValueError, match="fiscal_year_start_month"):
+        period_for("yearly", dt.date(2024, 1, 1), "UTC", fiscal_year_start_month=13)
+    with pytest.raises(ValueError, match="before it starts"):
+        span(dt.date(2024, 1, 2), dt.date(2024, 1, 1), "UTC")
+
+
+def test_change_is_relative_and_none_without_a_baseline():
+    assert change(150, 100) == 0.5
+    assert change(-10, -20) == 0.5  # net sentiment from -20 to -10 is better
+    assert change(5, 0) is None
+    assert change(5, None) is None
+    assert change(math.nan, 3) is None
+    assert change(pd.NA, 3) is None
+
+
+def test_difference_is_absolute_and_none_when_a_side_is_missing():
+    assert difference(0.8, 0.75) == pytest.approx(0.05)
+    assert difference(0.8, float("nan")) is None
