@@ -1,5 +1,6 @@
 import math
 
+import pandas as pd
 import pytest
 
 from cxpulse import formatting as fmt
@@ -7,7 +8,14 @@ from cxpulse import formatting as fmt
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(42, "42 s"), (600, "10 min"), (3600, "1 h"), (7560, "2.1 h"), (3 * 86400, "3 d"), (None, "—")],
+    [
+        (42, "42 s"),
+        (600, "10 min"),
+        (3600, "1 h"),
+        (7560, "2.1 h"),
+        (3 * 86400, "3 d"),
+        (None, "—"),
+    ],
 )
 def test_duration_picks_a_readable_unit(seconds, text):
     assert fmt.duration(seconds) == text
@@ -29,3 +37,5 @@ def test_a_comparison_without_data_says_so_instead_of_zero_percent():
     assert fmt.change_text(10, None, "count") == "no comparison data"
     assert fmt.relative_change(10, 0) is None
     assert fmt.change_text(10, 0, "count") == "new"
+    assert fmt.relative_change(-10, -20) == 0.5  # net sentiment -20 -> -10 is a rise
+    assert fmt.relative_change(pd.NA, 3) is None

@@ -1,11 +1,19 @@
 import datetime as dt
-import math
 
 import pandas as pd
 import pytest
 
 from cxpulse import periods
-from cxpulse.periods import change, difference, period_for, previous, span, trailing, year_ago
+from cxpulse.periods import (
+    latest_complete,
+    period_for,
+    previous,
+    report_period,
+    span,
+    to_date,
+    trailing,
+    year_ago,
+)
 
 LONDON = "Europe/London"
 
@@ -145,15 +153,24 @@ def test_bad_arguments_are_refused():
         span(dt.date(2024, 1, 2), dt.date(2024, 1, 1), "UTC")
 
 
-def test_change_is_relative_and_none_without_a_baseline():
-    assert change(150, 100) == 0.5
-    assert change(-10, -20) == 0.5  # net sentiment from -20 to -10 is better
-    assert change(5, 0) is None
-    assert change(5, None) is None
-    assert change(math.nan, 3) is None
-    assert change(pd.NA, 3) is None
+def test_a_period_not_yet_over_is_cut_at_the_as_of_day():
+    day = dt.date(2024, 5, 12)
+    period = to_date(period_for("quarterly", day, "Europe/London"), day)
+    assert (period.first_day, period.last_day) == (dt.date(2024, 4, 1), day)
+    assert period.end == pd.Timestamp("2024-05-12T23:00", tz="UTC")
+    assert period.label == "2024-Q2"
 
 
-def test_difference_is_absolute_and_none_when_a_side_is_missing():
-    assert difference(0.8, 0.75) == pytest.approx(0.05)
-    assert difference(0.8, float("nan")) is None
+def test_default_report_period_is_the_latest_complete_one():
+    latest = pd.Timestamp("2024-05-15T09:00", tz="UTC")  # a Wednesday
+    assert report_period("daily", None, latest, "UTC").label == "2024-05-14"
+    assert report_period("weekly", None, latest, "UTC").label == "2024-W19"
+    assert report_period("quarterly", None, latest, "UTC").label == "2024-Q1"
+    assert latest_complete("weekly", dt.date(2024, 5, 12), "UTC").label == "2024-W19"
+
+
+def test_an_explicit_as_of_reports_that_period_to_date():
+    period = report_period("weekly", dt.date(2024, 5, 15), None, "UTC")
+    assert (period.label, period.last_day) == ("2024-W20", dt.date(2024, 5, 15))
+    with pytest.raises(ValueError, match="no data"):
+        report_period("weekly", None, None, "UTC")

@@ -240,7 +240,7 @@ def test_describe_period_says_the_period_as_a_reader_would():
 
 def test_a_period_not_yet_over_is_reported_to_date():
     day = dt.date(2024, 5, 12)
-    period = render.to_date(periods.period_for("quarterly", day, "Europe/London"), day)
+    period = periods.to_date(periods.period_for("quarterly", day, "Europe/London"), day)
     assert (period.label, period.first_day, period.last_day) == (
         "2024-Q2",
         dt.date(2024, 4, 1),

@@ -7,11 +7,13 @@ Quarters and years may follow a fiscal year that starts in another month than Ja
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import pandas as pd
+
+_ONE_DAY = dt.timedelta(days=1)
 
 CADENCES: tuple[str, ...] = ("daily", "weekly", "monthly", "quarterly", "yearly")
 
@@ -163,24 +165,32 @@ def last_full_day(latest: pd.Timestamp, tz: str) -> dt.date:
     return latest.tz_convert(tz).date() - dt.timedelta(days=1)
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+def to_date(period: Period, day: dt.date) -> Period:
+    """``period`` cut at the end of local ``day`` when the period runs past it (a week or
+    quarter to date): a report never counts days that have not happened yet."""
+    if day >= period.last_day:
+        return period
+    return dataclasses.replace(
+        period, last_day=day, end=local_midnight(day + _ONE_DAY, period.timezone)
+    )
 
 
-def change(current: float | None, previous: float | None) -> float | None:
-    """Relative change ``(current - previous) / |previous|`` as a fraction (0.25 = +25%).
+def latest_complete(cadence: str, day: dt.date, tz: str) -> Period:
+    """The latest ``cadence`` period that had ended by the end of local ``day``."""
+    period = period_for(cadence, day, tz)
+    return period if period.last_day <= day else previous(period)
 
-    None, not 0, when either value is missing or ``previous`` is 0: "no comparison" must
-    not read as "no change".
+
+def report_period(
+    cadence: str, as_of: dt.date | None, latest: pd.Timestamp | None, tz: str
+) -> Period:
+    """The window a report covers.
+
+    With ``as_of``: the period holding that day, cut at its end (to date). Without: the
+    latest period complete by the last full day of data (``latest`` = newest timestamp).
     """
-    if _missing(current) or _missing(previous) or previous == 0:
-        return None
-    return (float(current) - float(previous)) / abs(float(previous))
-
-
-def difference(current: float | None, previous: float | None) -> float | None:
-    """``current - previous`` (e.g. percentage points between two rates); None when either
-    value is missing."""
-    if _missing(current) or _missing(previous):
-        return None
-    return float(current) - float(previous)
+    if as_of is not None:
+        return to_date(period_for(cadence, as_of, tz), as_of)
+    if latest is None:
+        raise ValueError("no data: give an as-of date or load data first")
+    return latest_complete(cadence, last_full_day(latest, tz), tz)

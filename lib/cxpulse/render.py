@@ -12,7 +12,6 @@ notebook holds the traceback) and the published report of that period is left as
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import functools
 import json
@@ -93,15 +92,6 @@ def count_interactions(path: Path, period: periods.Period) -> int:
         ).fetchone()[0]
 
 
-def choose_as_of(as_of: str | None, latest: pd.Timestamp | None, tz: str) -> dt.date:
-    """``as_of`` parsed, or the last full local day of data when it is not given."""
-    if as_of is not None:
-        return config.parse_date(as_of, "as_of")
-    if latest is None:
-        raise RenderError("the warehouse holds no interactions: ingest data or give --as-of")
-    return periods.last_full_day(latest, tz)
-
-
 def notebook_parameters(
     as_of: dt.date, warehouse_path: Path, params_dir: Path, today: dt.date
 ) -> dict[str, str]:
@@ -116,14 +106,6 @@ def notebook_parameters(
         "warehouse": str(warehouse_path.resolve()),
         "params_dir": str(params_dir.resolve()),
     }
-
-
-def to_date(period: periods.Period, as_of: dt.date) -> periods.Period:
-    """``period`` cut at the end of ``as_of`` when that day falls before its last day."""
-    if as_of >= period.last_day:
-        return period
-    end = pd.Timestamp(as_of + dt.timedelta(days=1)).tz_localize(period.timezone).tz_convert("UTC")
-    return dataclasses.replace(period, last_day=as_of, end=end)
 
 
 def describe_period(period: periods.Period) -> str:
@@ -281,9 +263,9 @@ def run_report(
         tz = params.brand.timezone
         now = dt.datetime.now(ZoneInfo(tz))
         data_range = read_data_range(warehouse_path)
-        day = choose_as_of(as_of, data_range[1], tz)
+        period = report.resolve_period(cadence, as_of, data_range[1], tz)
+        day = period.last_day
         parameters = notebook_parameters(day, warehouse_path, params_dir, now.date())
-        period = to_date(periods.period_for(cadence, day, tz), day)
         rows = count_interactions(warehouse_path, period)
     log.info("%s report for %s (as of %s, %s interactions)", cadence, period.label, day, rows)
 

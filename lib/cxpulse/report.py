@@ -8,7 +8,6 @@ untrusted and is escaped there, never interpolated into code).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
@@ -74,7 +73,6 @@ class Report:
     comparison: periods.Period
     params: config.ReportParams
     table: ibis.Table
-    data_until: pd.Timestamp | None
 
     @property
     def brand(self) -> config.BrandParams:
@@ -168,13 +166,16 @@ def _headline_record(t: ibis.Table, period: periods.Period, brand: config.BrandP
     return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
 
 
-def to_date(period: periods.Period, day: dt.date) -> periods.Period:
-    """``period`` cut at the end of local ``day`` when the period runs past it (week or
-    quarter to date): the report never counts days that have not happened yet."""
-    if day >= period.last_day:
-        return period
-    cut = periods.period_for("daily", day, period.timezone)
-    return dataclasses.replace(period, last_day=day, end=cut.end)
+def resolve_period(
+    cadence: str, as_of: str | None, latest: pd.Timestamp | None, tz: str
+) -> periods.Period:
+    """The report window: the period holding ``as_of`` (to date), or without it the latest
+    period complete by the last full day of data. Clear errors for a bad date or no data."""
+    day = config.parse_date(as_of, "as_of") if as_of else None
+    try:
+        return periods.report_period(cadence, day, latest, tz)
+    except ValueError as err:
+        raise config.ParamsError(f"as_of: {err}") from None
 
 
 def comparison_period(cadence: str, period: periods.Period) -> periods.Period:
@@ -187,7 +188,7 @@ def comparison_period(cadence: str, period: periods.Period) -> periods.Period:
 def open_report(
     cadence: str, as_of: str | None, warehouse_path: str | Path, params_dir: str | Path
 ) -> Report:
-    """Validate params, resolve the window (default: the last full day of data), open data."""
+    """Validate params, resolve the window (``resolve_period``) and open the data."""
     params = config.load_report_params(cadence, Path(params_dir))
     tz = params.brand.timezone
     con = warehouse.connect(Path(warehouse_path), read_only=True)
@@ -195,20 +196,13 @@ def open_report(
         _, latest = warehouse.data_range(con)
     finally:
         con.close()
-    if as_of:
-        day = config.parse_date(as_of, "as_of")
-    elif latest is not None:
-        day = periods.last_full_day(latest, tz)
-    else:
-        raise config.ParamsError(f"{warehouse_path}: the warehouse holds no interactions yet")
-    period = to_date(periods.period_for(cadence, day, tz), day)
+    period = resolve_period(cadence, as_of, latest, tz)
     return Report(
         cadence=cadence,
         period=period,
         comparison=comparison_period(cadence, period),
         params=params,
         table=metrics.open_table(Path(warehouse_path)),
-        data_until=latest,
     )
 
 
