@@ -8,6 +8,7 @@ untrusted and is escaped there, never interpolated into code).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,12 +30,9 @@ _TEMPLATES = jinja2.Environment(
     trim_blocks=False,
 )
 
-COMPARISON_LABEL = {
-    "daily": "prior 7-day average",
-    "weekly": "previous week",
-    "quarterly": "previous quarter",
-}
 TREND_DAYS = {"daily": 28, "weekly": 35}
+ACTION_ROWS = 6
+"""Urgent messages listed in the daily brief: enough to act on, few enough for two pages."""
 
 # key, label, format kind, better direction, metric field in metrics.headline
 KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -44,6 +42,7 @@ KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("sla_attainment", "Answered within target", "percent", "up"),
     ("net_sentiment", "Net sentiment", "points", "up"),
     ("service_level", "Call service level", "percent", "up"),
+    ("asa_s", "Speed of answer (calls)", "duration", "down"),
     ("abandonment_rate", "Calls abandoned", "percent", "down"),
     ("mean_rating", "Review rating", "stars", "up"),
 )
@@ -64,15 +63,48 @@ class ActionLists:
     viral: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A window the report compares itself with, and how the report names it."""
+
+    label: str
+    period: periods.Period
+
+
+def comparisons_for(cadence: str, period: periods.Period) -> tuple[Comparison, ...]:
+    """Daily: the prior 7 and 28 days. Weekly: the previous week, the previous four weeks
+    and the same ISO week last year. Quarterly: the previous quarter and a year earlier."""
+    if cadence == "daily":
+        return (
+            Comparison("prior 7-day average", periods.trailing(period, 7)),
+            Comparison("prior 28-day average", periods.trailing(period, 28)),
+        )
+    if cadence == "weekly":
+        return (
+            Comparison("previous week", periods.previous(period)),
+            Comparison("previous 4 weeks", periods.trailing(period, 28)),
+            Comparison("same week last year", periods.year_ago(period)),
+        )
+    return (
+        Comparison("previous quarter", periods.previous(period)),
+        Comparison("same quarter last year", periods.year_ago(period)),
+    )
+
+
 @dataclass
 class Report:
-    """One report being built: cadence, window, comparison window, params and data."""
+    """One report being built: cadence, window, comparison windows, params and data."""
 
     cadence: str
     period: periods.Period
-    comparison: periods.Period
+    comparisons: tuple[Comparison, ...]
     params: config.ReportParams
     table: ibis.Table
+
+    @property
+    def comparison(self) -> periods.Period:
+        """The main comparison window (the first of ``comparisons``)."""
+        return self.comparisons[0].period
 
     @property
     def brand(self) -> config.BrandParams:
@@ -88,12 +120,23 @@ class Report:
         return _headline_record(self.ours, self.period, self.brand)
 
     @cached_property
+    def baselines(self) -> list[dict]:
+        """Headline figures of each comparison window, counts scaled to this window's days."""
+        out = []
+        for comparison in self.comparisons:
+            record = _headline_record(self.ours, comparison.period, self.brand)
+            scale = self.period.days / comparison.period.days
+            out.append(
+                {
+                    k: (v * scale if k in COUNT_FIELDS and v is not None else v)
+                    for k, v in record.items()
+                }
+            )
+        return out
+
+    @property
     def previous(self) -> dict:
-        record = _headline_record(self.ours, self.comparison, self.brand)
-        scale = self.period.days / self.comparison.days
-        return {
-            k: (v * scale if k in COUNT_FIELDS and v is not None else v) for k, v in record.items()
-        }
+        return self.baselines[0]
 
     @cached_property
     def by_channel(self) -> pd.DataFrame:
@@ -178,13 +221,6 @@ def resolve_period(
         raise config.ParamsError(f"as_of: {err}") from None
 
 
-def comparison_period(cadence: str, period: periods.Period) -> periods.Period:
-    """Daily: the 7 days before; weekly and quarterly: the previous period."""
-    if cadence == "daily":
-        return periods.trailing(period, 7)
-    return periods.previous(period)
-
-
 def open_report(
     cadence: str, as_of: str | None, warehouse_path: str | Path, params_dir: str | Path
 ) -> Report:
@@ -200,7 +236,7 @@ def open_report(
     return Report(
         cadence=cadence,
         period=period,
-        comparison=comparison_period(cadence, period),
+        comparisons=comparisons_for(cadence, period),
         params=params,
         table=metrics.open_table(Path(warehouse_path)),
     )
@@ -223,13 +259,27 @@ def kpis(r: Report) -> list[Kpi]:
     ]
 
 
+def tiles(r: Report) -> list[dict]:
+    """Each KPI with its change against every further comparison window (small print)."""
+    out = []
+    for k in kpis(r):
+        others = []
+        for comparison, baseline in zip(r.comparisons[1:], r.baselines[1:], strict=True):
+            other = dataclasses.replace(k, previous=baseline.get(k.key))
+            others.append(
+                {"label": comparison.label, "change": other.change_text, "trend": other.trend}
+            )
+        out.append({"kpi": k, "others": others})
+    return out
+
+
 def scope(r: Report) -> HTML:
     """One line under the cover: the window, its time zone and what it is compared with."""
     return _render(
         "scope.html.j2",
         window=r.window_text() + (" (to date)" if r.to_date else ""),
         timezone=r.period.timezone,
-        comparison=f"{COMPARISON_LABEL[r.cadence]} ({r.window_text(r.comparison)})",
+        comparison="; ".join(f"{c.label} ({r.window_text(c.period)})" for c in r.comparisons),
     )
 
 
@@ -237,12 +287,12 @@ def action_lists(r: Report) -> ActionLists:
     """Urgent unanswered (last 7 days), spikes (trend window), worst reviews, viral negatives."""
     start = r.period.end - pd.Timedelta(days=7)
     urgent = metrics.urgent_unanswered(
-        r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=10
+        r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=ACTION_ROWS
     )
     spikes = metrics.negative_spikes(r.daily)
-    reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=5)
+    reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=3)
     reviews = reviews[reviews["rating"] <= 2]
-    viral = metrics.viral_negatives(r.ours, r.period.start, r.period.end, limit=5)
+    viral = metrics.viral_negatives(r.ours, r.period.start, r.period.end, limit=3)
     return ActionLists(urgent, spikes, reviews, viral)
 
 
@@ -253,7 +303,7 @@ class _Col:
     num: bool = False
 
 
-def _clip(text: object, width: int = 160) -> str:
+def _clip(text: object, width: int = 110) -> str:
     s = text if isinstance(text, str) else ("" if fmt.is_missing(text) else str(text))
     return s if len(s) <= width else s[: width - 1] + "…"
 
@@ -309,7 +359,7 @@ def needs_action(r: Report) -> HTML:
             "title": "Worst new reviews",
             "columns": [_Col("id", "Id"), _Col("stars", "Stars", True), _Col("text", "Review")],
             "rows": [
-                {"id": x.id, "stars": "★" * int(x.rating), "text": _clip(x.text)}
+                {"id": x.id, "stars": f"{int(x.rating)}★", "text": _clip(x.text)}
                 for x in lists.reviews.itertuples()
             ],
             "empty": "No new 1- or 2-star review.",
@@ -370,7 +420,7 @@ def kpi_tiles(r: Report) -> HTML:
         f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered."
     )
     return _render(
-        "tiles.html.j2", kpis=kpis(r), comparison=COMPARISON_LABEL[r.cadence], contract=contract
+        "tiles.html.j2", tiles=tiles(r), comparison=r.comparisons[0].label, contract=contract
     )
 
 
@@ -402,7 +452,7 @@ def response_table(r: Report) -> HTML:
         _Col("p90", "p90", True),
         _Col("target", "Target", True),
         _Col("sla", "Within target", True),
-        _Col("change", f"Median vs {COMPARISON_LABEL[r.cadence]}", True),
+        _Col("change", f"Median vs {r.comparisons[0].label}", True),
     ]
     contract = (
         f"Inbound messages received {r.window_text()}; replies counted until the window's "
@@ -465,7 +515,7 @@ def summary(r: Report) -> dict:
             }
             for k in kpis(r)
         ],
-        "comparison": COMPARISON_LABEL[r.cadence],
+        "comparison": r.comparisons[0].label,
         "rows_by_channel": {
             str(c): int(n) for c, n in zip(rows["channel"], rows["total"], strict=True)
         },
