@@ -7,14 +7,20 @@ PDF, which runs no JavaScript) and a one-line text alternative (title and descri
 
 Builders are pure: a small frame in, an ``alt.Chart`` out. Each chart has a title, a
 ``description`` for screen readers, tooltips, and a subtitle holding its metric contract
-(formula, denominator, calendar, window) as given by the caller.
+(formula, denominator, calendar, window) as given by the caller. A frame without rows
+(or without values) gives a chart that says so under the same title, never an error.
 """
 
 from __future__ import annotations
 
+import json
+import textwrap
+
 import altair as alt
 import pandas as pd
 import vl_convert as vlc
+
+from cxpulse import formatting as fmt
 
 VEGALITE_MIME_TYPE = f"application/vnd.vegalite.{alt.SCHEMA_VERSION.split('.')[0]}+json"
 """The Vega-Lite spec's mimetype. Altair 6.3 spells it ``...v6.json``, which nbformat does
@@ -35,8 +41,14 @@ COMPETITOR_GREYS = ["#8c959f", "#afb8c1", "#c9d1d9", "#d8dee4"]
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
 """Colour-blind-safe categories (Okabe and Ito 2008), the hard-to-see yellow left out."""
 OTHER = "#bdbdbd"
+NO_DATA = "#f6f8fa"
+"""Cells and slots without data: the report's light wash."""
 WIDTH = 560
-DAY_AXIS = alt.Axis(format="%-d %b", grid=False, tickCount=8, labelFlush=True)
+SUBTITLE_CHARS = 110
+"""Contract lines wrap at this many characters so they stay within the chart's width."""
+WEEKLY_AFTER_DAYS = 60
+"""Daily bars over a longer span are too thin to read: ``volume_by_channel`` shows weeks."""
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 @alt.theme.register("cxpulse", enable=True)
@@ -111,7 +123,42 @@ alt.renderers.enable("cxpulse")
 
 
 def _title(text: str, contract: str) -> alt.Title:
-    return alt.Title(text, subtitle=[contract])
+    return alt.Title(text, subtitle=textwrap.wrap(contract, SUBTITLE_CHARS) or [""])
+
+
+def _is_empty(frame: pd.DataFrame, *columns: str) -> bool:
+    """True when ``frame`` has no rows, or no value in any of ``columns``."""
+    if frame is None or frame.empty:
+        return True
+    present = [c for c in columns if c in frame.columns]
+    return bool(columns) and (not present or frame[present].isna().all().all())
+
+
+def _no_data(title: str, contract: str, text: str = "No data in this window.") -> alt.Chart:
+    """The chart a builder returns for an empty frame: its title, contract and ``text``."""
+    return (
+        alt.Chart(pd.DataFrame({"text": [text]}))
+        .mark_text(align="left", baseline="middle", x=0, color=MUTED, fontSize=13)
+        .encode(text="text:N")
+        .properties(title=_title(title, contract), description=text, width=WIDTH, height=40)
+    )
+
+
+def _plot_width(labels: list[str], label_limit: int) -> int:
+    """The plot width that keeps a chart with these y labels within ``WIDTH`` + 70 px
+    overall (about 6 px a character at the theme's 11 px labels)."""
+    label_px = min(label_limit, 6 * max((len(s) for s in labels), default=0) + 8)
+    return max(320, min(WIDTH, WIDTH + 70 - label_px))
+
+
+def _missing_muted(field: str) -> dict:
+    """Text colour: ink where ``field`` has a value, muted where it is missing."""
+    return alt.condition(f"isValid(datum.{field})", alt.value(INK), alt.value(MUTED))
+
+
+def _js(value: object) -> str:
+    """``value`` as a literal in a Vega expression."""
+    return json.dumps(value)
 
 
 def _channel_axis(frame: pd.DataFrame, by: str, worst_first_descending: bool) -> alt.Y:
@@ -119,12 +166,17 @@ def _channel_axis(frame: pd.DataFrame, by: str, worst_first_descending: bool) ->
     return alt.Y("channel:N", sort=order, title=None)
 
 
-def frt_by_channel(frame: pd.DataFrame, targets: dict[str, float], contract: str) -> alt.Chart:
+def frt_by_channel(
+    frame: pd.DataFrame, targets: dict[str, float], contract: str
+) -> alt.LayerChart | alt.Chart:
     """Median first response time per channel (bar), its p90 (dark tick) and target (tick).
 
     ``frame`` has columns channel, frt_median_s, frt_p90_s; ``targets`` maps channel to
     seconds; a channel without a target is drawn without one. Slowest channel on top.
     """
+    title = "First response time by channel"
+    if _is_empty(frame, "frt_median_s", "frt_p90_s"):
+        return _no_data(title, contract, "No answered message in this window.")
     wide = frame.assign(
         median_h=frame["frt_median_s"] / 3600,
         p90_h=frame["frt_p90_s"] / 3600,
@@ -161,7 +213,7 @@ def frt_by_channel(frame: pd.DataFrame, targets: dict[str, float], contract: str
         thickness=3, bandSize=22, opacity=1
     )
     return alt.layer(bars, p90, target).properties(
-        title=_title("First response time by channel", contract),
+        title=_title(title, contract),
         description=(
             "Horizontal bars of median hours to first response per channel, slowest first, "
             "with the 90th percentile and the channel target as ticks."
@@ -170,11 +222,14 @@ def frt_by_channel(frame: pd.DataFrame, targets: dict[str, float], contract: str
     )
 
 
-def sla_by_channel(frame: pd.DataFrame, contract: str) -> alt.Chart:
+def sla_by_channel(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt.Chart:
     """Share of inbound answered within the channel target (bars, as %), worst on top.
 
     ``frame`` has columns channel, sla_attainment (a fraction in [0, 1]).
     """
+    title = "SLA attainment by channel"
+    if _is_empty(frame, "sla_attainment"):
+        return _no_data(title, contract, "No message was due in this window.")
     data = frame[["channel", "sla_attainment"]]
     y = _channel_axis(data, "sla_attainment", worst_first_descending=False)
     base = alt.Chart(data).encode(
@@ -195,7 +250,7 @@ def sla_by_channel(frame: pd.DataFrame, contract: str) -> alt.Chart:
         text=alt.Text("sla_attainment:Q", format=".0%")
     )
     return alt.layer(bars, labels).properties(
-        title=_title("SLA attainment by channel", contract),
+        title=_title(title, contract),
         description="Horizontal bars of the share of inbound messages answered within the "
         "channel target, lowest first.",
         width=WIDTH,
@@ -205,6 +260,40 @@ def sla_by_channel(frame: pd.DataFrame, contract: str) -> alt.Chart:
 def _days(frame: pd.DataFrame) -> pd.DataFrame:
     """``day`` as naive datetimes: Vega reads them as local midnight, so no day shifts."""
     return frame.assign(day=pd.to_datetime(frame["day"]))
+
+
+def _day_axis(days: pd.Series) -> alt.Axis:
+    """Date labels that never collide: each day up to 10 days, Mondays up to 10 weeks, then
+    the first of each month."""
+    first, last = days.min(), days.max()
+    span = (last - first).days + 1
+    if span <= 10:
+        ticks = pd.date_range(first, last)
+    elif span <= 70:
+        ticks = pd.date_range(first, last, freq="W-MON")
+    else:
+        ticks = pd.date_range(first, last, freq="MS")
+    return alt.Axis(
+        format="%-d %b",
+        grid=False,
+        values=[alt.DateTime(year=t.year, month=t.month, date=t.day) for t in ticks],
+        labelOverlap=True,
+    )
+
+
+def _label_rows(days: pd.Series, min_gap_days: float) -> list[int]:
+    """A text row per annotation (in day order) so that labels closer than
+    ``min_gap_days`` to one another stack instead of overlapping."""
+    last_day: list[pd.Timestamp] = []
+    rows = []
+    for day in days:
+        free = [i for i, d in enumerate(last_day) if (day - d).days >= min_gap_days]
+        row = free[0] if free else len(last_day)
+        if row == len(last_day):
+            last_day.append(day)
+        last_day[row] = day
+        rows.append(row)
+    return rows
 
 
 def _series_color(frame: pd.DataFrame, column: str, highlight: str | None) -> alt.Color:
@@ -227,21 +316,34 @@ def trend(
     color: str | None = None,
     annotations: pd.DataFrame | None = None,
     highlight: str | None = None,
+    grain: str = "day",
 ) -> alt.Chart | alt.LayerChart:
     """A line of ``y`` over ``day``, one line per value of ``color`` when given.
 
+    ``grain`` names what one point is ("day", or "week" when ``day`` holds week starts).
+
     ``highlight`` names the ``color`` value drawn in the brand colour (our brand); the
-    others are grey. ``annotations`` (columns day, text) become labelled vertical rules.
+    others are grey. ``annotations`` (columns day, text) become labelled vertical rules;
+    labels of nearby annotations stack, on a white halo so the lines under them don't
+    hide them. Days carry points up to ``WEEKLY_AFTER_DAYS`` days.
     """
-    tooltip = [alt.Tooltip("day:T", title="Day", format="%a %d %b %Y")]
+    subject = f"{y_title} per {grain}" + (f" by {color.replace('_', ' ')}" if color else "")
+    title = subject[0].upper() + subject[1:]
+    if _is_empty(frame, y):
+        return _no_data(title, contract)
+    data = _days(frame)
+    span = (data["day"].max() - data["day"].min()).days + 1
+    tooltip = [alt.Tooltip("day:T", title=grain.capitalize(), format="%a %d %b %Y")]
     if color:
         tooltip.append(alt.Tooltip(f"{color}:N", title=color.replace("_", " ").capitalize()))
     tooltip.append(alt.Tooltip(f"{y}:Q", title=y_title, format=",.4~r"))
+    point = alt.OverlayMarkDef(size=14, filled=True) if span <= WEEKLY_AFTER_DAYS else False
+    many = bool(color) and frame[color].nunique() > 4
     line = (
-        alt.Chart(_days(frame))
-        .mark_line(point=alt.OverlayMarkDef(size=14, filled=True))
+        alt.Chart(data)
+        .mark_line(point=point, strokeWidth=1.5 if many else 2)
         .encode(
-            x=alt.X("day:T", title=None, axis=DAY_AXIS),
+            x=alt.X("day:T", title=None, axis=_day_axis(data["day"])),
             y=alt.Y(f"{y}:Q", title=y_title),
             tooltip=tooltip,
         )
@@ -249,35 +351,54 @@ def trend(
     if color:
         line = line.encode(color=_series_color(frame, color, highlight))
     layers = [line]
+    notes = None
     if annotations is not None and len(annotations):
-        notes = alt.Chart(_days(annotations)).encode(
-            x="day:T", tooltip=[alt.Tooltip("day:T", format="%d %b"), "text:N"]
+        notes = _days(annotations).sort_values("day", ignore_index=True)
+        notes["row"] = _label_rows(notes["day"], min_gap_days=span / 5)
+        base = alt.Chart(notes).encode(
+            x="day:T", tooltip=[alt.Tooltip("day:T", title="Day", format="%d %b"), "text:N"]
         )
-        layers.append(notes.mark_rule(color=TARGET, strokeDash=[4, 3]))
-        layers.append(
-            notes.mark_text(align="left", baseline="top", dx=4, y=2, color=TARGET).encode(
-                text="text:N"
-            )
-        )
-    subject = f"{y_title} per day" + (f" by {color.replace('_', ' ')}" if color else "")
+        layers.append(base.mark_rule(color=TARGET, strokeDash=[4, 3]))
+        text = {
+            "align": "left",
+            "baseline": "top",
+            "dx": 4,
+            "y": 2,
+            "dy": alt.expr("datum.row * 14"),
+        }
+        halo = base.mark_text(**text, stroke="white", strokeWidth=3, strokeJoin="round")
+        layers.append(halo.encode(text="text:N"))
+        layers.append(base.mark_text(**text, color=TARGET).encode(text="text:N"))
+    noted = (
+        "; annotated: "
+        + "; ".join(f"{d:%d %b} {t}" for d, t in zip(notes["day"], notes["text"], strict=True))
+        if notes is not None
+        else ""
+    )
     return alt.layer(*layers).properties(
-        title=_title(subject[0].upper() + subject[1:], contract),
+        title=_title(title, contract),
         description=f"Line chart of {y_title.lower()} per day"
         + (f", one line per {color.replace('_', ' ')}" if color else "")
         + (f", {highlight} highlighted" if highlight else "")
-        + (f", with {len(annotations)} annotated events" if annotations is not None else "")
+        + noted
         + ".",
         width=WIDTH,
     )
 
 
-def volume_by_channel(frame: pd.DataFrame, contract: str, top: int = 6) -> alt.Chart:
+def volume_by_channel(
+    frame: pd.DataFrame, contract: str, top: int = 6
+) -> alt.LayerChart | alt.Chart:
     """Inbound messages per day, stacked by channel (columns day, channel, inbound).
 
     The ``top`` channels by total inbound get their own colour; the rest are summed as
     "other", so every colour on the chart stays distinguishable. Days without any inbound
-    are drawn as empty slots, not skipped.
+    are drawn as empty slots, not skipped. Over more than ``WEEKLY_AFTER_DAYS`` days the
+    bars are ISO weeks (Monday to Sunday; the tooltip says how many of a week's days fall
+    in the span: partial first and last weeks are paler and labelled "3 of 7 days").
     """
+    if _is_empty(frame, "inbound"):
+        return _no_data("Inbound volume by channel", contract)
     totals = frame.groupby("channel")["inbound"].sum().sort_values(ascending=False)
     kept = totals.index[:top].tolist()
     order = kept + (["other"] if len(totals) > top else [])
@@ -286,31 +407,43 @@ def volume_by_channel(frame: pd.DataFrame, contract: str, top: int = 6) -> alt.C
         .assign(channel=frame["channel"].where(frame["channel"].isin(kept), "other"))
         .pivot_table(index="day", columns="channel", values="inbound", aggfunc="sum")
     )
-    every_day = pd.date_range(grid.index.min(), grid.index.max()) if len(grid) else grid.index
+    every_day = pd.date_range(grid.index.min(), grid.index.max())
+    wide = grid.reindex(index=every_day, columns=order, fill_value=0).fillna(0)
+    weekly = len(every_day) > WEEKLY_AFTER_DAYS
+    days_in = pd.Series(1, index=every_day)
+    if weekly:
+        monday = every_day - pd.to_timedelta(every_day.day_of_week, unit="D")
+        wide, days_in = wide.groupby(monday).sum(), days_in.groupby(monday).sum()
     data = (
-        grid.reindex(index=every_day, columns=order, fill_value=0)
-        .fillna(0)
-        .rename_axis(index="day", columns=None)
+        wide.rename_axis(index="day", columns=None)
         .reset_index()
         .melt(id_vars="day", var_name="channel", value_name="inbound")
-        .assign(channel_rank=lambda f: f["channel"].map(order.index))
+        .assign(
+            channel_rank=lambda f: f["channel"].map(order.index),
+            days=lambda f: f["day"].map(days_in),
+        )
     )
-    return (
+    unit = "week" if weekly else "day"
+    tooltip = [
+        alt.Tooltip("day:T", title="Week of" if weekly else "Day", format="%a %d %b %Y"),
+        alt.Tooltip("channel:N", title="Channel"),
+        alt.Tooltip("inbound:Q", title="Inbound", format=","),
+    ]
+    if weekly:
+        tooltip.append(alt.Tooltip("days:Q", title="Days in the span"))
+    x = alt.X(
+        "yearmonthdate(day):O",
+        title="Week starting" if weekly else None,
+        axis=alt.Axis(
+            format="%-d %b", labelAngle=0, labelOverlap="greedy", labelSeparation=12, ticks=False
+        ),
+    )
+    bars = (
         alt.Chart(data)
         .mark_bar(width={"band": 0.85})
         .encode(
-            x=alt.X(
-                "yearmonthdate(day):O",
-                title=None,
-                axis=alt.Axis(
-                    format="%-d %b",
-                    labelAngle=0,
-                    labelOverlap="greedy",
-                    labelSeparation=12,
-                    ticks=False,
-                ),
-            ),
-            y=alt.Y("sum(inbound):Q", title="Inbound messages"),
+            x=x,
+            y=alt.Y("inbound:Q", stack="zero", title=f"Inbound messages per {unit}"),
             color=alt.Color(
                 "channel:N",
                 title=None,
@@ -318,16 +451,483 @@ def volume_by_channel(frame: pd.DataFrame, contract: str, top: int = 6) -> alt.C
                 scale=alt.Scale(domain=order, range=[*OKABE_ITO[: len(kept)], OTHER]),
             ),
             order=alt.Order("channel_rank:Q"),
-            tooltip=[
-                alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
-                alt.Tooltip("channel:N", title="Channel"),
-                alt.Tooltip("sum(inbound):Q", title="Inbound", format=","),
-            ],
+            tooltip=tooltip,
         )
-        .properties(
-            title=_title("Inbound volume by channel", contract),
-            description="Stacked bars of inbound messages per day, one colour per channel, "
-            "largest channel at the bottom.",
-            width=WIDTH,
+    )
+    if weekly:
+        bars = bars.encode(opacity=alt.condition("datum.days < 7", alt.value(0.45), alt.value(1)))
+    partial = (
+        data.groupby("day", as_index=False)
+        .agg(inbound=("inbound", "sum"), days=("days", "first"))
+        .query("days < 7")
+        .assign(note=lambda f: f["days"].astype(int).astype(str) + " of 7 days")
+    )
+    notes = (
+        alt.Chart(partial)
+        .mark_text(baseline="bottom", dy=-3, fontSize=10, color=MUTED)
+        .encode(x=x, y="inbound:Q", text="note:N")
+    )
+    layers = [bars, notes] if weekly and len(partial) else [bars]
+    return alt.layer(*layers).properties(
+        title=_title("Inbound volume by channel", contract),
+        description=f"Stacked bars of inbound messages per {unit}, one colour per channel, "
+        "largest channel at the bottom"
+        + (
+            "; paler bars are partial weeks: "
+            + ", ".join(
+                f"week of {d:%d %b} {n}"
+                for d, n in zip(partial["day"], partial["note"], strict=True)
+            )
+            if weekly and len(partial)
+            else ""
         )
+        + ".",
+        width=WIDTH,
+    )
+
+
+HEATMAP_COUNTS = ("inbound", "due", "met", "sla_due", "sla_met")
+"""Counts shown in a heatmap cell's tooltip when the frame has them."""
+
+
+def hour_of_week_heatmap(
+    frame: pd.DataFrame, value: str, value_title: str, contract: str, percent: bool = True
+) -> alt.LayerChart | alt.Chart:
+    """``value`` by weekday (rows, Mon to Sun) and local hour (columns, 0 to 23).
+
+    ``frame`` has columns weekday (0 = Monday .. 6 = Sunday), hour (0-23) and ``value``;
+    optionally the counts behind it for the tooltip (due and met, or sla_due and sla_met,
+    and inbound). ``percent``: ``value`` is a fraction in [0, 1] (e.g. SLA attainment) on
+    a fixed 0-100% scale whose low end is darkest, so the hours that miss stand out;
+    otherwise a count whose high end is darkest. Cells without a value stay blank.
+    """
+    title = f"{value_title} by hour of the week"
+    if _is_empty(frame, value):
+        return _no_data(title, contract)
+    counts = [c for c in HEATMAP_COUNTS if c in frame.columns and c != value]
+    cells = frame.dropna(subset=[value]).astype({"weekday": int, "hour": int})
+    data = cells[["weekday", "hour", value, *counts]].assign(
+        day=lambda f: f["weekday"].map(dict(enumerate(WEEKDAYS))),
+        hours=lambda f: [f"{h:02d}:00–{(h + 1) % 24:02d}:00" for h in f["hour"]],
+    )
+    blank = pd.DataFrame(
+        [(WEEKDAYS[d], h) for d in range(7) for h in range(24)], columns=["day", "hour"]
+    )
+    x = alt.X(
+        "hour:O",
+        title="Hour of day (local time)",
+        scale=alt.Scale(domain=list(range(24)), paddingInner=0.08),
+        axis=alt.Axis(labelAngle=0, ticks=False, domain=False),
+    )
+    y = alt.Y(
+        "day:O",
+        title=None,
+        scale=alt.Scale(domain=WEEKDAYS, paddingInner=0.08),
+        axis=alt.Axis(ticks=False, domain=False),
+    )
+    if percent:
+        scale = alt.Scale(domain=[0, 1], scheme={"name": "orangered", "extent": [1, 0.12]})
+        legend = alt.Legend(format=".0%", gradientLength=200, values=[0, 0.25, 0.5, 0.75, 1])
+        number = ".1%"
+    else:
+        scale = alt.Scale(scheme={"name": "blues", "extent": [0.15, 1]}, zero=True)
+        legend = alt.Legend(format=",d", gradientLength=200, tickCount=4)
+        number = ","
+    tooltip = [
+        alt.Tooltip("day:N", title="Day"),
+        alt.Tooltip("hours:N", title="Hour"),
+        alt.Tooltip(f"{value}:Q", title=value_title, format=number),
+        *(
+            alt.Tooltip(f"{c}:Q", title=c.replace("sla_", "").capitalize(), format=",")
+            for c in counts
+        ),
+    ]
+    background = alt.Chart(blank).mark_rect(color=NO_DATA).encode(x=x, y=y)
+    heat = (
+        alt.Chart(data)
+        .mark_rect()
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(f"{value}:Q", title=value_title, scale=scale, legend=legend),
+            tooltip=tooltip,
+        )
+    )
+    fmt_value = fmt.percent if percent else fmt.count
+    low = data.loc[data[value].idxmin()]
+    high = data.loc[data[value].idxmax()]
+    return alt.layer(background, heat).properties(
+        title=_title(title, contract),
+        description=f"Heatmap of {value_title.lower()} by weekday (rows, Monday to Sunday) and "
+        f"local hour (columns, 0 to 23); {len(data)} of 168 hours have data, darker is "
+        f"{'lower' if percent else 'higher'}. Lowest {low['day']} {low['hours']} "
+        f"({fmt_value(low[value])}); highest {high['day']} {high['hours']} "
+        f"({fmt_value(high[value])}).",
+        width=WIDTH,
+        height=7 * 22,
+    )
+
+
+DURATION_UNITS = (("s", 1), ("min", 60), ("h", 3600), ("d", 86400))
+
+
+def _duration_unit(seconds: float) -> tuple[str, int]:
+    """The unit an axis up to ``seconds`` reads best in: s, min, h or d."""
+    if seconds < 120:
+        return DURATION_UNITS[0]
+    if seconds < 2 * 3600:
+        return DURATION_UNITS[1]
+    if seconds < 3 * 86400:
+        return DURATION_UNITS[2]
+    return DURATION_UNITS[3]
+
+
+RANKING_LABEL_PX = 220
+"""Longer category labels (issue phrases) are cut with an ellipsis; the tooltip has them."""
+RANKING_COUNTS = ("inbound", "answered", "mentions")
+"""Counts shown in a ranking's tooltip when the frame has them (the denominators)."""
+
+
+def ranking_bars(
+    frame: pd.DataFrame,
+    category: str,
+    value: str,
+    value_title: str,
+    contract: str,
+    highlight: str | None = None,
+    kind: str = "percent",
+    title: str | None = None,
+) -> alt.LayerChart | alt.Chart:
+    """Horizontal bars of ``value`` per ``category``, best first, labelled at the bar ends.
+
+    ``kind`` says what ``value`` is and how it reads (``formatting.FORMATS``): percent (a
+    fraction), duration (seconds; shortest first, axis in s, min, h or d from the data's
+    range), count or points (highest first). ``highlight`` (our brand) is drawn in the
+    brand colour with a bold label, the others grey; without it every bar is brand blue.
+    Rows without a value keep their place at the bottom, labelled "no data".
+    """
+    title = title or f"{value_title} by {category.replace('_', ' ')}"
+    if _is_empty(frame, value):
+        return _no_data(title, contract)
+    counts = [c for c in RANKING_COUNTS if c in frame.columns and c != value]
+    data = frame[[category, value, *counts]].sort_values(
+        value, ascending=kind == "duration", na_position="last", ignore_index=True
+    )
+    data[category] = data[category].astype(str)
+    data["label"] = ["no data" if fmt.is_missing(v) else fmt.FORMATS[kind](v) for v in data[value]]
+    axis_title, axis_format = value_title, {"percent": "%", "count": ",d", "points": "d"}.get(kind)
+    divisor = 1
+    if kind == "duration":
+        unit, divisor = _duration_unit(data[value].max())
+        axis_title, axis_format = f"{value_title} ({unit})", "~r"
+    data["x"] = data[value] / divisor
+    data["at"] = data["x"].fillna(0)
+    lo, hi = min(0.0, data["x"].min()), max(0.0, data["x"].max())
+    pad = 0.14 * (hi - lo or 1)
+    x_scale = alt.Scale(domain=[lo - pad if lo < 0 else 0, hi + pad], nice=False)
+    order = data[category].tolist()
+    mine = f"datum.value === {_js(highlight)}"
+    y = alt.Y(
+        f"{category}:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(
+            labelLimit=RANKING_LABEL_PX,
+            labelFontWeight=alt.expr(f"{mine} ? 'bold' : 'normal'"),
+            labelColor=alt.expr(f"{mine} ? {_js(INK)} : {_js(MUTED)}"),
+        ),
+    )
+    if highlight is None:
+        color = alt.value(BRAND)
+    else:
+        color = alt.condition(
+            alt.datum[category] == highlight, alt.value(BRAND), alt.value(COMPETITOR_GREYS[0])
+        )
+    tooltip = [
+        alt.Tooltip(f"{category}:N", title=category.replace("_", " ").capitalize()),
+        alt.Tooltip("label:N", title=value_title),
+        *(alt.Tooltip(f"{c}:Q", title=c.capitalize(), format=",") for c in counts),
+    ]
+    base = alt.Chart(data).encode(y=y, tooltip=tooltip)
+    bars = base.mark_bar(height={"band": 0.65}).encode(
+        x=alt.X("x:Q", title=axis_title, scale=x_scale, axis=alt.Axis(format=axis_format)),
+        color=color,
+    )
+    labels = base.mark_text(
+        align=alt.expr("datum.at < 0 ? 'right' : 'left'"),
+        dx=alt.expr("datum.at < 0 ? -4 : 4"),
+    ).encode(x="at:Q", text="label:N", color=_missing_muted("x"))
+    best = "shortest" if kind == "duration" else "highest"
+    listed = "; ".join(f"{c} {v}" for c, v in zip(data[category], data["label"], strict=True))
+    return alt.layer(bars, labels).properties(
+        title=_title(title, contract),
+        description=f"Horizontal bars of {value_title.lower()} per "
+        f"{category.replace('_', ' ')}, {best} first"
+        + (f", {highlight} highlighted" if highlight else "")
+        + f": {listed}.",
+        width=_plot_width(order, RANKING_LABEL_PX),
+        height=alt.Step(24),
+    )
+
+
+REPUTATION_SERIES = {
+    "index": "Reputation index",
+    "net_sentiment": "Net sentiment",
+    "review_stars": "Review stars",
+    "sla_attainment": "SLA attainment",
+}
+"""The index and its three parts, in legend order."""
+REPUTATION_COLORS = [BRAND, "#E69F00", "#009E73", "#CC79A7"]
+
+
+def reputation_trend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt.Chart:
+    """The reputation index per period (thick line, labelled) and its three parts (thin
+    dashed lines), all on 0-100.
+
+    ``frame`` has one row per period in order: label (e.g. ``2025-Q3``), index,
+    net_sentiment, review_stars, sla_attainment, each already on 0-100 (the parts of
+    ``metrics.reputation_index``) and possibly missing; a missing value breaks its line.
+    """
+    title = "Reputation index and its parts"
+    if _is_empty(frame, *REPUTATION_SERIES):
+        return _no_data(title, contract)
+    labels = frame["label"].astype(str).tolist()
+    present = [c for c in REPUTATION_SERIES if c in frame.columns]
+    data = (
+        frame.assign(label=labels)
+        .melt(id_vars="label", value_vars=present, var_name="series", value_name="score")
+        .assign(
+            series=lambda f: f["series"].map(REPUTATION_SERIES),
+            score=lambda f: pd.to_numeric(f["score"], errors="coerce"),
+        )
+    )
+    is_index = f"datum.series === {_js(REPUTATION_SERIES['index'])}"
+    base = alt.Chart(data).encode(
+        x=alt.X("label:O", sort=labels, title=None, axis=alt.Axis(labelAngle=0, ticks=False)),
+        y=alt.Y("score:Q", title="Score (0–100)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color(
+            "series:N",
+            title=None,
+            sort=list(REPUTATION_SERIES.values()),
+            scale=alt.Scale(domain=list(REPUTATION_SERIES.values()), range=REPUTATION_COLORS),
+            legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2.5),
+        ),
+        strokeDash=alt.StrokeDash(
+            "series:N",
+            title=None,
+            sort=list(REPUTATION_SERIES.values()),
+            scale=alt.Scale(
+                domain=list(REPUTATION_SERIES.values()), range=[[1, 0], [5, 3], [5, 3], [5, 3]]
+            ),
+        ),
+        tooltip=[
+            alt.Tooltip("label:N", title="Period"),
+            alt.Tooltip("series:N", title="Measure"),
+            alt.Tooltip("score:Q", title="Score (0–100)", format=".0f"),
+        ],
+    )
+    parts = base.transform_filter(f"!({is_index})").mark_line(
+        strokeWidth=1.5, point=alt.OverlayMarkDef(size=24, filled=True)
+    )
+    index = base.transform_filter(is_index)
+    line = index.mark_line(strokeWidth=3.5, point=alt.OverlayMarkDef(size=70, filled=True))
+    text = {"dy": -14, "fontSize": 12, "fontWeight": "bold"}
+    halo = index.mark_text(**text, stroke="white", strokeWidth=4, strokeJoin="round").encode(
+        text=alt.Text("score:Q", format=".0f")
+    )
+    values = index.mark_text(**text, color=BRAND).encode(text=alt.Text("score:Q", format=".0f"))
+    latest = frame.iloc[-1]
+    parts_text = ", ".join(
+        f"{name} {fmt.count(latest.get(col)) if col in frame else '—'}"
+        for col, name in list(REPUTATION_SERIES.items())[1:]
+    )
+    scores = data[data["series"] == REPUTATION_SERIES["index"]]
+    indexes = "; ".join(
+        f"{p} {'—' if fmt.is_missing(v) else f'{v:.0f}'}"
+        for p, v in zip(scores["label"], scores["score"], strict=True)
+    )
+    return alt.layer(parts, line, halo, values).properties(
+        title=_title(title, contract),
+        description="Reputation index per period on 0 to 100 (thick line) with its parts as "
+        f"dashed lines: {indexes}. Latest parts: {parts_text}.",
+        width=WIDTH,
+        height=200,
+    )
+
+
+WAIT_TICKS = {10: "10 s", 60: "1 min", 600: "10 min", 3600: "1 h", 86400: "1 d", 604800: "1 wk"}
+"""Axis ticks of ``wait_by_channel``'s log scale: seconds and how they read."""
+
+
+def wait_by_channel(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt.Chart:
+    """Median (dot) and 90th percentile (tick) wait per channel on one log time scale, so
+    phone waits in seconds and e-mail replies in hours share an axis; the share of inbound
+    left unanswered is written at the end of each row. Slowest median on top.
+
+    ``frame`` has columns channel, wait_median_s, wait_p90_s (seconds; waits under 1 s
+    are drawn at 1 s, the log scale has no zero) and unanswered_share (fraction).
+    """
+    title = "Wait for an answer by channel"
+    if _is_empty(frame, "wait_median_s", "wait_p90_s", "unanswered_share"):
+        return _no_data(title, contract)
+    data = frame[["channel", "wait_median_s", "wait_p90_s", "unanswered_share"]].sort_values(
+        "wait_median_s", ascending=False, na_position="last", ignore_index=True
+    )
+    data = data.assign(
+        median=data["wait_median_s"].clip(lower=1),
+        p90=data["wait_p90_s"].clip(lower=1),
+        median_text=data["wait_median_s"].map(fmt.duration),
+        p90_text=data["wait_p90_s"].map(fmt.duration),
+        unanswered=data["unanswered_share"].map(fmt.percent),
+    )
+    waits = pd.concat([data["median"], data["p90"]]).dropna()
+    ticks = [1, *WAIT_TICKS, 4 * 604800]
+    lo = max([t for t in ticks if t <= waits.min() / 3] or [1]) if len(waits) else 10
+    hi = min([t for t in ticks if t >= waits.max() * 3] or [ticks[-1]]) if len(waits) else 86400
+    # The median's label sits left of its dot when there is room, else above it; a channel
+    # without any answer says so at the start of its row.
+    answered = data["median"].notna()
+    room = answered & (data["median"] >= 4 * lo)
+    data = data.assign(
+        label_at=data["median"].fillna(lo),
+        label_text=data["median_text"].where(answered, "no answer"),
+        label_align=[
+            "right" if r else "center" if a else "left" for r, a in zip(room, answered, strict=True)
+        ],
+        label_dx=[-8 if r else 0 if a else 2 for r, a in zip(room, answered, strict=True)],
+        label_dy=[0 if r or not a else -12 for r, a in zip(room, answered, strict=True)],
+    )
+    shown = {t: s for t, s in WAIT_TICKS.items() if lo <= t <= hi}
+    label = " : ".join(f"datum.value == {t} ? {_js(s)}" for t, s in shown.items()) + " : ''"
+    plot_width = WIDTH - 90
+    scale = alt.Scale(type="log", domain=[lo, hi], nice=False)
+    axis = alt.Axis(values=list(shown), labelExpr=label)
+    x = alt.X("median:Q", title="Time to answer (log scale)", scale=scale, axis=axis)
+    y = alt.Y("channel:N", sort=data["channel"].tolist(), title=None)
+    tooltip = [
+        alt.Tooltip("channel:N", title="Channel"),
+        alt.Tooltip("median_text:N", title="Median"),
+        alt.Tooltip("p90_text:N", title="90th percentile"),
+        alt.Tooltip("unanswered:N", title="Unanswered"),
+    ]
+    base = alt.Chart(data).encode(y=y, tooltip=tooltip)
+    measures = {"median": "Median", "p90": "90th percentile"}
+    marks = (
+        data.melt(id_vars="channel", value_vars=list(measures), var_name="measure", value_name="s")
+        .dropna(subset=["s"])
+        .assign(measure=lambda f: f["measure"].map(measures))
+        .merge(data.drop(columns=list(measures)), on="channel")
+    )
+    points = alt.Chart(marks).encode(
+        y=y,
+        x=alt.X("s:Q", title="Time to answer (log scale)", scale=scale, axis=axis),
+        color=alt.Color(
+            "measure:N",
+            title=None,
+            scale=alt.Scale(domain=list(measures.values()), range=[BRAND, INK]),
+        ),
+        tooltip=tooltip,
+    )
+    spread = base.mark_rule(color=COMPETITOR_GREYS[1], strokeWidth=2).encode(x=x, x2="p90:Q")
+    median = points.transform_filter("datum.measure === 'Median'").mark_circle(size=90, opacity=1)
+    p90 = points.transform_filter("datum.measure !== 'Median'").mark_tick(thickness=2, size=16)
+    median_label = base.mark_text(
+        align=alt.expr("datum.label_align"),
+        dx=alt.expr("datum.label_dx"),
+        dy=alt.expr("datum.label_dy"),
+    ).encode(
+        x=alt.X("label_at:Q", title="Time to answer (log scale)", scale=scale, axis=axis),
+        text="label_text:N",
+        color=_missing_muted("median"),
+    )
+    p90_label = base.mark_text(align="left", dx=6, color=MUTED).encode(x="p90:Q", text="p90_text:N")
+    unanswered = base.mark_text(align="right").encode(x=alt.value(WIDTH), text="unanswered:N")
+    header = (
+        alt.Chart(pd.DataFrame({"text": ["Unanswered"]}))
+        .mark_text(align="right", baseline="bottom", color=MUTED, y=-4, x=WIDTH)
+        .encode(text="text:N")
+    )
+    rows = "; ".join(
+        f"{r.channel} {r.median_text} (p90 {r.p90_text}, {r.unanswered} unanswered)"
+        if r.label_text != "no answer"
+        else f"{r.channel} no answer ({r.unanswered} unanswered)"
+        for r in data.itertuples()
+    )
+    return alt.layer(spread, median, p90, median_label, p90_label, unanswered, header).properties(
+        title=_title(title, contract),
+        description="Median and 90th percentile time to answer per channel on a log "
+        f"scale, slowest first, with the share left unanswered: {rows}.",
+        width=plot_width,
+        height=alt.Step(34),
+    )
+
+
+def volume_vs_spend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt.Chart:
+    """Each channel's share of inbound volume beside its share of cost (grouped bars).
+
+    ``frame`` has columns channel, inbound_share and cost_share (fractions; cost_share may
+    be missing, labelled "no cost figure"). Channels by inbound share, largest on top.
+    """
+    title = "Share of volume and of cost by channel"
+    if _is_empty(frame, "inbound_share", "cost_share"):
+        return _no_data(title, contract)
+    measures = {"inbound_share": "Share of inbound", "cost_share": "Share of cost"}
+    wide = frame.reindex(columns=["channel", *measures]).sort_values(
+        "inbound_share", ascending=False, na_position="last"
+    )
+    data = wide.melt(id_vars="channel", var_name="measure", value_name="share").assign(
+        measure=lambda f: f["measure"].map(measures),
+        share=lambda f: pd.to_numeric(f["share"], errors="coerce"),
+        at=lambda f: f["share"].fillna(0),
+        label=lambda f: [
+            ("no cost figure" if m == "Share of cost" else "no data")
+            if fmt.is_missing(v)
+            else fmt.percent(v)
+            for m, v in zip(f["measure"], f["share"], strict=True)
+        ],
+    )
+    hi = max(float(data["share"].max()), 0.01)
+    base = alt.Chart(data).encode(
+        y=alt.Y(
+            "channel:N",
+            sort=wide["channel"].tolist(),
+            title=None,
+            scale=alt.Scale(paddingInner=0.25, paddingOuter=0.1),
+        ),
+        yOffset=alt.YOffset("measure:N", sort=list(measures.values())),
+        tooltip=[
+            alt.Tooltip("channel:N", title="Channel"),
+            alt.Tooltip("measure:N", title="Measure"),
+            alt.Tooltip("label:N", title="Share"),
+        ],
+    )
+    bars = base.mark_bar(height={"band": 0.9}).encode(
+        x=alt.X(
+            "share:Q",
+            title="Share of the total",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, min(1.0, hi * 1.18)], nice=False),
+        ),
+        color=alt.Color(
+            "measure:N",
+            title=None,
+            sort=list(measures.values()),
+            scale=alt.Scale(domain=list(measures.values()), range=[BRAND, "#E69F00"]),
+            legend=alt.Legend(symbolType="square"),
+        ),
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=10).encode(
+        x="at:Q", text="label:N", color=_missing_muted("share")
+    )
+    rows = "; ".join(
+        f"{c} {fmt.percent(v)} of inbound, "
+        + ("no cost figure" if fmt.is_missing(s) else f"{fmt.percent(s)} of cost")
+        for c, v, s in zip(wide["channel"], wide["inbound_share"], wide["cost_share"], strict=True)
+    )
+    return alt.layer(bars, labels).properties(
+        title=_title(title, contract),
+        description="Grouped horizontal bars of each channel's share of inbound volume and "
+        f"share of cost, largest volume first: {rows}.",
+        width=WIDTH,
+        height=42 * len(wide),
     )
