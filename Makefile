@@ -11,7 +11,14 @@ STAMP := $(VENV)/.installed
 WAREHOUSE ?= data/warehouse.duckdb
 PARAMS ?= params
 DATE ?=
+# The demo data ends here, so `make demo` renders the same reports on every machine;
+# params/annotations.yaml notes the outage the demo places ten days before it.
+DEMO_END ?= 2026-11-20T08:00
 AS_OF := $(if $(DATE),--as-of $(DATE),)
+REPORTS ?= reports
+SEND_FLAGS ?=
+# One cxpulse process per scheduled run: ingest the inbox, render, gate, e-mail (one at a time).
+SEND = $(CX) send --ingest --warehouse $(WAREHOUSE) --params $(PARAMS) --reports $(REPORTS) $(AS_OF) $(SEND_FLAGS)
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help install demo test lab daily weekly quarterly status clean lint bench bench-smoke browser
@@ -36,7 +43,7 @@ browser: ## install Debian chromium (for the browser test) and PDF tools when mi
 	fi
 
 demo: $(STAMP) ## generate the seeded demo data, ingest it, render the three reports
-	$(CX) demo --warehouse $(WAREHOUSE)
+	$(CX) demo --warehouse $(WAREHOUSE) --end $(DEMO_END)
 	$(CX) run daily --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
 	$(CX) run weekly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
 	$(CX) run quarterly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
@@ -51,14 +58,14 @@ lint: $(STAMP) ## ruff check and format check
 lab: $(STAMP) ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/
 
-daily: $(STAMP) ## render the daily brief (DATE=YYYY-MM-DD, default: last full day of data)
-	$(CX) run daily --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+daily: $(STAMP) ## ingest the inbox, render and e-mail the daily brief (DATE=, SEND_FLAGS=--dry-run)
+	$(SEND) daily
 
-weekly: $(STAMP) ## render the weekly review (DATE= any day of the week)
-	$(CX) run weekly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+weekly: $(STAMP) ## ingest the inbox, render and e-mail the weekly review (DATE= a day of the week)
+	$(SEND) weekly
 
-quarterly: $(STAMP) ## render the quarterly review (DATE= any day of the quarter)
-	$(CX) run quarterly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+quarterly: $(STAMP) ## ingest the inbox, render and e-mail the quarterly review (DATE= a day of it)
+	$(SEND) quarterly
 
 status: $(STAMP) ## what the warehouse holds
 	$(CX) status --warehouse $(WAREHOUSE)

@@ -103,6 +103,19 @@ def test_call_summary_by_brand(make_table):
     ]
 
 
+def test_call_summary_by_local_day_and_hour(make_table):
+    evening = {**call("9", "served", 5, 60), "created_at": "2024-03-04 18:20"}
+    frame = call_summary(
+        make_table([*DAY_OF_CALLS, evening]), START, END, by=["day", "hour"], tz="Asia/Kolkata"
+    )
+    # 09:00 UTC is 14:30 in Kolkata; 18:20 UTC is 23:50
+    assert [(d.date().isoformat(), h) for d, h in frame[["day", "hour"]].values] == [
+        ("2024-03-04", 14),
+        ("2024-03-04", 23),
+    ]
+    assert frame["offered_calls"].tolist() == [5, 1]
+
+
 calls = st.lists(
     st.tuples(
         st.sampled_from(["served", "abandoned", "ivr", "phantom"]),

@@ -16,7 +16,10 @@ ROWS = [
     {"id": "tw:2", "brand": "Northwind", "created_at": "2024-03-31 23:30"},  # 1 Apr BST
     {"id": "em:1", "brand": "Northwind", "created_at": "2024-03-31 12:00", "channel": "email"},
     {"id": "tw:3", "brand": "Contoso", "created_at": "2024-03-31 12:00"},
-]
+    # the answer to tw:2 at 09:30 BST on Monday 1 April: 9 h, of which 30 min in business hours
+    {"id": "tw:4", "brand": "Northwind", "created_at": "2024-04-01 08:30",
+     "direction": "outbound", "parent_id": "tw:2"},
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +27,8 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("metrics_command")
     (root / "brand.yaml").write_text(BRAND_YAML)
     path = root / "warehouse.duckdb"
-    frame = pd.DataFrame([{"direction": "inbound", "channel": "twitter", **row} for row in ROWS])
+    defaults = {"direction": "inbound", "channel": "twitter"}
+    frame = pd.DataFrame([{**defaults, **row} for row in ROWS])
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     con = warehouse.connect(path)
     warehouse.store(con, schema.conform(frame))
@@ -44,7 +48,7 @@ def run(setup, **kwargs) -> pd.DataFrame:
 
 def test_open_table_reads_the_interactions_of_a_warehouse_file(setup):
     t = open_table(setup[0])
-    assert t.count().execute() == 4
+    assert t.count().execute() == 5
     assert list(t.columns) == list(schema.COLUMNS)
 
 
@@ -66,6 +70,17 @@ def test_brand_channel_and_by_narrow_and_group(setup):
     )  # fmt: skip
     assert [d.date().isoformat() for d in frame["day"]] == ["2024-03-30", "2024-04-01"]
     assert frame["inbound"].tolist() == [1, 1]
+
+
+def test_by_hour_groups_by_the_local_hour(setup):
+    frame = run(setup, start="2024-03-30", end="2024-04-01", by=["hour"])
+    # 23:30 GMT on 30 March; 12:00 UTC = 13:00 BST and 23:30 UTC = 00:30 BST on the 31st
+    assert frame[["hour", "inbound"]].values.tolist() == [[0, 1], [13, 2], [23, 1]]
+
+
+def test_first_response_in_business_hours_follows_the_brand_calendar(setup):
+    got = run(setup, start="2024-04-01", end="2024-04-01").iloc[0]  # default hours, 09-17
+    assert (got["frt_median_s"], got["frt_median_business_s"]) == (9 * 3600, 1800)
 
 
 def test_cadence_and_as_of_choose_the_period(setup):

@@ -55,3 +55,14 @@ def test_ratio_is_missing_not_zero_or_infinite_when_dividing_by_zero(make_table)
     ).execute()
     assert pd.isna(got["none"].iloc[0])
     assert got["quarter"].iloc[0] == 0.25
+
+
+def test_weekday_and_hour_are_the_local_wall_clock(make_table):
+    t = make_table(
+        [
+            {"id": "tw:1", "created_at": "2024-03-31 00:30"},  # Sunday 00:30 GMT
+            {"id": "tw:2", "created_at": "2024-03-31 23:30"},  # Monday 00:30 BST
+        ]
+    )
+    frame = with_group_keys(t, ["weekday", "hour"], "Europe/London").order_by("id").execute()
+    assert frame[["weekday", "hour"]].values.tolist() == [[6, 0], [0, 0]]

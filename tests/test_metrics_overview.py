@@ -37,6 +37,7 @@ def test_headline_has_exactly_the_agreed_fields(make_table):
     assert (got["inbound"], got["answered"]) == (3, 1)  # the review is inbound too
     assert got["response_rate"] == pytest.approx(1 / 3)
     assert got["frt_median_s"] == 1200
+    assert got["frt_median_business_s"] == 0  # a Sunday: outside the default business hours
     assert got["sla_attainment"] == 0.5  # one met, one due and missed; reviews have no target
     assert got["net_sentiment"] == pytest.approx(100 / 3)  # (2 - 1) / 3 x 100
     assert (got["offered_calls"], got["abandonment_rate"]) == (2, 0.5)

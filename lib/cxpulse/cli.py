@@ -1,4 +1,4 @@
-"""The one entry point: ``cxpulse demo | ingest | status | metrics | run``.
+"""The one entry point: ``cxpulse demo | ingest | status | metrics | run | send``.
 
 Wiring only: parse arguments, call the library, print what happened. Errors that a user
 can fix (bad params, bad files) print one clear message and exit 2; nothing else is hidden.
@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--by",
         default="",
-        help="group by, comma-separated: brand, channel, day, week, quarter (default: none)",
+        help="group by, comma-separated: brand, channel, day, week, quarter, weekday, hour "
+        "(default: none)",
     )
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     p.set_defaults(func=cmd_metrics)
@@ -103,6 +104,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="output root")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "send",
+        help="render a report and e-mail it to params/distribution.yaml",
+        description="Render the report of a period and e-mail it, unless the send gate holds "
+        "it back (failed run, stale data, an expected channel without rows: the analyst is "
+        "told instead) or the sent log says it went already. Exit codes: 0 sent or nothing "
+        "to do, 1 run or delivery failed, 2 usage or params error or lock timeout, "
+        "3 held back by the gate.",
+    )
+    _add_common(p)
+    p.add_argument("cadence", choices=["daily", "weekly", "quarterly"])
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        help="report day, YYYY-MM-DD (default: yesterday in the brand's time zone)",
+    )
+    p.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="output root")
+    p.add_argument(
+        "--ingest", action="store_true", help="load the inbox first (as 'cxpulse ingest --inbox')"
+    )
+    p.add_argument(
+        "--no-render",
+        dest="render",
+        action="store_false",
+        help="send the report already rendered for the period instead of rendering it",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="write the message to reports/outbox; send nothing"
+    )
+    p.add_argument("--force", action="store_true", help="send a period again that was sent")
+    p.set_defaults(func=cmd_send)
     return parser
 
 
@@ -119,21 +152,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from cxpulse import adapters, ingest
+    from cxpulse import adapters, config, ingest
 
     if args.list_formats:
         for name in sorted(adapters.REGISTRY):
             print(name)
+        for name, source in sorted(config.load_sources(args.params).sources.items()):
+            print(f"{name} (params/sources.yaml: {source.format or name})")
         return 0
     if args.inbox:
         results = ingest.ingest_inbox(args.warehouse, args.params)
-    else:
-        if not args.paths or not args.fmt:
-            raise UserError("give --format NAME and one or more files, or --inbox")
-        options = ingest.options_for(args.fmt, args.params, brand=args.brand)
-        results = [ingest.ingest_file(p, args.fmt, args.warehouse, options) for p in args.paths]
-    for result in results:
-        print(result.summary())
+        for result in results:
+            print(result.summary())
+        return 2 if any(r.status == "failed" for r in results) else 0
+    if not args.paths or not args.fmt:
+        raise UserError("give --format NAME and one or more files, or --inbox")
+    options = ingest.options_for(args.fmt, args.params, brand=args.brand)
+    for path in args.paths:
+        print(ingest.ingest_file(path, args.fmt, args.warehouse, options).summary())
     return 0
 
 
@@ -182,6 +218,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print(result.summary())
     return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from cxpulse import config, deliver, ingest
+
+    wait_s = config.load_distribution(args.params).lock_wait_s
+    with deliver.hold_lock(args.reports, wait_s):
+        if args.ingest:
+            for result in ingest.ingest_inbox(args.warehouse, args.params):
+                log.log(
+                    logging.ERROR if result.status == "failed" else logging.INFO,
+                    "%s",
+                    result.summary(),
+                )
+        outcome = deliver.send_report(
+            args.cadence,
+            args.as_of,
+            args.warehouse,
+            args.params,
+            args.reports,
+            dry_run=args.dry_run,
+            force=args.force,
+            render_report=args.render,
+        )
+    print(outcome.summary())
+    return outcome.exit_code
 
 
 class UserError(Exception):

@@ -6,8 +6,11 @@ keys. A mistake raises ``ParamsError`` naming the file, the key and what was exp
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
+import string
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cxpulse.schema import CHANNELS
+from cxpulse.schema import CHANNELS, OUTCOMES
 
 CADENCES: tuple[str, ...] = ("daily", "weekly", "quarterly")
 
@@ -58,6 +61,30 @@ class KpiTargets(_Strict):
     mean_rating: float | None = Field(4.0, ge=1, le=5)
 
 
+class BusinessHours(_Strict):
+    """The care team's working calendar, in the brand's time zone: first-response times in
+    business hours count only the time inside it."""
+
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = [
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+    ]
+    start: dt.time = dt.time(9, 0)
+    end: dt.time = dt.time(17, 0)
+    holidays: list[dt.date] = []
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: dt.time, info) -> dt.time:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError(f"end {value} must be after start {start}")
+        return value
+
+
 class BrandParams(_Strict):
     """``params/brand.yaml``: who we are and what we promise."""
 
@@ -69,25 +96,22 @@ class BrandParams(_Strict):
     costs_per_contact: dict[str, float] = {}
     calls: CallParams = CallParams()
     kpi_targets: KpiTargets = KpiTargets()
+    business_hours: BusinessHours = BusinessHours()
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    opt_out_file: str | None = None
+    """CSV of customers who opted out of contact (column ``author_id``), relative to params/."""
     reputation_weights: ReputationWeights = ReputationWeights()
     page_size: Literal["A4", "Letter"] = "A4"
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA timezone {value!r} (e.g. 'Europe/London')") from None
-        return value
+        return check_timezone(value)
 
     @field_validator("channels")
     @classmethod
     def _known_channels(cls, value: list[str]) -> list[str]:
-        unknown = [c for c in value if c not in CHANNELS]
-        if unknown:
-            raise ValueError(f"unknown channel(s) {unknown}; expected some of {list(CHANNELS)}")
-        return value
+        return check_channels(value)
 
     @field_validator("sla_targets_s", "costs_per_contact")
     @classmethod
@@ -98,6 +122,90 @@ class BrandParams(_Strict):
             if number <= 0:
                 raise ValueError(f"{channel}: expected a positive number, got {number}")
         return value
+
+
+class SourceParams(_Strict):
+    """One entry under ``sources`` in ``params/sources.yaml``: how its exports are read."""
+
+    format: str | None = None
+    """The adapter that reads it (``cxpulse ingest --list-formats``); default: its name."""
+    brand: str | None = None
+    timezone: str | None = None
+    """The zone of timestamps written without an offset (default: the format's, else UTC)."""
+    encoding: str | None = None
+    delimiter: str | None = Field(None, min_length=1, max_length=1)
+    channel: str | None = None
+    column_map: dict[str, str] = {}
+    accounts: dict[str, str] = {}
+    outcomes: dict[str, str] = {}
+    hash_authors: bool | None = None
+    floor: dt.date | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        from cxpulse.adapters import REGISTRY
+
+        if value is not None and value not in REGISTRY:
+            raise ValueError(f"unknown format {value!r}; expected one of {sorted(REGISTRY)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return value if value is None else check_timezone(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r} (e.g. 'cp1252')") from None
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str | None) -> str | None:
+        if value is not None and value not in CHANNELS:
+            raise ValueError(f"unknown channel {value!r}; expected one of {list(CHANNELS)}")
+        return value
+
+    @field_validator("outcomes")
+    @classmethod
+    def _known_outcomes(cls, value: dict[str, str]) -> dict[str, str]:
+        wrong = {k: v for k, v in value.items() if v not in OUTCOMES}
+        if wrong:
+            raise ValueError(f"outcomes {wrong}: expected values among {list(OUTCOMES)}")
+        return value
+
+
+class SourcesParams(_Strict):
+    """``params/sources.yaml``: how each source's exports are read and loaded."""
+
+    floor: dt.date = dt.date(1990, 1, 1)
+    """Timestamps before this day (UTC) are quarantined."""
+    hash_authors: bool = False
+    """Store a hash of every author id instead of the id (a source may say otherwise)."""
+    sources: dict[str, SourceParams] = {}
+
+
+class InboxRule(_Strict):
+    """Files in the inbox whose name matches ``pattern`` (a glob) are read as ``format``."""
+
+    pattern: str = Field(min_length=1)
+    format: str = Field(min_length=1)
+    brand: str | None = None
+
+
+class InboxParams(_Strict):
+    """``params/inbox.yaml``: where new exports arrive, where loaded ones go, and how each
+    file name maps to a format (the first matching rule wins)."""
+
+    inbox: Path = Path("data/inbox")
+    archive: Path = Path("data/archive")
+    files: list[InboxRule] = []
 
 
 class CadenceParams(_Strict):
@@ -155,6 +263,66 @@ def _load(model: type[BaseModel], path: Path) -> BaseModel:
         raise ParamsError("\n".join(lines)) from None
 
 
+def check_channels(value: list[str]) -> list[str]:
+    """``value`` when every item is a known channel, else ``ValueError`` naming the others."""
+    unknown = [c for c in value if c not in CHANNELS]
+    if unknown:
+        raise ValueError(f"unknown channel(s) {unknown}; expected some of {list(CHANNELS)}")
+    return value
+
+
+def check_timezone(value: str) -> str:
+    """``value`` when it is an IANA time zone name, else ``ValueError`` saying so."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {value!r} (e.g. 'Europe/London')") from None
+    return value
+
+
+def load_sources(params_dir: Path) -> SourcesParams:
+    """Read and validate ``sources.yaml`` (all defaults when the file is absent).
+
+    Each ``column_map`` may only name the fields its adapter reads.
+    """
+    from cxpulse import adapters
+
+    path = Path(params_dir) / "sources.yaml"
+    if not path.exists():
+        return SourcesParams()
+    params: SourcesParams = _load(SourcesParams, path)  # type: ignore[assignment]
+    for name, source in params.sources.items():
+        if (source.format or name) not in adapters.REGISTRY:
+            raise ParamsError(
+                f"{path}: key 'sources.{name}.format': missing; {name!r} is not an adapter, "
+                f"so name the one that reads it (one of {sorted(adapters.REGISTRY)})"
+            )
+        fields = getattr(adapters.get(source.format or name), "FIELDS", ())
+        unknown = [k for k in source.column_map if k not in fields]
+        if unknown:
+            raise ParamsError(
+                f"{path}: key 'sources.{name}.column_map': unknown field(s) {unknown}; "
+                f"expected some of {list(fields)}"
+            )
+    return params
+
+
+def load_inbox(params_dir: Path) -> InboxParams:
+    """Read and validate ``inbox.yaml``; each rule's format must be an adapter or a source."""
+    from cxpulse.adapters import REGISTRY
+
+    path = Path(params_dir) / "inbox.yaml"
+    params: InboxParams = _load(InboxParams, path)  # type: ignore[assignment]
+    known = sorted(set(REGISTRY) | set(load_sources(params_dir).sources))
+    for number, rule in enumerate(params.files):
+        if rule.format not in known:
+            raise ParamsError(
+                f"{path}: key 'files.{number}.format': unknown format {rule.format!r}; "
+                f"expected one of {known}"
+            )
+    return params
+
+
 def load_brand(params_dir: Path) -> BrandParams:
     """Read and validate ``brand.yaml``."""
     return _load(BrandParams, Path(params_dir) / "brand.yaml")  # type: ignore[return-value]
@@ -181,3 +349,169 @@ def parse_date(value: str, what: str = "date") -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError as err:
         raise ParamsError(f"{what}: {err} (got {value!r})") from None
+
+
+SUBJECT_FIELDS: tuple[str, ...] = ("brand", "title", "period", "label", "cadence")
+"""The placeholders a subject template in ``distribution.yaml`` may use."""
+LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
+
+
+def check_address(value: str) -> str:
+    """``value`` when it is one e-mail address (``a@b.example`` or ``Name <a@b.example>``),
+    else ``ValueError`` saying so."""
+    if any(c in value for c in "\r\n") or not _ADDRESS.match(parseaddr(value)[1]):
+        raise ValueError(f"not an e-mail address: {value!r} (e.g. 'Ana Silva <ana@example.com>')")
+    return value
+
+
+class SmtpParams(_Strict):
+    """How to reach the mail server. The user name and password are never in params: they
+    are read from the environment variables named here, when set."""
+
+    host: str = Field("localhost", min_length=1)
+    port: int = Field(25, gt=0, lt=65536)
+    tls: Literal["starttls", "ssl", "none"] = "starttls"
+    """``starttls`` (port 587, usually), ``ssl`` (implicit TLS, 465), ``none`` (localhost only)."""
+    tls_ca_file: Path | None = None
+    """A PEM file of the certificate authorities to trust (default: the system's)."""
+    user_env: str = Field("CXPULSE_SMTP_USER", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_env: str = Field("CXPULSE_SMTP_PASSWORD", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    timeout_s: float = Field(30, gt=0)
+    attempts: int = Field(4, ge=1)
+    """Tries per message when the server cannot be reached or answers 4xx."""
+    backoff_s: float = Field(30, ge=0)
+    """The wait before the second try; it doubles before each later one."""
+
+    @field_validator("tls")
+    @classmethod
+    def _clear_text_only_locally(cls, value: str, info) -> str:
+        host = info.data.get("host")
+        if value == "none" and host is not None and host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"'none' sends mail in clear text, allowed only for {list(LOOPBACK_HOSTS)}; "
+                f"use starttls or ssl for {host!r}"
+            )
+        return value
+
+    @field_validator("tls_ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value}: file not found")
+        return value
+
+
+class Recipients(_Strict):
+    """Who receives one cadence's report."""
+
+    to: list[str] = Field(min_length=1)
+    cc: list[str] = []
+
+    @field_validator("to", "cc")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return [check_address(v) for v in value]
+
+
+class CadenceRecipients(_Strict):
+    """Recipients per cadence; a cadence left out is never e-mailed."""
+
+    daily: Recipients | None = None
+    weekly: Recipients | None = None
+    quarterly: Recipients | None = None
+
+
+class GateParams(_Strict):
+    """When a report is held back (and the analyst told why) instead of e-mailed."""
+
+    max_data_age_hours: float = Field(24, gt=0)
+    """Refuse when the newest interaction in the warehouse is older than this."""
+    channels: list[str] | None = None
+    """Refuse when one of these has no rows of our brand in the window (default: the
+    ``channels`` of brand.yaml)."""
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, value: list[str] | None) -> list[str] | None:
+        return value if value is None else check_channels(value)
+
+
+class DistributionParams(_Strict):
+    """``params/distribution.yaml``: who gets which report, from whom, and how it is sent."""
+
+    sender: str
+    reply_to: str | None = None
+    analyst: str
+    """Told, instead of the executives, when a report is held back or cannot be delivered."""
+    subject: str = "{brand} {title}: {period}"
+    attach_html: bool = False
+    lock_wait_s: float = Field(3600, ge=0)
+    """How long a scheduled run waits for another one to finish before giving up."""
+    smtp: SmtpParams = SmtpParams()
+    gate: GateParams = GateParams()
+    recipients: CadenceRecipients = CadenceRecipients()
+
+    @field_validator("sender", "reply_to", "analyst")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return value if value is None else check_address(value)
+
+    @field_validator("subject")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        except ValueError as err:
+            raise ValueError(f"not a valid template ({err}); write e.g. '{{title}}'") from None
+        unknown = [name for name in names if name not in SUBJECT_FIELDS]
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder(s) {unknown}; expected some of {list(SUBJECT_FIELDS)}"
+            )
+        return value
+
+
+def load_distribution(params_dir: Path) -> DistributionParams:
+    """Read and validate ``distribution.yaml``."""
+    return _load(DistributionParams, Path(params_dir) / "distribution.yaml")  # type: ignore[return-value]
+
+
+def recipients_for(params: DistributionParams, cadence: str, params_dir: Path) -> Recipients:
+    """The recipients of ``cadence``, or ``ParamsError`` naming the missing key."""
+    recipients = getattr(params.recipients, cadence, None)
+    if recipients is None:
+        raise ParamsError(
+            f"{Path(params_dir) / 'distribution.yaml'}: key 'recipients.{cadence}': missing; "
+            f"add 'to: [...]' to e-mail the {cadence} report"
+        )
+    return recipients
+
+
+class Annotation(_Strict):
+    """An analyst's note on a day (and optionally a channel), shown on charts and alerts."""
+
+    date: dt.date
+    text: str = Field(min_length=1, max_length=500)
+    channel: str | None = None
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str | None) -> str | None:
+        if value is not None and value not in CHANNELS:
+            raise ValueError(f"unknown channel {value!r}; expected one of {list(CHANNELS)}")
+        return value
+
+
+class AnnotationsParams(_Strict):
+    """``params/annotations.yaml``: the analysts' notes."""
+
+    annotations: list[Annotation] = []
+
+
+def load_annotations(params_dir: Path) -> list[Annotation]:
+    """The notes in ``annotations.yaml``; none when the file does not exist."""
+    path = Path(params_dir) / "annotations.yaml"
+    if not path.exists():
+        return []
+    return list(_load(AnnotationsParams, path).annotations)  # type: ignore[attr-defined]

@@ -10,7 +10,9 @@ days ending at ``end``:
   brand posts with reach and engagement, and calls (served, abandoned, IVR);
 - a daily and weekly rhythm in the brand's time zone, a mild growth trend, daily noise;
 - an outage about ten days before ``end`` (negative social inbound several times the
-  usual) and one negative mention with a reach in the millions in the last week.
+  usual) and one negative mention with a reach in the millions in the last week;
+- the customers of ``params/opt_out.csv`` still writing in now and then, and answered:
+  opt-out breaches for the boundaries section to find.
 
 Competitors get the public part only (social, reviews, mentions, posts: their calls and
 e-mail are not public), at smaller volumes; the first answers faster than us, the second
@@ -162,6 +164,15 @@ OUTCOME = {o: i for i, o in enumerate(schema.OUTCOMES)}
 CARE_AUTHOR, MAIN_AUTHOR = -1, -2
 """``author`` codes of brand rows: the care handle (replies) and the main handle (posts)."""
 CUSTOMER_FIRST = 100_000
+OPTED_OUT_CUSTOMERS: tuple[int, ...] = (999_991, 999_992, 999_993, 999_994)
+"""Customers (``cust-<number>``) listed in params/opt_out.csv. Random draws stay below
+them (``MAX_POPULATION``), so they write only the ``opted_out_messages``."""
+MAX_POPULATION = OPTED_OUT_CUSTOMERS[0] - CUSTOMER_FIRST
+OPTED_OUT_EVERY_DAYS = 20
+"""One of the opted-out customers writes to us every this many days, in turn, and is
+answered: four or five opt-out breaches a quarter."""
+OPTED_OUT_REPLY_S = 1_800
+"""Median delay of our answers to them (seconds)."""
 INT_CODES = ("brand", "channel", "direction", "t", "text", "rating", "reach", "likes",
              "shares", "comments", "outcome", "author", "parent")  # fmt: skip
 """Integer columns of a code frame; -1 means null except in ``author`` (see CARE_AUTHOR)."""
@@ -829,6 +840,26 @@ def viral_mention(
     )
 
 
+def opted_out_messages(rng: np.random.Generator, cal: Calendar, vocab: Vocabulary) -> pd.DataFrame:
+    """Codes of questions to our brand on twitter from the ``OPTED_OUT_CUSTOMERS``, in
+    turn, one every ``OPTED_OUT_EVERY_DAYS`` days back from the end, each with a reply
+    ``delay`` (s)."""
+    n = SPAN_DAYS // OPTED_OUT_EVERY_DAYS - 1
+    days_back = OPTED_OUT_EVERY_DAYS * np.arange(1, n + 1)
+    return pd.DataFrame(
+        {
+            "brand": 0,
+            "channel": CHANNEL["twitter"],
+            "direction": DIRECTION["inbound"],
+            "t": cal.end_s - days_back * 86_400 + rng.integers(0, 86_400, n),
+            "text": pick_texts(rng, vocab, np.full(n, vocab.pool("message_neutral"))),
+            "rating": -1,
+            "author": np.resize(OPTED_OUT_CUSTOMERS, n),
+            "delay": lognormal(rng, OPTED_OUT_REPLY_S, REPLY_SIGMA, n),
+        }
+    )
+
+
 # ------------------------------------------------------------------------- canonical
 
 
@@ -980,9 +1011,11 @@ def generate(
     cal = build_calendar(stamp, brand.timezone, rng)
     outage_share = cal.weights["outage"].sum() / cal.weights["social"].sum()
     streams = plan_streams(rows, brands, outage_share)
-    population = int(np.clip(rows // 2, 1_000, 899_999))
+    population = int(np.clip(rows // 2, 1_000, MAX_POPULATION))
     viral = viral_mention(rng, cal, vocab, population)
     viral_bin = (int(viral["t"].iloc[0]) - cal.start_s) // 3600
+    opted_out = opted_out_messages(rng, cal, vocab)
+    opted_out_bins = (opted_out["t"] - cal.start_s) // 3600
     edges = chunk_edges(streams, cal, chunk_rows)
     first_id = 1
     for number, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True), start=1):
@@ -994,6 +1027,8 @@ def generate(
         )
         social = fill_social(chunk_rng, base[kind.isin(["mention", "post"])], vocab, population)
         calls = fill_calls(chunk_rng, base[kind == "call"], population)
+        in_chunk = opted_out[(opted_out_bins >= lo) & (opted_out_bins < hi)]
+        inbound = pd.concat([inbound, in_chunk], ignore_index=True)
         replies = draw_replies(chunk_rng, inbound, vocab, cal.end_s)
         extra = [viral] if lo <= viral_bin < hi else []
         # inbound first: the replies' parent positions index into it

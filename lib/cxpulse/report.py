@@ -165,6 +165,25 @@ class Report:
         return merged.sort_values("inbound", ascending=False, ignore_index=True)
 
     @cached_property
+    def reputation(self) -> pd.DataFrame:
+        """Reputation index and its parts over the last eight periods (oldest first)."""
+        return metrics.reputation_by_period(self.table, reputation_periods(self), self.brand)
+
+    @cached_property
+    def notes(self) -> pd.DataFrame:
+        """Analysts' notes (params/annotations.yaml) dated inside the trend window: day,
+        channel, text."""
+        start, end = self.trend_window
+        first = start.tz_convert(self.period.timezone).date()
+        last = self.period.last_day
+        rows = [
+            {"day": pd.Timestamp(a.date), "channel": a.channel or "all channels", "text": a.text}
+            for a in config.load_annotations(self.params.params_dir)
+            if first <= a.date <= last
+        ]
+        return pd.DataFrame(rows, columns=["day", "channel", "text"])
+
+    @cached_property
     def actions(self) -> ActionLists:
         return action_lists(self)
 
@@ -202,10 +221,15 @@ class Report:
 
 
 def _headline_record(t: ibis.Table, period: periods.Period, brand: config.BrandParams) -> dict:
+    """Our headline figures in ``period``; {} when the window holds no data at all, so a
+    comparison says "no comparison data" instead of a change from zero."""
     frame = metrics.headline(t, period.start, period.end, brand)
     if frame.empty:
         return {}
     record = frame.iloc[0].to_dict()
+    volumes = [record.get(k) for k in ("inbound", "offered_calls", "reviews")]
+    if all(fmt.is_missing(v) or v == 0 for v in volumes):
+        return {}
     return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
 
 
@@ -383,6 +407,15 @@ def needs_action(r: Report) -> HTML:
             ],
             "empty": "No negative post in this window.",
         },
+        {
+            "title": "Analysts' notes",
+            "columns": [_Col("day", "Day"), _Col("channel", "Channel"), _Col("text", "Note")],
+            "rows": [
+                {"day": f"{x.day:%d %b}", "channel": x.channel, "text": x.text}
+                for x in r.notes.itertuples()
+            ],
+            "empty": "No notes in params/annotations.yaml for the trend window.",
+        },
     ]
     contract = (
         "Urgent: our inbound messages of the last 7 days unanswered at "
@@ -484,7 +517,9 @@ def sentiment_trend(r: Report) -> alt.Chart:
         "(positive − negative) ÷ (positive + negative) × 100 per local day, VADER, "
         "customer messages and mentions"
     )
-    return charts.trend(r.daily, "net_sentiment", "Net sentiment (points)", contract)
+    return charts.trend(
+        r.daily, "net_sentiment", "Net sentiment (points)", contract, annotations=r.notes
+    )
 
 
 def volume_chart(r: Report) -> alt.Chart:
@@ -520,3 +555,149 @@ def summary(r: Report) -> dict:
             str(c): int(n) for c, n in zip(rows["channel"], rows["total"], strict=True)
         },
     }
+
+
+def _brands(r: Report) -> list[str]:
+    return [r.brand.brand, *r.brand.competitors]
+
+
+def benchmark_chart(r: Report) -> alt.Chart:
+    """Median first response of our brand and every competitor account in the data."""
+    frame = metrics.response_benchmark(r.table, r.period.start, r.period.end)
+    contract = (
+        f"First reply − message, clock hours, median of answered inbound messages, "
+        f"{r.window_text()}; every brand in the data with at least 10 inbound messages"
+    )
+    return charts.ranking_bars(
+        frame, "brand", "frt_median_s", "Median first response", contract,
+        highlight=r.brand.brand, kind="duration",
+    )  # fmt: skip
+
+
+def benchmark_table(r: Report) -> HTML:
+    """Competitor response ranking: response rate and first response per brand."""
+    frame = metrics.response_benchmark(r.table, r.period.start, r.period.end)
+    rows = [
+        {
+            "rank": str(int(x.rank)),
+            "brand": x.brand,
+            "inbound": fmt.count(x.inbound),
+            "rate": fmt.percent(x.response_rate),
+            "median": fmt.duration(x.frt_median_s),
+            "p90": fmt.duration(x.frt_p90_s),
+            "_class": "cx-ours" if x.brand == r.brand.brand else "",
+        }
+        for x in frame.itertuples()
+    ]
+    columns = [
+        _Col("rank", "Rank", True), _Col("brand", "Brand"), _Col("inbound", "Inbound", True),
+        _Col("rate", "Answered", True), _Col("median", "Median first response", True),
+        _Col("p90", "p90", True),
+    ]  # fmt: skip
+    excluded = frame.attrs.get("excluded", 0)
+    contract = (
+        "Ranked by median first response, then response rate; answered = ≥1 reply from the "
+        f"brand ÷ inbound; clock hours; {r.window_text()}"
+        + (f"; {excluded} brands with fewer than 10 inbound messages left out" if excluded else "")
+    )
+    return _render("table.html.j2", caption=None, columns=columns, rows=rows,
+                   contract=contract, empty="No brand has enough inbound messages.")  # fmt: skip
+
+
+def share_of_voice_chart(r: Report) -> alt.Chart:
+    """Our share of all public mentions of us and the competitor set."""
+    frame = metrics.share_of_voice(r.table, r.period.start, r.period.end, _brands(r))
+    contract = (
+        "Mentions of the brand (inbound messages and public mentions, all channels but "
+        f"phone) ÷ mentions of all brands listed in params, {r.window_text()}"
+    )
+    return charts.ranking_bars(
+        frame, "brand", "share", "Share of voice", contract, highlight=r.brand.brand,
+        kind="percent",
+    )  # fmt: skip
+
+
+def review_trend(r: Report) -> alt.Chart:
+    """Mean review stars per week over the trend window."""
+    start, end = r.trend_window
+    frame = metrics.review_summary(r.ours, start, end, by=["week"], tz=r.period.timezone)
+    frame = frame.assign(day=[_week_start(w) for w in frame["week"]])
+    contract = "Mean stars of reviews published each ISO week (1–5)"
+    return charts.trend(
+        frame, "mean_rating", "Mean stars", contract, annotations=r.notes, grain="week"
+    )
+
+
+def _week_start(label: str) -> pd.Timestamp:
+    year, week = label.split("-W")
+    return pd.Timestamp(dt.date.fromisocalendar(int(year), int(week), 1))
+
+
+def reputation_periods(r: Report, count: int = 8) -> list[periods.Period]:
+    """The last ``count`` periods of the report's cadence, oldest first, ending with this one."""
+    out = [r.period]
+    while len(out) < count:
+        out.insert(0, periods.previous(out[0]))
+    return out
+
+
+REPUTATION_CONTRACT = (
+    "Index 0–100 = weighted blend of net sentiment (−100..100 → 0..100), mean review stars "
+    "(1..5 → 0..100) and answered within target (%); weights {weights}; a missing part is "
+    "left out and the other weights rescaled"
+)
+
+
+def reputation_chart(r: Report) -> alt.Chart:
+    """The reputation index and its three parts over eight periods."""
+    frame = r.reputation.rename(
+        columns={
+            "net_sentiment_score": "net_sentiment_part",
+            "review_stars_score": "review_stars_part",
+            "sla_attainment_score": "sla_attainment_part",
+        }
+    )
+    frame = frame.assign(
+        net_sentiment=frame["net_sentiment_part"],
+        review_stars=frame["review_stars_part"],
+        sla_attainment=frame["sla_attainment_part"],
+    )[["label", "index", "net_sentiment", "review_stars", "sla_attainment"]]
+    weights = r.brand.reputation_weights
+    contract = REPUTATION_CONTRACT.format(
+        weights=f"{weights.net_sentiment:g} / {weights.review_stars:g} / {weights.sla_attainment:g}"
+    )
+    return charts.reputation_trend(frame, contract)
+
+
+def reputation_table(r: Report) -> HTML:
+    """The index and its parts per period, with the change on the period before and a year
+    before (four quarters back)."""
+    frame = r.reputation
+    rows = []
+    for i, x in enumerate(frame.itertuples()):
+        before = frame.iloc[i - 1] if i >= 1 else None
+        year = frame.iloc[i - 4] if i >= 4 and r.cadence == "quarterly" else None
+        rows.append(
+            {
+                "label": x.label,
+                "index": fmt.count(x.index) if not fmt.is_missing(x.index) else "—",
+                "qoq": fmt.change_text(
+                    x.index, None if before is None else before["index"], "points"
+                ),
+                "yoy": fmt.change_text(x.index, None if year is None else year["index"], "points"),
+                "sent": fmt.points(x.net_sentiment),
+                "stars": fmt.stars(x.mean_rating),
+                "sla": fmt.percent(x.sla_attainment),
+            }
+        )
+    columns = [
+        _Col("label", "Period"), _Col("index", "Index", True), _Col("qoq", "vs previous", True),
+        _Col("yoy", "vs a year before", True), _Col("sent", "Net sentiment", True),
+        _Col("stars", "Review stars", True), _Col("sla", "Within target", True),
+    ]  # fmt: skip
+    weights = r.brand.reputation_weights
+    contract = REPUTATION_CONTRACT.format(
+        weights=f"{weights.net_sentiment:g} / {weights.review_stars:g} / {weights.sla_attainment:g}"
+    )
+    return _render("table.html.j2", caption=None, columns=columns, rows=rows[::-1],
+                   contract=contract, empty="No data in these periods.")  # fmt: skip

@@ -70,6 +70,9 @@ MAX_TEXT_CHARS = 100_000
 """Longer texts are not messages but a broken export; such rows go to quarantine."""
 
 DEFAULT_FLOOR = pd.Timestamp("1990-01-01", tz="UTC")
+TIMESTAMP_DTYPE = "datetime64[us, UTC]"
+"""The unit timestamps are parsed and checked in: microseconds, as DuckDB stores them
+(nanoseconds would overflow after 2262, so a year-9999 typo could not even be read)."""
 
 
 def empty_frame() -> pd.DataFrame:
@@ -117,7 +120,7 @@ def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
             ),
             "direction": pa.Column("string", in_set(DIRECTIONS, "direction"), nullable=False),
             "created_at": pa.Column(
-                "datetime64[ns, UTC]",
+                TIMESTAMP_DTYPE,
                 [
                     pa.Check.less_than_or_equal_to(now, error="created_at is in the future"),
                     pa.Check.greater_than_or_equal_to(
@@ -162,6 +165,17 @@ def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
     )
 
 
+def describe_failure(check: str, column: str, value: object) -> str:
+    """A reason for one failed pandera check: its own message, or one said plainly."""
+    if " " in check:
+        return check
+    if check == "not_nullable":
+        return f"{column} is missing"
+    if "dtype" in check:
+        return f"{column}: wrong type"
+    return f"{column}: {check} (got {value!r})"
+
+
 @dataclass(frozen=True)
 class Validated:
     """The outcome of validating one canonical frame."""
@@ -194,7 +208,7 @@ def validate(
             column = case["column"]
             if label is None or pd.isna(label):
                 continue
-            reason = check if " " in check else f"{column}: {check} (got {case['failure_case']!r})"
+            reason = describe_failure(check, column, case["failure_case"])
             reasons.setdefault(label, []).append(reason)
     dup = frame["id"].notna() & frame["id"].duplicated(keep=False)
     for label in frame.index[dup]:

@@ -83,9 +83,7 @@ def attach_sentiment(
             scores = score_texts(list(missing), progress=progress)
             new = pd.DataFrame({"text": missing, "sentiment": scores})
             con.register("new_scores", new)
-            con.execute(
-                "INSERT INTO sentiment_cache SELECT md5(text), sentiment FROM new_scores"
-            )
+            con.execute("INSERT INTO sentiment_cache SELECT md5(text), sentiment FROM new_scores")
             con.unregister("new_scores")
         scored = con.execute(
             "SELECT c.sentiment FROM texts t LEFT JOIN sentiment_cache c "

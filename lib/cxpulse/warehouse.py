@@ -46,7 +46,15 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise FileNotFoundError(f"{path}: no warehouse here; run 'cxpulse ingest' or 'make demo'")
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as err:
+        if "lock" not in str(err).lower():
+            raise
+        raise WarehouseLocked(
+            f"{path}: in use by another cxpulse process (an ingest is writing); "
+            "try again when it has finished"
+        ) from None
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         for statement in DDL:
@@ -112,9 +120,7 @@ def store(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> StoreCounts:
         )
     finally:
         con.unregister("batch")
-    return StoreCounts(
-        inserted=len(rows) - existing, updated=updated, unchanged=existing - updated
-    )
+    return StoreCounts(inserted=len(rows) - existing, updated=updated, unchanged=existing - updated)
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, rejects: pd.DataFrame) -> None:
@@ -154,8 +160,69 @@ def log_ingest(con: duckdb.DuckDBPyConnection, entry: dict) -> None:
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """Earliest and latest ``created_at`` stored (UTC), or (None, None) when empty."""
-    first, last = con.execute("SELECT min(created_at), max(created_at) FROM interactions").fetchone()
+    # As epoch microseconds: DuckDB hands TIMESTAMPTZ values to Python only through pytz.
+    first, last = con.execute(
+        "SELECT epoch_us(min(created_at)), epoch_us(max(created_at)) FROM interactions"
+    ).fetchone()
     return (
-        pd.Timestamp(first).tz_convert("UTC") if first is not None else None,
-        pd.Timestamp(last).tz_convert("UTC") if last is not None else None,
+        pd.Timestamp(first, unit="us", tz="UTC") if first is not None else None,
+        pd.Timestamp(last, unit="us", tz="UTC") if last is not None else None,
     )
+
+
+STATUS_REASONS = 20
+"""``status_text`` lists this many quarantine reasons, the most frequent first."""
+
+
+def status_text(con: duckdb.DuckDBPyConnection) -> str:
+    """What the warehouse holds, as plain text: rows and date range; rows per channel and
+    brand; the last ingest of each source format; quarantined rows by reason."""
+    total, first, last = con.execute(
+        "SELECT count(*), strftime(min(created_at), '%Y-%m-%d %H:%M'), "
+        "strftime(max(created_at), '%Y-%m-%d %H:%M') FROM interactions"
+    ).fetchone()
+    lines = [f"Interactions: {total:,} rows" + (f", {first} to {last} UTC" if total else "")]
+    by_brand = con.execute(
+        "SELECT channel, brand, count(*) AS rows, strftime(min(created_at), '%Y-%m-%d') AS first,"
+        " strftime(max(created_at), '%Y-%m-%d') AS last FROM interactions "
+        "GROUP BY channel, brand ORDER BY channel, rows DESC, brand"
+    ).df()
+    lines += ["", "Rows per channel and brand:", table_text(by_brand)]
+    ingests = con.execute(
+        "SELECT format, status, strftime(finished_at, '%Y-%m-%d %H:%M') AS finished_utc, "
+        "rows_read AS read, rows_inserted AS new, rows_updated AS updated, "
+        "rows_quarantined AS quarantined, source_file AS file FROM ingest_log "
+        "QUALIFY row_number() OVER (PARTITION BY format ORDER BY finished_at DESC) = 1 "
+        "ORDER BY format"
+    ).df()
+    lines += ["", "Last ingest per source:", table_text(ingests)]
+    reasons = con.execute(
+        "SELECT count(*) AS rows, reason FROM quarantine GROUP BY reason ORDER BY rows DESC, reason"
+    ).df()
+    quarantined = int(reasons["rows"].sum()) if len(reasons) else 0
+    lines += [
+        "",
+        f"Quarantined: {quarantined:,} rows, by reason:",
+        table_text(reasons.head(STATUS_REASONS)),
+    ]
+    if len(reasons) > STATUS_REASONS:
+        lines.append(f"  ... and {len(reasons) - STATUS_REASONS} other reasons")
+    return "\n".join(lines)
+
+
+def table_text(frame: pd.DataFrame) -> str:
+    """``frame`` as an indented plain-text table: text left-aligned, counts right-aligned
+    with thousands separators."""
+    if frame.empty:
+        return "  (none)"
+    shown = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            shown[column] = values.map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+        else:
+            text = values.astype("string").fillna("")
+            width = max(text.str.len().max(), len(column))
+            shown[column.ljust(width)] = text.str.ljust(width)
+    lines = shown.to_string(index=False).splitlines()
+    return "\n".join("  " + line.rstrip() for line in lines)

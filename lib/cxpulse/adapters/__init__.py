@@ -1,19 +1,23 @@
 """Source-format adapters: each turns one export file into canonical rows.
 
-An adapter module defines ``NAME`` and ``read(path, options) -> Parsed``. ``read`` raises
-``AdapterError`` when the file cannot be read at all (the message names the file and what
-was expected) and otherwise returns every row it saw: parseable ones as canonical rows,
-unparseable ones as rejects with their line, raw text and reason. Nothing is dropped.
+An adapter module defines ``NAME`` and ``read(path, options) -> Parsed``; adapters whose
+source columns are mapped in params also define ``FIELDS``, the names a ``column_map`` may
+use. ``read`` raises ``AdapterError`` when the file cannot be read at all (the message names
+the file and what was expected) and otherwise returns every record it saw: parseable ones as
+canonical rows, the others with their line, raw text and reason. Nothing is dropped.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
+
+from cxpulse.schema import DEFAULT_FLOOR
 
 
 class AdapterError(ValueError):
@@ -22,41 +26,85 @@ class AdapterError(ValueError):
 
 @dataclass(frozen=True)
 class AdapterOptions:
-    """What an adapter may need beyond the file: a brand, the source's time zone, a mapping."""
+    """How one source's exports are read and loaded (``params/sources.yaml``, ``--brand``).
+
+    ``adapter``: the registered adapter to use when the source's name is not one itself.
+    ``timezone``: the source's zone, for timestamps written without an offset (default:
+    the zone the format documents, else UTC; never the machine's).
+    ``encoding``: declared text encoding (default: UTF-8, or what a byte-order mark says).
+    ``delimiter``: CSV field separator (default: the adapter's).
+    ``column_map``: adapter field -> column name in the file, for mapped CSV formats.
+    ``accounts``: account handle, id or review-site domain -> brand name (case-insensitive).
+    ``outcomes``: call outcome as written in the file -> canonical outcome.
+    ``floor``: timestamps before it are quarantined.
+    ``hash_authors``: store a hash of each author id instead of the id.
+    """
 
     brand: str | None = None
-    timezone: str = "UTC"
+    timezone: str | None = None
     encoding: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
     channel: str | None = None
+    adapter: str | None = None
+    delimiter: str | None = None
+    accounts: dict[str, str] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)
+    floor: pd.Timestamp = DEFAULT_FLOOR
+    hash_authors: bool = False
+
+    def zone(self, default: str = "UTC") -> str:
+        """The source's time zone, or ``default`` (the format's) when none is given."""
+        return self.timezone or default
+
+
+def empty_rejects() -> pd.DataFrame:
+    """A rejects frame with no rows: ``line``, ``raw``, ``reason``."""
+    return pd.DataFrame(
+        {
+            "line": pd.Series([], dtype="Int64"),
+            "raw": pd.Series([], dtype="string"),
+            "reason": pd.Series([], dtype="string"),
+        }
+    )
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """One file's rows.
+    """One file's records.
 
-    ``rows``: canonical columns plus ``line`` (1-based line in the file, or record number
-    for JSON) and optionally ``raw`` (the source record as text; when absent, the ingest
-    step writes the row's fields as JSON for the rows it quarantines).
-    ``rejects``: ``line``, ``raw``, ``reason`` for records the adapter could not parse.
+    ``rows``: canonical columns plus ``line`` (1-based physical line where the record
+    starts, or the record's position for JSON), ``reason`` (why the adapter sets the row
+    aside, or NA) and either ``line_end`` (last physical line; ``quote`` gives the raw text)
+    or ``raw`` (the source record as text). Without both, the ingest step writes the row's
+    fields as JSON for the rows it quarantines.
+    ``rejects``: ``line``, ``raw``, ``reason`` for records that could not become rows.
+    ``quote``: ``quote(first, last)`` is the text of physical lines ``first..last``.
     """
 
     rows: pd.DataFrame
-    rejects: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"line": [], "raw": [], "reason": []})
-    )
+    rejects: pd.DataFrame = field(default_factory=empty_rejects)
+    quote: Callable[[int, int], str] | None = None
 
 
 # name -> module under cxpulse.adapters; a new format is one module and one line here.
 REGISTRY: dict[str, str] = {
     "canonical": "canonical",
+    "twcs": "twcs",
+    "x-api": "x_api",
+    "facebook": "facebook",
+    "youtube": "youtube",
+    "reviews": "reviews",
+    "calls": "calls",
+    "mentions": "mentions",
 }
 
 
 def get(name: str) -> ModuleType:
     """The adapter module registered as ``name``."""
     if name not in REGISTRY:
-        raise AdapterError(f"unknown format {name!r}; expected one of {', '.join(sorted(REGISTRY))}")
+        raise AdapterError(
+            f"unknown format {name!r}; expected one of {', '.join(sorted(REGISTRY))}"
+        )
     return importlib.import_module(f"cxpulse.adapters.{REGISTRY[name]}")
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from ibis import _
 
 from cxpulse.metrics.grouping import as_utc, seconds_between, within
-from cxpulse.metrics.response import _sla_target, first_responses
+from cxpulse.metrics.response import first_responses, sla_target
 from cxpulse.sentiment import NEGATIVE
 
 STRONGLY_NEGATIVE = -0.5
@@ -106,7 +106,7 @@ def urgent_unanswered(
     until = as_utc(until)
     fr = first_responses(t, start, until, until)
     fr = fr.filter(fr.brand == brand, fr.frt_s.isnull())
-    target = _sla_target(fr.channel, sla_targets).fill_null(DEFAULT_TARGET_S)
+    target = sla_target(fr.channel, sla_targets).fill_null(DEFAULT_TARGET_S)
     overdue_s = seconds_between(fr.created_at, ibis.literal(until)) - target
     fr = fr.mutate(
         overdue_s=overdue_s,

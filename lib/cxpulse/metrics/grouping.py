@@ -14,9 +14,11 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-GROUP_KEYS: tuple[str, ...] = ("brand", "channel", "day", "week", "quarter")
+GROUP_KEYS: tuple[str, ...] = ("brand", "channel", "day", "week", "quarter", "weekday", "hour")
 """What ``by`` accepts: day = local date; week = ISO week label ``2024-W13``;
-quarter = calendar quarter label ``2024-Q1`` (the labels of ``periods.period_for``)."""
+quarter = calendar quarter label ``2024-Q1`` (the labels of ``periods.period_for``);
+weekday = local day of the week, 0 = Monday to 6 = Sunday; hour = local wall-clock hour,
+0-23 (the night clocks go back, that hour holds two hours of data)."""
 
 
 @ibis.udf.scalar.builtin(name="timezone")
@@ -61,12 +63,15 @@ def check_by(by: Sequence[str]) -> list[str]:
 
 
 def with_group_keys(t: ir.Table, by: Sequence[str], tz: str) -> ir.Table:
-    """``t`` with the time keys among ``by`` (day, week, quarter) added from ``created_at``."""
+    """``t`` with the time keys among ``by`` (day, week, quarter, weekday, hour) added from
+    ``created_at``."""
     local = _local_time(tz, t.created_at)
     keys = {
         "day": local.date(),
         "week": local.strftime("%G-W%V"),
         "quarter": local.strftime("%Y-Q") + local.quarter().cast("string"),
+        "weekday": local.day_of_week.index(),
+        "hour": local.hour(),
     }
     wanted = {k: v for k, v in keys.items() if k in check_by(by)}
     return t.mutate(**wanted) if wanted else t

@@ -22,6 +22,8 @@ HEADLINE_FIELDS: tuple[str, ...] = (
     "response_rate",
     "frt_median_s",
     "frt_p90_s",
+    "frt_median_business_s",
+    "frt_p90_business_s",
     "sla_attainment",
     "net_sentiment",
     "offered_calls",
@@ -56,15 +58,16 @@ def headline(
 ) -> pd.DataFrame:
     """The headline record of each group of ``by`` for ``[start, end)``.
 
-    Columns: ``by`` + ``HEADLINE_FIELDS``, from ``response_summary`` (SLA targets and time
-    zone from ``brand``), ``sentiment_counts``, ``call_summary`` (``brand.calls``) and
-    ``review_summary``, outer-joined on ``by``. Rates are fractions, times seconds, net
-    sentiment points; a group without calls, reviews or messages has those fields missing.
+    Columns: ``by`` + ``HEADLINE_FIELDS``, from ``response_summary`` (SLA targets, business
+    hours and time zone from ``brand``), ``sentiment_counts``, ``call_summary``
+    (``brand.calls``) and ``review_summary``, outer-joined on ``by``. Rates are fractions,
+    times seconds (first response also in business seconds), net sentiment points; a group
+    without calls, reviews or messages has those fields missing.
     """
     by = check_by(by)
     tz = brand.timezone
     frames = [
-        response_summary(t, start, end, by, brand.sla_targets_s, until, tz),
+        response_summary(t, start, end, by, brand.sla_targets_s, until, tz, brand.business_hours),
         to_frame(sentiment_counts(t, start, end, by, tz).select(*by, "net_sentiment"), by),
         call_summary(t, start, end, by, brand.calls, tz),
         review_summary(t, start, end, by, tz),

@@ -67,8 +67,9 @@ def reputation_by_period(
     blended by ``reputation_index`` with ``brand.reputation_weights``.
 
     Columns, one row per period in the order given: label, net_sentiment, mean_rating,
-    sla_attainment, index (0-100, null when no part is present), parts_used
-    (comma-separated).
+    sla_attainment, the parts on the index's 0-100 scale (net_sentiment_score,
+    review_stars_score, sla_attainment_score), index (0-100, null when no part is present),
+    parts_used (comma-separated).
     """
     own = t.filter(t.brand == brand.brand)
     inputs = ["net_sentiment", "mean_rating", "sla_attainment"]
@@ -77,6 +78,8 @@ def reputation_by_period(
     out = out.astype("float64")
     blends = [reputation_index(*row, brand.reputation_weights) for row in out.itertuples(False)]
     out.insert(0, "label", [p.label for p in periods])
+    for part in ("net_sentiment", "review_stars", "sla_attainment"):
+        out[f"{part}_score"] = [b[part] for b in blends]
     out["index"] = [b["index"] for b in blends]
     out["parts_used"] = [", ".join(b["parts_used"]) for b in blends]
     return out.astype({"index": "float64"})

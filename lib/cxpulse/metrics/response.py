@@ -15,6 +15,8 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis import _
 
+from cxpulse.config import BusinessHours
+from cxpulse.metrics.business_hours import with_business_frt
 from cxpulse.metrics.grouping import (
     aggregate,
     as_utc,
@@ -63,7 +65,9 @@ def first_responses(
     )
 
 
-def _sla_target(channel: ir.StringValue, sla_targets: Mapping[str, float]) -> ir.FloatingValue:
+def sla_target(channel: ir.StringValue, sla_targets: Mapping[str, float]) -> ir.FloatingValue:
+    """The SLA target of ``channel`` in seconds (``sla_targets``: channel -> seconds);
+    null for a channel without one."""
     if not sla_targets:
         return ibis.null("float64")
     return channel.cases(*((c, float(s)) for c, s in sla_targets.items()), else_=None)
@@ -77,20 +81,29 @@ def response_summary(
     sla_targets: Mapping[str, float] | None = None,
     until: pd.Timestamp | None = None,
     tz: str = "UTC",
+    business_hours: BusinessHours | None = None,
 ) -> pd.DataFrame:
     """Response rate, first response time and SLA attainment of inbound in ``[start, end)``.
 
     Columns: ``by`` + inbound, answered (count); response_rate = answered / inbound
     (fraction); frt_median_s, frt_p90_s = continuous quantiles of frt_s over answered
-    inbound (seconds; null when none answered); SLA over channels with a target in
+    inbound (seconds; null when none answered); frt_median_business_s,
+    frt_p90_business_s = the same quantiles of frt_business_s, the wait inside
+    ``business_hours`` in ``tz`` (``with_business_frt``; business seconds; null without
+    ``business_hours``); SLA over channels with a target in
     ``sla_targets`` (channel -> seconds): sla_due = inbound whose deadline
     (created_at + target) is at or before ``until``, plus those answered within target
     before it; sla_met = answered within target by ``until``; sla_attainment =
     sla_met / sla_due (fraction, null when nothing is due).
     """
     until = as_utc(end if until is None else until)
-    r = with_group_keys(first_responses(t, start, end, until), by, tz)
-    target = _sla_target(r.channel, sla_targets or {})
+    r = first_responses(t, start, end, until)
+    if business_hours is None:
+        r = r.mutate(frt_business_s=ibis.null("float64"))
+    else:
+        r = with_business_frt(r, business_hours, tz, start, until)
+    r = with_group_keys(r, by, tz)
+    target = sla_target(r.channel, sla_targets or {})
     met = target.notnull() & r.frt_s.notnull() & (r.frt_s <= target)
     deadline_us = epoch_us(r.created_at) + target * 1e6
     due = target.notnull() & ((deadline_us <= epoch_us(ibis.literal(until))) | met)
@@ -103,6 +116,8 @@ def response_summary(
         response_rate=ratio(r.count(where=answered), r.count()),
         frt_median_s=r.frt_s.quantile(0.5),
         frt_p90_s=r.frt_s.quantile(0.9),
+        frt_median_business_s=r.frt_business_s.quantile(0.5),
+        frt_p90_business_s=r.frt_business_s.quantile(0.9),
         sla_due=r.count(where=due),
         sla_met=r.count(where=met),
         sla_attainment=ratio(r.count(where=met), r.count(where=due)),

@@ -1,0 +1,251 @@
+"""Pure value parsing shared by the adapters: timestamps, whole numbers, durations, ids,
+and the reasons a row is set aside. No I/O.
+
+A *reasons* series holds, per row, why the adapter cannot make a canonical row of it
+("created_at: not a timestamp"), or NA. Reasons name the field and the rule, never the
+value (the quarantined raw text holds it), so they group well in ``cxpulse status``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cxpulse.adapters import AdapterError
+from cxpulse.schema import TIMESTAMP_DTYPE
+
+_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+_INT64_DIGITS = r"[+-]?(?:\d{1,18}|[1-8]\d{18})"
+"""Whole numbers written in digits that surely fit in 64 bits (read exactly, not as floats)."""
+_CLOCK = re.compile(r"^(-)?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$")
+
+
+def no_reasons(index: pd.Index) -> pd.Series:
+    """A reasons series with no reason for any row."""
+    return pd.Series(pd.NA, index=index, dtype="string")
+
+
+def add_reason(reasons: pd.Series, mask: pd.Series, reason: str) -> pd.Series:
+    """``reasons`` with ``reason`` appended (after ``; ``) where ``mask`` is true."""
+    mask = mask.fillna(False).astype(bool)
+    if not mask.any():
+        return reasons
+    before = reasons[mask]
+    out = reasons.copy()
+    out[mask] = (before + "; " + reason).fillna(reason)
+    return out
+
+
+def is_blank(values: pd.Series) -> pd.Series:
+    """True where a value is missing or only whitespace."""
+    return values.isna() | (values.astype("string").str.strip() == "")
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Strings with surrounding whitespace removed; blanks become NA."""
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def localize(naive: pd.Series, timezone: str) -> pd.Series:
+    """Naive wall-clock timestamps read in ``timezone``, as UTC.
+
+    A wall time that occurs twice (the hour repeated when summer time ends) is read as the
+    first occurrence; one that does not exist (the hour skipped when it starts) is moved
+    forward to the first valid instant. The machine's zone is never used.
+    """
+    if naive.dt.tz is not None:
+        return naive.dt.tz_convert("UTC")
+    localized = naive.dt.tz_localize(
+        timezone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+    )
+    return localized.dt.tz_convert("UTC")
+
+
+def parse_timestamps(values: pd.Series, timezone: str, formats: Sequence[str] = ()) -> pd.Series:
+    """UTC timestamps from text; NaT where a value is blank or matches no format.
+
+    Each value is tried with each ``strptime`` format in turn, then as ISO 8601. A value
+    carrying an offset (``Z``, ``+0000``, ``+02:00``, or ``%z`` in its format) is converted
+    to UTC; a value without one is wall time in ``timezone`` (see ``localize``).
+    """
+    text = clean_text(values)
+    out = pd.Series(pd.NaT, index=values.index, dtype=TIMESTAMP_DTYPE)
+    todo = text.notna()
+    for fmt in formats:
+        if not todo.any():
+            return out
+        aware = "%z" in fmt or "%Z" in fmt
+        parsed = strptime(text[todo], fmt)
+        parsed = parsed if aware else localize(parsed, timezone)
+        out.loc[parsed.index] = parsed.astype(TIMESTAMP_DTYPE)
+        todo &= out.isna()
+    if todo.any():
+        has_offset = text.str.contains(_OFFSET, na=False)
+        for aware in (True, False):
+            part = text[todo & (has_offset == aware)]
+            if len(part):
+                parsed = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=aware)
+                parsed = parsed if aware else localize(parsed, timezone)
+                out.loc[parsed.index] = parsed.astype(TIMESTAMP_DTYPE)
+    return out
+
+
+def strptime(text: pd.Series, fmt: str) -> pd.Series:
+    """``text`` parsed with the ``strptime`` format ``fmt`` (by Arrow: several times faster
+    than pandas), NaT where it does not match; aware (UTC) when ``fmt`` has ``%z``."""
+    parsed = pc.strptime(
+        pa.array(text, type=pa.string()), format=fmt, unit="us", error_is_null=True
+    )
+    return pd.Series(parsed.to_pandas(), index=text.index)
+
+
+def parse_whole_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(whole numbers as Int64, mask of values that are not whole numbers).
+
+    Blanks become NA and are not bad; ``"3.0"`` is 3 (exports write ids as floats).
+    Ids of up to 19 digits (tweet ids) are read exactly.
+    """
+    text = clean_text(values)
+    is_digits = text.str.fullmatch(_INT64_DIGITS).fillna(False)
+    out = pd.to_numeric(text.where(is_digits), errors="coerce").astype("Int64")
+    rest = text[~is_digits & text.notna()]
+    number = pd.to_numeric(rest, errors="coerce").astype("Float64")
+    whole = number.notna() & (number % 1 == 0) & (number.abs() < 2**63)
+    out[rest.index[whole]] = number[whole].round().astype("Int64")
+    bad = pd.Series(False, index=text.index)
+    bad[rest.index[~whole]] = True
+    return out, bad
+
+
+def parse_seconds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(durations in seconds as Float64, mask of values that are not durations).
+
+    A duration is a number of seconds (``"95"``, ``"95.5"``) or a clock string
+    (``"1:35"`` = 1 min 35 s, ``"0:01:35"`` = 1 min 35 s). Negative values are kept so the
+    schema can say they are negative. Blanks become NA and are not bad.
+    """
+    text = clean_text(values)
+    seconds = pd.to_numeric(text, errors="coerce").astype("Float64")
+    clock = text.str.extract(_CLOCK)
+    has_clock = clock[1].notna()
+    if has_clock.any():
+        first = clock[1].astype("Float64")
+        second = clock[2].astype("Float64")
+        third = clock[3].astype("Float64")
+        total = (first * 3600 + second * 60 + third).where(third.notna(), first * 60 + second)
+        total = total.where(clock[0].isna(), -total)
+        seconds = seconds.where(~has_clock, total)
+    bad = text.notna() & seconds.isna()
+    return seconds, bad
+
+
+def prefixed_ids(prefix: str | pd.Series, values: pd.Series) -> pd.Series:
+    """``"<prefix>:<value>"`` for each non-blank value (``"twitter:123"``), else NA.
+
+    ``prefix`` is one channel for all rows or a channel per row.
+    """
+    text = clean_text(values)
+    return (prefix + ":" + text).astype("string")
+
+
+def dig(record: object, *keys: str) -> object:
+    """``record[k1][k2]...`` in parsed JSON, or None where a key or object is missing."""
+    for key in keys:
+        if not isinstance(record, dict):
+            return None
+        record = record.get(key)
+    return record
+
+
+def json_rows(
+    records: Sequence[object], extract: Callable[[dict], dict]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(fields, rejects) of JSON records: ``extract(record)`` as text for each object, with
+    ``line`` (1-based position among ``records``) and ``raw`` (the record as JSON); a
+    record that is not an object is a reject. ``extract({})`` names the fields, so a file
+    without objects still has them."""
+    lines = np.arange(1, len(records) + 1)
+    raw = pd.array([json.dumps(r, ensure_ascii=False) for r in records], dtype="string")
+    is_object = np.array([isinstance(r, dict) for r in records], dtype=bool)
+    objects = [extract(r) for r in records if isinstance(r, dict)]
+    frame = pd.DataFrame(objects, columns=list(extract({}))).astype("string")
+    frame["line"] = lines[is_object]
+    frame["raw"] = raw[is_object]
+    rejects = pd.DataFrame(
+        {
+            "line": pd.array(lines[~is_object], dtype="Int64"),
+            "raw": raw[~is_object],
+            "reason": pd.array(
+                ["record is not a JSON object"] * int((~is_object).sum()), dtype="string"
+            ),
+        }
+    )
+    return frame, rejects
+
+
+def map_columns(
+    columns: Sequence[str], fields: Sequence[str], column_map: Mapping[str, str], where: str
+) -> dict[str, str]:
+    """Which file column holds each adapter field: ``column_map`` first, else the same name.
+
+    Fields with no column are left out (``column_map`` keys are checked against ``fields``
+    when params are loaded). A mapped column missing from the file raises ``AdapterError``
+    naming ``where`` (the file) and the columns it has.
+    """
+    missing = {f: c for f, c in column_map.items() if c not in columns}
+    if missing:
+        raise AdapterError(
+            f"{where}: mapped column(s) {sorted(missing.values())} not in the file; "
+            f"its columns are {list(columns)}"
+        )
+    found = {f: f for f in fields if f in columns}
+    return {**found, **column_map}
+
+
+def require_fields(
+    found: Mapping[str, str], required: Sequence[str], where: str, expected: str
+) -> None:
+    """Raise ``AdapterError`` naming the required fields that have no column."""
+    missing = [f for f in required if f not in found]
+    if missing:
+        raise AdapterError(f"{where}: missing required column(s) {missing}; expected {expected}")
+
+
+def parent_positions(ids: pd.Series, parents: pd.Series) -> np.ndarray:
+    """For each row, the position of the row whose id is its parent, or -1.
+
+    ``ids`` and ``parents`` hold the same kind of values (whole numbers or text). A parent
+    id that is missing, or that several rows share, is not followed.
+    """
+    position = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
+    position = position[position.index.notna() & ~position.index.duplicated(keep=False)]
+    found = position.reindex(pd.Index(parents))
+    return found.fillna(-1).to_numpy(dtype=np.int64)
+
+
+def thread_roots(ids: pd.Series, parents: pd.Series, up: np.ndarray | None = None) -> pd.Series:
+    """Each row's thread root: follow parent links until a row without a parent in the data.
+
+    The root is that row's parent id when it names one that is not in the data (so a later
+    export that holds the parent gives the same root), else that row's own id. Links that
+    loop stop where the loop is noticed. ``up``: ``parent_positions(ids, parents)`` when
+    already known.
+    """
+    up = parent_positions(ids, parents) if up is None else up
+    top = np.where(up >= 0, up, np.arange(len(up)))
+    for _ in range(len(up).bit_length() + 1):
+        higher = top[top]
+        if (higher == top).all():
+            break
+        top = higher
+    parent_at_top = parents.to_numpy(dtype=object)[top]
+    outside = pd.notna(parent_at_top) & (up[top] < 0)
+    roots = np.where(outside, parent_at_top, ids.to_numpy(dtype=object)[top])
+    return pd.Series(roots, index=ids.index, dtype=ids.dtype)

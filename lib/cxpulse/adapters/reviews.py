@@ -1,0 +1,147 @@
+"""Review-site CSV exports (Trustpilot-style), one row per review.
+
+Fields: ``id, text, rating, title, likes, published, source`` and optionally ``brand`` and
+``author_id``; another site's column names are mapped under ``column_map`` in params.
+``published`` becomes ``created_at``; ``rating`` must be a whole number of stars.
+
+The stored text is the title, a blank line, then the review (title first, as the site shows
+it): titles carry much of a review's tone ("AVOID!"), and sentiment and the "worst review"
+panel should see them. When the review already begins with its title (sites fill the title
+with the review's first words), the text is stored alone, so nothing is said twice.
+
+The brand is, in this order: ``--brand`` (or ``brand`` in params), the ``brand`` column,
+the brand ``accounts`` maps the review page's domain to, the file's name when it is
+``<brand>_reviews.csv`` (``akc_reviews.csv`` -> ``akc``), or the review page's domain
+(``https://www.trustpilot.com/review/www.akcpetinsurance.com?page=1`` ->
+``akcpetinsurance.com``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cxpulse.adapters import AdapterOptions, Parsed, textfile
+from cxpulse.adapters.fields import (
+    add_reason,
+    clean_text,
+    is_blank,
+    map_columns,
+    no_reasons,
+    parse_timestamps,
+    parse_whole_numbers,
+    prefixed_ids,
+    require_fields,
+)
+
+NAME = "reviews"
+FIELDS = ("id", "text", "rating", "title", "likes", "published", "source", "brand", "author_id")
+REQUIRED = ("id", "text", "rating", "published")
+EXPECTED = (
+    "a review-site CSV with columns id, text, rating, published (and title, likes, source, "
+    "brand, author_id when present)"
+)
+_REVIEW_DOMAIN = r"/review/(?:www\.)?([^/?#]+)"
+
+
+def read(path: Path, options: AdapterOptions) -> Parsed:
+    """Read a review-site CSV export."""
+    data = textfile.read_utf8(path, options.encoding, EXPECTED)
+    table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
+    found = map_columns(table.records.columns, FIELDS, options.column_map, str(path))
+    require_fields(found, REQUIRED, str(path), EXPECTED)
+    fields = pd.DataFrame({f: table.records[c] for f, c in found.items()})
+    rows, reasons = to_canonical(fields, options, brand_in_name(path))
+    return textfile.parsed_from(table, rows, reasons)
+
+
+def brand_in_name(path: Path) -> str | None:
+    """``akc`` for ``akc_reviews.csv`` (or ``akc-reviews.csv``); None for other names."""
+    match = re.fullmatch(r"(.+?)[_-]reviews?", path.stem, flags=re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def to_canonical(
+    fields: pd.DataFrame, options: AdapterOptions, file_brand: str | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Canonical rows and reasons from review fields (text columns, named as ``FIELDS``);
+    ``file_brand``: the brand the file's name gives, if any. Pure."""
+    reasons = no_reasons(fields.index)
+    rating, bad_rating = parse_whole_numbers(fields["rating"])
+    reasons = add_reason(reasons, bad_rating, "rating: not a whole number of stars")
+    reasons = add_reason(reasons, rating.isna() & ~bad_rating, "rating is missing")
+    likes, bad_likes = parse_whole_numbers(column(fields, "likes"))
+    reasons = add_reason(reasons, bad_likes, "likes: not a whole number")
+    created = parse_timestamps(fields["published"], options.zone())
+    reasons = add_reason(
+        reasons,
+        created.isna() & ~is_blank(fields["published"]),
+        "published: not an ISO 8601 timestamp",
+    )
+    brand = review_brand(fields, options, file_brand)
+    reasons = add_reason(
+        reasons,
+        brand.isna(),
+        "no brand: give --brand, a brand column or a source URL naming the review page",
+    )
+    ids = prefixed_ids(options.channel or "review", fields["id"])
+    rows = pd.DataFrame(
+        {
+            "id": ids,
+            "channel": options.channel or "review",
+            "brand": brand,
+            "direction": "inbound",
+            "thread_id": ids,
+            "author_id": clean_text(column(fields, "author_id")),
+            "created_at": created,
+            "text": review_text(column(fields, "title"), fields["text"]),
+            "rating": rating,
+            "likes": likes,
+        },
+        index=fields.index,
+    )
+    return rows, reasons
+
+
+def column(fields: pd.DataFrame, name: str) -> pd.Series:
+    """Field ``name``, or all-NA text when the file has no such column."""
+    if name in fields.columns:
+        return fields[name]
+    return pd.Series(pd.NA, index=fields.index, dtype="string")
+
+
+def review_text(title: pd.Series, text: pd.Series) -> pd.Series:
+    """Title, blank line, review; the review alone when it starts with its title or has none."""
+    title = clean_text(title)
+    text = text.astype("string")
+    stem = title.str.rstrip(".…! ").fillna("")
+    pairs = zip(stem.tolist(), text.fillna("").tolist(), strict=True)
+    repeats = np.array([bool(s) and t.lstrip().startswith(s) for s, t in pairs], dtype=bool)
+    alone = title.isna().to_numpy() | repeats
+    combined = title + "\n\n" + text.fillna("")
+    chosen = pc.if_else(pa.array(alone), pa.array(text), pa.array(combined))
+    return pd.Series(chosen, index=text.index, dtype="string")
+
+
+def review_brand(
+    fields: pd.DataFrame, options: AdapterOptions, file_brand: str | None
+) -> pd.Series:
+    """The brand of each review (see the module docstring); NA when nothing names one."""
+    if options.brand:
+        return pd.Series(options.brand, index=fields.index, dtype="string")
+    accounts = {k.lower(): v for k, v in options.accounts.items()}
+    source = column(fields, "source").astype("string")
+    pages = source.dropna().unique()  # a few page URLs repeat on every row
+    domains = pd.Series(pages, dtype="string").str.extract(_REVIEW_DOMAIN)[0].str.lower()
+    domain = source.map(dict(zip(pages, domains, strict=True)), na_action="ignore")
+    domain = domain.astype("string")
+    mapped = domain.map(accounts.get, na_action="ignore").astype("string")
+    brand = clean_text(column(fields, "brand")).fillna(mapped)
+    if file_brand:
+        brand = brand.fillna(file_brand)
+    return brand.fillna(domain).astype("string")

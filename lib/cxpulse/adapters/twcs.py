@@ -1,0 +1,175 @@
+"""The public "Customer Support on Twitter" CSV (Kaggle ``twcs.csv``).
+
+Columns: ``tweet_id, author_id, inbound, created_at, text, response_tweet_id,
+in_response_to_tweet_id`` (a leading unnamed index column, as ``pandas.to_csv`` writes, is
+ignored, like any other extra column). ``created_at`` looks like
+``Tue Oct 31 22:10:47 +0000 2017``; ids may be written as floats (``3.0``).
+
+Company accounts are the authors of non-inbound tweets. A company tweet is ``outbound``
+with its author as brand (or the brand ``accounts`` maps the handle to). An inbound tweet
+is addressed to, in this order of evidence:
+
+1. the company whose tweet answers it first (a company tweet whose parent it is);
+2. the nearest company tweet above it in its reply chain (it answers that company);
+3. the company that speaks most in its thread (ties: alphabetical);
+4. the first company account it @-mentions;
+
+and is quarantined ("no company in thread") when none applies. ``thread_id`` is the
+thread's root: the tweet reached by following parent links until a tweet that has no parent,
+or whose parent is not in the file (then the parent's id, so a later export holding the
+parent gives the same thread).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxpulse.adapters import AdapterOptions, Parsed, textfile
+from cxpulse.adapters.fields import (
+    add_reason,
+    clean_text,
+    is_blank,
+    no_reasons,
+    parent_positions,
+    parse_timestamps,
+    parse_whole_numbers,
+    require_fields,
+    thread_roots,
+)
+
+NAME = "twcs"
+EXPECTED = (
+    "a Customer Support on Twitter CSV with columns tweet_id, author_id, inbound, "
+    "created_at, text, response_tweet_id, in_response_to_tweet_id"
+)
+REQUIRED = ("tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id")
+TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+_MENTION = r"@(\w+)"
+
+
+def read(path: Path, options: AdapterOptions) -> Parsed:
+    """Read a TWCS CSV export."""
+    data = textfile.read_utf8(path, options.encoding, EXPECTED)
+    table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
+    require_fields({c: c for c in table.records.columns}, REQUIRED, str(path), EXPECTED)
+    rows, reasons = to_canonical(table.records, options)
+    return textfile.parsed_from(table, rows, reasons)
+
+
+def to_canonical(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.DataFrame, pd.Series]:
+    """Canonical rows and reasons from TWCS records (text columns). Pure."""
+    reasons = no_reasons(records.index)
+    tweet_id, bad_id = parse_whole_numbers(records["tweet_id"])
+    reasons = add_reason(reasons, bad_id, "tweet_id: not a whole number")
+    reasons = add_reason(reasons, tweet_id.isna() & ~bad_id, "tweet_id is missing")
+    parent, bad_parent = parse_whole_numbers(records["in_response_to_tweet_id"])
+    reasons = add_reason(reasons, bad_parent, "in_response_to_tweet_id: not a whole number")
+    flag = clean_text(records["inbound"]).str.lower()
+    inbound = flag.map({"true": True, "false": False, "1": True, "0": False})
+    reasons = add_reason(reasons, inbound.isna(), "inbound: expected True or False")
+    created = parse_timestamps(records["created_at"], options.zone(), (TIME_FORMAT,))
+    reasons = add_reason(
+        reasons,
+        created.isna() & ~is_blank(records["created_at"]),
+        "created_at: not a timestamp like 'Tue Oct 31 22:10:47 +0000 2017'",
+    )
+    author = clean_text(records["author_id"])
+    reasons = add_reason(reasons, author.isna(), "author_id is missing")
+
+    usable = reasons.isna()
+    is_company = usable & inbound.eq(False).fillna(False)
+    up = parent_positions(tweet_id, parent)
+    root = thread_roots(tweet_id, parent, up)
+    handles = {a.lower(): a for a in author[is_company].unique()}
+    handles |= {k.lower(): k for k in options.accounts}
+    addressed = (
+        first_reply_author(tweet_id, parent, author, is_company, created)
+        .fillna(nearest_company_above(up, author, is_company))
+        .fillna(most_active_company(root, author, is_company))
+    )
+    pending = usable & ~is_company & addressed.isna()
+    addressed[pending] = first_known_mention(records["text"][pending], handles)
+    brand_handle = author.where(is_company, addressed)
+    reasons = add_reason(
+        reasons,
+        usable & ~is_company & brand_handle.isna(),
+        "no company in thread: no company account replied in this file and none is @-mentioned",
+    )
+    brand = brand_handle
+    if options.accounts:
+        accounts = {k.lower(): v for k, v in options.accounts.items()}
+        renamed = brand_handle.str.lower().map(accounts.get, na_action="ignore")
+        brand = renamed.astype("string").fillna(brand_handle)
+    rows = pd.DataFrame(
+        {
+            "id": "twitter:" + tweet_id.astype("string"),
+            "channel": "twitter",
+            "brand": brand.astype("string"),
+            "direction": np.where(is_company, "outbound", "inbound"),
+            "thread_id": "twitter:" + root.astype("string"),
+            "parent_id": "twitter:" + parent.astype("string"),
+            "author_id": author,
+            "created_at": created,
+            "text": records["text"].astype("string"),
+        },
+        index=records.index,
+    )
+    return rows, reasons
+
+
+def first_reply_author(
+    ids: pd.Series,
+    parents: pd.Series,
+    author: pd.Series,
+    is_company: pd.Series,
+    created: pd.Series,
+) -> pd.Series:
+    """For each tweet, the author of the earliest company tweet that answers it, or NA."""
+    replies = pd.DataFrame({"parent": parents, "author": author, "created": created})[is_company]
+    replies = replies.dropna(subset=["parent"]).sort_values(["created", "author"], kind="stable")
+    first = replies.drop_duplicates("parent").set_index("parent")["author"]
+    return pd.Series(first.reindex(pd.Index(ids)).to_numpy(), index=ids.index, dtype="string")
+
+
+def nearest_company_above(up: np.ndarray, author: pd.Series, is_company: pd.Series) -> pd.Series:
+    """For each tweet, the author of the closest company tweet among its ancestors, or NA.
+
+    ``up``: each tweet's parent position (``parent_positions``).
+    """
+    company = is_company.to_numpy()
+    parent_is_company = (up >= 0) & company[up.clip(0)]
+    # Pointer doubling: after k rounds ``found`` is the first company within 2**k steps
+    # up and ``step`` the tweet 2**k steps up (-1 once found or at the top); reply loops
+    # stop after the last round.
+    found = np.where(parent_is_company, up, -1)
+    step = np.where(parent_is_company, -1, up)
+    for _ in range(len(up).bit_length() + 1):
+        active = step >= 0
+        if not active.any():
+            break
+        found_there, step_there = found[step.clip(0)], step[step.clip(0)]
+        found = np.where(active, found_there, found)
+        step = np.where(active & (found_there < 0), step_there, -1)
+    handles = author.to_numpy()[found.clip(0)]
+    return pd.Series(np.where(found >= 0, handles, pd.NA), index=author.index, dtype="string")
+
+
+def most_active_company(root: pd.Series, author: pd.Series, is_company: pd.Series) -> pd.Series:
+    """For each tweet, the company with the most tweets in its thread (ties: alphabetical)."""
+    counts = pd.DataFrame({"root": root, "author": author})[is_company].value_counts()
+    ranked = counts.rename("n").reset_index().sort_values(["n", "author"], ascending=[False, True])
+    top = ranked.drop_duplicates("root").set_index("root")["author"]
+    return pd.Series(top.reindex(root.to_numpy()).to_numpy(), index=root.index, dtype="string")
+
+
+def first_known_mention(text: pd.Series, handles: dict[str, str]) -> pd.Series:
+    """The first @-mentioned handle that is a known company account (``handles``: lower ->
+    as written), or NA."""
+    mentions = text.astype("string").str.findall(_MENTION)
+    return mentions.map(
+        lambda found: next((handles[h.lower()] for h in found if h.lower() in handles), pd.NA),
+        na_action="ignore",
+    ).astype("string")

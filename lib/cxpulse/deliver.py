@@ -1,0 +1,502 @@
+"""E-mail a rendered report to its readers: send gate, outbox, SMTP with retries, sent log.
+
+``send_report`` is one short linear pipeline: skip a period already sent, check the data
+is fresh, render the report, check the run and its channels, build the message, write it
+to the outbox, send it (retrying with backoff), record it in the sent log. When the gate
+holds a report back or it cannot be delivered, the analyst gets a notice saying why
+instead. Building messages and the gate decisions are pure functions; the SMTP talk and
+the files are kept apart from them.
+
+Under ``reports/``:
+
+- ``outbox/``: every message is written here before it is sent; what stays was not sent
+  (delivery failed, or a dry run);
+- ``sent/``: the messages delivered (moved from the outbox), and ``sent/log.jsonl``, the
+  sent log: one line per report delivered, keyed by cadence and period;
+- ``.delivery.lock``: held by a scheduled run from ingest to send (``hold_lock``).
+
+The SMTP user name and password come only from the environment variables named in
+``distribution.yaml``; they are never written to a file or a log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import mimetypes
+import os
+import smtplib
+import socket
+import ssl
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from cxpulse import config, periods, render, warehouse
+from cxpulse.config import DistributionParams, ParamsError, Recipients, SmtpParams
+from cxpulse.demo import slug
+from cxpulse.report import resolve_period
+
+log = logging.getLogger("cxpulse.deliver")
+
+OUTBOX = "outbox"
+SENT = "sent"
+SENT_LOG = "sent/log.jsonl"
+LOCK = ".delivery"
+
+EXIT_CODES: dict[str, int] = {
+    "sent": 0,
+    "already sent": 0,
+    "dry run": 0,
+    "run failed": 1,
+    "delivery failed": 1,
+    "held back": 3,
+}
+"""The exit code of ``cxpulse send`` for each outcome."""
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("cxpulse", "templates/email"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+class DeliveryError(RuntimeError):
+    """The message could not be handed to the SMTP server (after every retry)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``send_report`` did: a status among ``EXIT_CODES`` and one line saying why."""
+
+    status: str
+    detail: str
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def summary(self) -> str:
+        return f"{self.status}: {self.detail}"
+
+
+# The gate: pure decisions.
+
+
+def check_freshness(
+    latest: pd.Timestamp | None, period_end: pd.Timestamp, now: pd.Timestamp, max_age_hours: float
+) -> str | None:
+    """Why the data is too old for the report, or None when its newest timestamp is within
+    ``max_age_hours`` of the end of the period (of ``now``, while the period runs)."""
+    if latest is None:
+        return "the warehouse holds no interactions"
+    due = min(period_end, now)
+    age_h = (due - latest).total_seconds() / 3600
+    if age_h <= max_age_hours:
+        return None
+    what = "now" if due == now else "the end of the period"
+    return (
+        f"stale data: the newest interaction is from {latest:%Y-%m-%d %H:%M} UTC, "
+        f"{age_h:,.1f} h before {what} (limit {max_age_hours:g} h); did the exports arrive?"
+    )
+
+
+def check_channel_rows(rows_by_channel: Mapping[str, int], expected: list[str]) -> str | None:
+    """Why the report is incomplete (expected channels without rows), or None."""
+    missing = [c for c in expected if not rows_by_channel.get(c)]
+    if not missing:
+        return None
+    return f"no rows in the report's window for expected channel(s): {', '.join(missing)}"
+
+
+# Messages: pure builders.
+
+
+def format_subject(template: str, brand: str, title: str, period: periods.Period) -> str:
+    """The subject line from the ``distribution.yaml`` template."""
+    return template.format(
+        brand=brand,
+        title=title,
+        period=render.describe_period(period),
+        label=period.label,
+        cadence=period.cadence,
+    )
+
+
+def attachment_name(brand: str, cadence: str, label: str, suffix: str) -> str:
+    """``northwind-mobile-daily-2026-03-19.pdf``: a name that still says what it is in a
+    downloads folder."""
+    return f"{slug(brand)}-{cadence}-{label}{suffix}"
+
+
+def new_message(
+    params: DistributionParams, to: list[str], cc: list[str], subject: str, now: pd.Timestamp
+) -> EmailMessage:
+    """An empty message with the headers every cxpulse e-mail carries."""
+    message = EmailMessage()
+    message["From"] = params.sender
+    message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    if params.reply_to:
+        message["Reply-To"] = params.reply_to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now.to_pydatetime())
+    message["Message-ID"] = make_msgid("cxpulse", domain=parseaddr(params.sender)[1].split("@")[1])
+    message["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+def build_report_message(
+    params: DistributionParams,
+    recipients: Recipients,
+    report: config.ReportParams,
+    period: periods.Period,
+    manifest: dict,
+    attachments: dict[str, bytes],
+    now: pd.Timestamp,
+) -> EmailMessage:
+    """The report e-mail: headline sentences and KPI tiles as plain text and as HTML
+    (autoescaped: customer text is untrusted), with ``attachments`` (name -> bytes)."""
+    brand, tz = report.brand.brand, report.brand.timezone
+    subject = format_subject(params.subject, brand, report.report.title, period)
+    message = new_message(params, recipients.to, recipients.cc, subject, now)
+    message["X-Cxpulse-Cadence"] = period.cadence
+    message["X-Cxpulse-Period"] = period.label
+    latest = manifest["data_range"][1]
+    context = {
+        "brand": brand,
+        "title": report.report.title,
+        "period": render.describe_period(period),
+        "headlines": manifest["headlines"],
+        "kpis": manifest["kpis"],
+        "comparison": manifest["comparison"],
+        "data_until": render.describe_moment(pd.Timestamp(latest), tz) if latest else "unknown",
+        "generated_at": render.describe_moment(pd.Timestamp(manifest["generated_at"]), tz),
+        "attachments": list(attachments),
+    }
+    message.set_content(_TEMPLATES.get_template("report.txt.j2").render(context))
+    message.add_alternative(
+        _TEMPLATES.get_template("report.html.j2").render(context), subtype="html"
+    )
+    for name, content in attachments.items():
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+def build_notice(
+    params: DistributionParams,
+    subject: str,
+    reasons: list[str],
+    recipients: Recipients,
+    cadence: str,
+    as_of: str | None,
+    outbox: Path,
+    now: pd.Timestamp,
+) -> EmailMessage:
+    """The plain-text notice to the analyst: what was not sent, why, and what to run."""
+    message = new_message(params, [params.analyst], [], f"[cxpulse] {subject}", now)
+    message["X-Cxpulse-Cadence"] = cadence
+    message.set_content(
+        _TEMPLATES.get_template("notice.txt.j2").render(
+            headline=subject[0].upper() + subject[1:] + ".",
+            reasons=reasons,
+            recipients=recipients.to + recipients.cc,
+            cadence=cadence,
+            as_of=as_of,
+            outbox=outbox,
+            host=socket.gethostname(),
+            now=f"{now:%Y-%m-%d %H:%M} UTC",
+        )
+    )
+    return message
+
+
+# SMTP.
+
+
+def read_credentials(smtp: SmtpParams, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """(user, password) from the environment variables named in params; None when neither
+    is set. Only one of them set is a mistake, said without revealing the value."""
+    user, password = environ.get(smtp.user_env), environ.get(smtp.password_env)
+    if not user and not password:
+        return None
+    if not user or not password:
+        have, lack = (
+            (smtp.user_env, smtp.password_env) if user else (smtp.password_env, smtp.user_env)
+        )
+        raise ParamsError(f"environment: {have} is set but {lack} is not; set both or neither")
+    return user, password
+
+
+def is_transient(err: OSError) -> bool:
+    """Whether trying again later may succeed: the server was unreachable, dropped the
+    connection or answered 4xx. A 5xx answer or an untrusted certificate is final."""
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in err.recipients.values())
+    if isinstance(err, smtplib.SMTPResponseException):
+        return 400 <= err.smtp_code < 500
+    if isinstance(err, smtplib.SMTPServerDisconnected):
+        return True
+    return not isinstance(err, smtplib.SMTPException | ssl.SSLCertVerificationError)
+
+
+def describe_error(err: OSError) -> str:
+    """One line for an SMTP or network error, with the server's code and text."""
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        return "every recipient was refused: " + describe_refused(err.recipients)
+    if isinstance(err, smtplib.SMTPResponseException):
+        text = err.smtp_error.decode(errors="replace") if isinstance(err.smtp_error, bytes) else ""
+        return f"{type(err).__name__} {err.smtp_code} {text}".strip()
+    return f"{type(err).__name__}: {err}"
+
+
+def describe_refused(refused: Mapping[str, tuple[int, bytes]]) -> str:
+    """``a@b.example (550 no such user); ...``."""
+    return "; ".join(
+        f"{address} ({code} {text.decode(errors='replace')})"
+        for address, (code, text) in refused.items()
+    )
+
+
+def transmit(
+    message: EmailMessage, smtp: SmtpParams, credentials: tuple[str, str] | None
+) -> dict[str, tuple[int, bytes]]:
+    """Hand ``message`` to the server once; the recipients it refused (others got it)."""
+    context = ssl.create_default_context(cafile=smtp.tls_ca_file)
+    if smtp.tls == "ssl":
+        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_s, context=context)
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_s)
+    with client:
+        if smtp.tls == "starttls":
+            client.starttls(context=context)
+        if credentials:
+            client.login(*credentials)
+        return client.send_message(message)
+
+
+def deliver_message(
+    message: EmailMessage, smtp: SmtpParams, credentials: tuple[str, str] | None
+) -> dict[str, tuple[int, bytes]]:
+    """``transmit`` up to ``smtp.attempts`` times, waiting ``backoff_s`` then twice as long
+    each time after a transient failure; ``DeliveryError`` when it never succeeds."""
+    server = f"{smtp.host}:{smtp.port} ({smtp.tls})"
+    attempt = 1
+    while True:
+        try:
+            return transmit(message, smtp, credentials)
+        except OSError as err:
+            problem = describe_error(err)
+            if attempt == smtp.attempts or not is_transient(err):
+                raise DeliveryError(
+                    f"{server}: {problem} (attempt {attempt} of {smtp.attempts})"
+                ) from err
+            delay = smtp.backoff_s * 2 ** (attempt - 1)
+            log.warning(
+                "%s: attempt %d of %d failed: %s; retrying in %g s",
+                server,
+                attempt,
+                smtp.attempts,
+                problem,
+                delay,
+            )
+            time.sleep(delay)
+            attempt += 1
+
+
+# Files: outbox, sent archive, sent log, lock.
+
+
+def hold_lock(reports_dir: Path, wait_s: float) -> contextlib.AbstractContextManager[None]:
+    """The delivery lock (``reports/.delivery.lock``): one scheduled run at a time; another
+    waits up to ``wait_s`` and then gives up with ``WarehouseLocked``."""
+    return warehouse.lock(Path(reports_dir) / LOCK, wait_s)
+
+
+def write_message(message: EmailMessage, path: Path) -> Path:
+    """Write ``message`` to ``path`` as an .eml file, atomically (replacing an older one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "wb") as out:
+        out.write(message.as_bytes())
+    os.replace(temporary, path)
+    return path
+
+
+def archive_message(path: Path, sent_dir: Path, now: pd.Timestamp) -> Path:
+    """Move a delivered message from the outbox to ``sent_dir``, stamped with the time."""
+    sent_dir.mkdir(parents=True, exist_ok=True)
+    target = sent_dir / f"{path.stem}-{now:%Y%m%dT%H%M%SZ}{path.suffix}"
+    os.replace(path, target)
+    return target
+
+
+def find_sent(log_path: Path, cadence: str, period: str) -> dict | None:
+    """The last sent-log entry of ``cadence`` and ``period``, or None."""
+    if not log_path.exists():
+        return None
+    entries = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    found = [e for e in entries if e["cadence"] == cadence and e["period"] == period]
+    return found[-1] if found else None
+
+
+def record_sent(log_path: Path, entry: dict) -> None:
+    """Append ``entry`` to the sent log as one JSON line, flushed to disk."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(entry) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def read_manifest(folder: Path, cadence: str) -> dict:
+    """``manifest.json`` of a rendered report."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{folder}: no rendered report here; render it (cxpulse run {cadence}) "
+            "or send without --no-render"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def notify_analyst(
+    params: DistributionParams,
+    credentials: tuple[str, str] | None,
+    reports_dir: Path,
+    notice: EmailMessage,
+    dry_run: bool,
+    now: pd.Timestamp,
+) -> None:
+    """Write the notice to the outbox and send it (unless a dry run); a notice that cannot
+    be delivered is logged and stays in the outbox."""
+    cadence = notice["X-Cxpulse-Cadence"]
+    path = write_message(
+        notice, reports_dir / OUTBOX / f"notice-{cadence}-{now:%Y%m%dT%H%M%SZ}.eml"
+    )
+    if dry_run:
+        log.info("dry run: wrote the notice to %s; nothing sent", path)
+        return
+    try:
+        deliver_message(notice, params.smtp, credentials)
+    except DeliveryError as err:
+        log.error(
+            "could not notify the analyst %s: %s; notice kept in %s", params.analyst, err, path
+        )
+        return
+    archive_message(path, reports_dir / SENT, now)
+    log.info("notified the analyst %s", params.analyst)
+
+
+def send_report(
+    cadence: str,
+    as_of: str | None,
+    warehouse: Path,
+    params_dir: Path,
+    reports_dir: Path,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    render_report: bool = True,
+) -> Outcome:
+    """Render the ``cadence`` report of the period holding ``as_of`` (default: yesterday)
+    and e-mail it to its recipients, unless the sent log says it went already or the gate
+    holds it back.
+
+    ``render_report=False`` sends the report already rendered for the period; ``force``
+    sends a period again; ``dry_run`` writes the message to the outbox and sends nothing.
+    The caller holds ``hold_lock`` when runs may overlap.
+    """
+    params_dir, reports_dir = Path(params_dir), Path(reports_dir)
+    params = config.load_distribution(params_dir)
+    report = config.load_report_params(cadence, params_dir)
+    recipients = config.recipients_for(params, cadence, params_dir)
+    credentials = read_credentials(params.smtp, os.environ)
+    now = pd.Timestamp.now(tz="UTC")
+    outbox = reports_dir / OUTBOX
+
+    def hold_back(status: str, what: str, reasons: list[str], day: str | None) -> Outcome:
+        for reason in reasons:
+            log.error("%s: %s", what, reason)
+        notice = build_notice(params, what, reasons, recipients, cadence, day, outbox, now)
+        notify_analyst(params, credentials, reports_dir, notice, dry_run, now)
+        return Outcome(status, f"{what}: {'; '.join(reasons)}")
+
+    # Without as_of, the latest period complete by yesterday: the clock, not the newest
+    # data, decides what a scheduled run sends, so data that did not arrive is noticed.
+    period = resolve_period(cadence, as_of, now, report.brand.timezone)
+    name, day = f"{cadence} {period.label}", period.last_day.isoformat()
+    sent = find_sent(reports_dir / SENT_LOG, cadence, period.label)
+    if sent and not force:
+        return Outcome("already sent", f"{name} was sent at {sent['sent_at']}; --force resends")
+    latest = render.read_data_range(warehouse)[1]
+    stale = check_freshness(latest, period.end, now, params.gate.max_data_age_hours)
+    if stale:
+        return hold_back("held back", f"the {name} report was held back", [stale], day)
+
+    folder = reports_dir / cadence / period.label
+    if render_report:
+        try:
+            render.run_report(cadence, day, warehouse, params_dir, reports_dir)
+        except render.RenderError as err:
+            failed = f"the failed run is kept in {folder.with_name('.failed-' + period.label)}"
+            return hold_back("run failed", f"the {name} run failed", [str(err), failed], day)
+    manifest = read_manifest(folder, cadence)
+    expected = report.brand.channels if params.gate.channels is None else params.gate.channels
+    missing = check_channel_rows(manifest["rows_by_channel"], expected)
+    if missing:
+        return hold_back("held back", f"the {name} report was held back", [missing], day)
+
+    files = {".pdf": folder / "report.pdf"} | (
+        {".html": folder / "report.html"} if params.attach_html else {}
+    )
+    attachments = {
+        attachment_name(report.brand.brand, cadence, period.label, suffix): path.read_bytes()
+        for suffix, path in files.items()
+    }
+    message = build_report_message(params, recipients, report, period, manifest, attachments, now)
+    path = write_message(message, outbox / f"{cadence}-{period.label}.eml")
+    log.info("%s: wrote %s (%s KB)", name, path, f"{path.stat().st_size / 1024:,.0f}")
+    if dry_run:
+        return Outcome("dry run", f"{name}: wrote {path}; nothing sent")
+    try:
+        refused = deliver_message(message, params.smtp, credentials)
+    except DeliveryError as err:
+        reasons = [str(err), f"the message stays in {path}"]
+        return hold_back("delivery failed", f"the {name} report was not delivered", reasons, day)
+    sent_at = pd.Timestamp.now(tz="UTC")
+    archived = archive_message(path, reports_dir / SENT, sent_at)
+    record_sent(
+        reports_dir / SENT_LOG,
+        {
+            "cadence": cadence,
+            "period": period.label,
+            "sent_at": sent_at.isoformat(timespec="seconds"),
+            "message_id": message["Message-ID"],
+            "subject": message["Subject"],
+            "to": recipients.to,
+            "cc": recipients.cc,
+            "refused": {a: f"{c} {t.decode(errors='replace')}" for a, (c, t) in refused.items()},
+            "file": str(archived),
+        },
+    )
+    delivered = len(recipients.to) + len(recipients.cc) - len(refused)
+    log.info("%s: sent to %d recipient(s), saved as %s", name, delivered, archived)
+    if refused:
+        reasons = [f"refused: {describe_refused(refused)}", f"delivered to {delivered} other(s)"]
+        return hold_back("delivery failed", f"the {name} report missed recipients", reasons, day)
+    return Outcome("sent", f"{name} sent to {delivered} recipient(s)")
