@@ -569,9 +569,14 @@ def benchmark_chart(r: Report) -> alt.Chart:
         f"{r.window_text()}; every brand in the data with at least 10 inbound messages"
     )
     return charts.ranking_bars(
-        frame, "brand", "frt_median_s", "Median first response", contract,
-        highlight=r.brand.brand, kind="duration",
-    )  # fmt: skip
+        frame,
+        "brand",
+        "frt_median_s",
+        "Median first response",
+        contract,
+        highlight=r.brand.brand,
+        kind="duration",
+    )
 
 
 def benchmark_table(r: Report) -> HTML:
@@ -600,8 +605,14 @@ def benchmark_table(r: Report) -> HTML:
         f"brand ÷ inbound; clock hours; {r.window_text()}"
         + (f"; {excluded} brands with fewer than 10 inbound messages left out" if excluded else "")
     )
-    return _render("table.html.j2", caption=None, columns=columns, rows=rows,
-                   contract=contract, empty="No brand has enough inbound messages.")  # fmt: skip
+    return _render(
+        "table.html.j2",
+        caption=None,
+        columns=columns,
+        rows=rows,
+        contract=contract,
+        empty="No brand has enough inbound messages.",
+    )
 
 
 def share_of_voice_chart(r: Report) -> alt.Chart:
@@ -612,9 +623,14 @@ def share_of_voice_chart(r: Report) -> alt.Chart:
         f"phone) ÷ mentions of all brands listed in params, {r.window_text()}"
     )
     return charts.ranking_bars(
-        frame, "brand", "share", "Share of voice", contract, highlight=r.brand.brand,
+        frame,
+        "brand",
+        "share",
+        "Share of voice",
+        contract,
+        highlight=r.brand.brand,
         kind="percent",
-    )  # fmt: skip
+    )
 
 
 def review_trend(r: Report) -> alt.Chart:
@@ -699,5 +715,181 @@ def reputation_table(r: Report) -> HTML:
     contract = REPUTATION_CONTRACT.format(
         weights=f"{weights.net_sentiment:g} / {weights.review_stars:g} / {weights.sla_attainment:g}"
     )
-    return _render("table.html.j2", caption=None, columns=columns, rows=rows[::-1],
-                   contract=contract, empty="No data in these periods.")  # fmt: skip
+    return _render(
+        "table.html.j2",
+        caption=None,
+        columns=columns,
+        rows=rows[::-1],
+        contract=contract,
+        empty="No data in these periods.",
+    )
+
+
+def sla_heatmap(r: Report) -> alt.Chart:
+    """Answered within target by the hour of the week the customer wrote: when do we fail?"""
+    start, end = r.trend_window
+    frame = metrics.sla_by_hour_of_week(
+        r.ours, start, end, r.period.timezone, r.brand.sla_targets_s
+    )
+    contract = (
+        "Answered within the channel target ÷ messages due, by local weekday and hour the "
+        f"message arrived; clock hours; {_window_of(r, start, end)}"
+    )
+    return charts.hour_of_week_heatmap(frame, "sla_attainment", "Within target", contract)
+
+
+def _window_of(r: Report, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    tz = r.period.timezone
+    last = (end - pd.Timedelta(seconds=1)).tz_convert(tz)
+    return f"{start.tz_convert(tz):%d %b} – {last:%d %b %Y}"
+
+
+def wait_chart(r: Report) -> alt.Chart:
+    """How long customers waited for a first human answer, phone and social on one scale."""
+    frame = metrics.customer_wait(
+        r.ours, r.period.start, r.period.end, calls=r.brand.calls, tz=r.period.timezone
+    )
+    contract = (
+        "Messages: first reply − message; calls: queue wait of served calls; median and p90 "
+        "of answered contacts, clock time; unanswered = no reply by the window's end, or "
+        f"abandoned; {r.window_text()}"
+    )
+    return charts.wait_by_channel(frame, contract)
+
+
+def rising_issues_table(r: Report) -> HTML:
+    """Phrases growing in customers' negative messages, against the comparison window."""
+    frame = metrics.rising_issues(r.ours, r.period, r.comparison, r.brand.brand)
+    rows = [
+        {
+            "phrase": x.phrase,
+            "count": fmt.count(x.count),
+            "before": fmt.count(x.previous_count),
+            "change": "new" if fmt.is_missing(x.change) else f"×{x.change:.1f}",
+            "share": fmt.percent(x.share_of_negative),
+        }
+        for x in frame.itertuples()
+    ]
+    columns = [
+        _Col("phrase", "Phrase"), _Col("count", "Messages", True),
+        _Col("before", f"In {r.comparisons[0].label}", True), _Col("change", "Change", True),
+        _Col("share", "Share of negative", True),
+    ]  # fmt: skip
+    contract = (
+        "Negative inbound messages (VADER ≤ −0.05) holding the phrase, counted once per "
+        f"message; change = messages ÷ expected from {r.comparisons[0].label} (scaled to "
+        f"this window's days); {r.window_text()}"
+    )
+    return _render(
+        "table.html.j2",
+        caption=None,
+        columns=columns,
+        rows=rows,
+        contract=contract,
+        empty="No phrase is rising in negative messages.",
+    )
+
+
+def top_issues_chart(r: Report) -> alt.Chart:
+    """The most frequent phrases in customers' negative messages in the window."""
+    frame = metrics.top_issues(r.ours, r.period.start, r.period.end, r.brand.brand)
+    contract = (
+        "Negative inbound messages (VADER ≤ −0.05) holding the phrase, counted once per "
+        f"message; {r.window_text()}"
+    )
+    return charts.ranking_bars(
+        frame,
+        "phrase",
+        "count",
+        "Negative messages",
+        contract,
+        kind="count",
+        title="Top issues in negative messages",
+    )
+
+
+def spend_chart(r: Report) -> alt.Chart:
+    """Each channel's share of contacts beside its share of the cost of handling them."""
+    frame = metrics.volume_vs_spend(
+        r.ours, r.period.start, r.period.end, r.brand.brand, r.brand.costs_per_contact
+    )
+    contract = (
+        "Contacts = inbound messages (calls: offered + IVR) ÷ all contacts; cost = contacts × "
+        f"cost per contact (params) ÷ cost of all channels with a cost; {r.window_text()}"
+    )
+    return charts.volume_vs_spend(frame, contract)
+
+
+def boundaries_table(r: Report) -> HTML:
+    """Our messages to customers who had opted out of contact (should be none)."""
+    from cxpulse.customers import load_opt_out
+
+    opted_out = load_opt_out(r.params.params_dir, r.brand)
+    frame = metrics.opt_out_breaches(
+        r.table, r.period.start, r.period.end, r.brand.brand, opted_out
+    )
+    tz = r.period.timezone
+    rows = [
+        {"id": x.id, "when": _local(x.created_at, tz), "channel": x.channel,
+         "author": x.author_id, "text": _clip(x.text)}
+        for x in frame.itertuples()
+    ]  # fmt: skip
+    columns = [
+        _Col("id", "Id"), _Col("when", "Sent"), _Col("channel", "Channel"),
+        _Col("author", "Customer"), _Col("text", "Message"),
+    ]  # fmt: skip
+    contract = (
+        f"Our outbound messages to a customer on the opt-out list ({r.brand.opt_out_file or 'none'}"
+        f", {len(opted_out)} customers) sent after they opted out; {r.window_text()}"
+    )
+    return _render(
+        "table.html.j2",
+        caption=None,
+        columns=columns,
+        rows=rows,
+        contract=contract,
+        empty="No message went to a customer who opted out.",
+    )
+
+
+def alerts_of_period(r: Report) -> HTML:
+    """Complaint spikes that ended in the window, beside the analysts' notes of the window."""
+    spikes = r.actions.spikes
+    first = pd.Timestamp(r.period.first_day)
+    if len(spikes):
+        spikes = spikes[pd.to_datetime(spikes["end_day"]) >= first]
+    notes = r.notes[r.notes["day"] >= first]
+    rows = [
+        {
+            "when": f"{x.start_day:%d %b} – {x.end_day:%d %b}",
+            "what": f"Complaint spike: {fmt.count(x.peak_negative)} negative messages at peak "
+            f"({x.peak_day:%d %b}) against a usual {fmt.count(x.baseline_median)}",
+            "severity": f"{x.severity:.1f}",
+            "note": "; ".join(
+                n.text for n in notes.itertuples() if x.start_day <= n.day <= x.end_day
+            ),
+        }
+        for x in spikes.itertuples()
+    ]
+    rows += [
+        {"when": f"{n.day:%d %b}", "what": f"Note ({n.channel})", "severity": "",
+         "note": n.text}
+        for n in notes.itertuples()
+    ]  # fmt: skip
+    columns = [
+        _Col("when", "Days"), _Col("what", "Alert"), _Col("severity", "Severity (z)", True),
+        _Col("note", "Analyst's note"),
+    ]  # fmt: skip
+    contract = (
+        "Spike: a day whose negative messages have robust z ≥ 3 against the trailing 28 days "
+        "(median and MAD) and at least 20 of them; one row per episode. Notes: "
+        f"params/annotations.yaml; {r.window_text()}"
+    )
+    return _render(
+        "table.html.j2",
+        caption=None,
+        columns=columns,
+        rows=rows,
+        contract=contract,
+        empty="No spike and no note in this window.",
+    )
