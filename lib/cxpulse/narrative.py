@@ -174,6 +174,8 @@ def headline_sentences(
     for k in ranked:
         if len(sentences) >= limit:
             break
+        if channel and k.key == "frt_median_s":
+            continue  # the channel sentence already speaks of first response
         sentence = kpi_sentence(k)
         if sentence:
             sentences.append(sentence)
