@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -104,3 +105,58 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for file in demo.write_demo(root / "files", rows=40_000, seed=11, end=DEMO_END, brand=brand):
         ingest_file(file, "canonical", path)
     return path
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@dataclass(frozen=True)
+class PageCheck:
+    """What a real browser saw when it opened a report."""
+
+    charts: list[bool]
+    """One entry per chart container: True when it holds an svg or canvas."""
+    errors: list[str]
+    requests: list[str]
+
+
+@pytest.fixture(scope="session")
+def open_in_chromium() -> Callable[[Path, int], PageCheck]:
+    """Open an HTML file in Debian's chromium (Playwright, no browser download), wait for
+    ``charts`` interactive charts, and report what drew, what failed and what was fetched.
+    Skips when chromium is not installed (``make browser`` installs it)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    def check(path: Path, charts: int) -> PageCheck:
+        errors: list[str] = []
+        requests: list[str] = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                    "--disable-sync",
+                ],
+            )
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(path.as_uri())
+            page.wait_for_function(
+                f"document.querySelectorAll('figure.cx-chart.cx-live').length === {charts}",
+                timeout=30_000,
+            )
+            drawn = page.eval_on_selector_all(
+                ".cx-vega", "els => els.map(e => !!e.querySelector('svg, canvas'))"
+            )
+            browser.close()
+        return PageCheck(drawn, errors, requests)
+
+    return check

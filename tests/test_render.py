@@ -17,7 +17,6 @@ from cxpulse import periods, render, schema, warehouse
 from cxpulse.config import ParamsError
 
 NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
-CHROMIUM = Path("/usr/bin/chromium")
 COVER = {
     "brand": "Northwind",
     "title": "Daily customer brief",
@@ -251,37 +250,8 @@ def test_a_period_not_yet_over_is_reported_to_date():
 
 
 @pytest.mark.browser
-def test_interactive_html_draws_every_chart_offline_in_chromium(rendered):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed (make browser)")
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        page = browser.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto((rendered.folder / "report.html").as_uri())
-        page.wait_for_function(
-            "document.querySelectorAll('figure.cx-chart.cx-live').length === 3", timeout=15_000
-        )
-        drawn = page.eval_on_selector_all(
-            ".cx-vega", "els => els.map(e => !!e.querySelector('svg, canvas'))"
-        )
-        browser.close()
-    assert drawn == [True, True, True]
-    assert errors == []
-    assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
+def test_interactive_html_draws_every_chart_offline_in_chromium(rendered, open_in_chromium):
+    seen = open_in_chromium(rendered.folder / "report.html", 3)
+    assert seen.charts == [True, True, True]
+    assert seen.errors == []
+    assert [url for url in seen.requests if not url.startswith(("file:", "data:"))] == []

@@ -931,3 +931,16 @@ def volume_vs_spend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt.
         width=WIDTH,
         height=42 * len(wide),
     )
+
+
+def side_by_side(left: alt.TopLevelMixin, right: alt.TopLevelMixin) -> alt.HConcatChart:
+    """Two charts in one row, each half the usual width and shorter: for pages where
+    space is short (the daily brief). Each keeps its own title, contract and tooltips."""
+    half = WIDTH // 2 - 20
+
+    description = " ".join(str(c.to_dict().get("description", "")) for c in (left, right))
+    return alt.hconcat(
+        left.properties(width=half, height=150),
+        right.properties(width=half, height=150),
+        spacing=30,
+    ).properties(description=description.strip())

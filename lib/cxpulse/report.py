@@ -31,7 +31,7 @@ _TEMPLATES = jinja2.Environment(
 )
 
 TREND_DAYS = {"daily": 28, "weekly": 35}
-ACTION_ROWS = 6
+ACTION_ROWS = 5
 """Urgent messages listed in the daily brief: enough to act on, few enough for two pages."""
 
 # key, label, format kind, better direction, metric field in metrics.headline
@@ -314,9 +314,9 @@ def action_lists(r: Report) -> ActionLists:
         r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=ACTION_ROWS
     )
     spikes = metrics.negative_spikes(r.daily)
-    reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=3)
+    reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=2)
     reviews = reviews[reviews["rating"] <= 2]
-    viral = metrics.viral_negatives(r.ours, r.period.start, r.period.end, limit=3)
+    viral = metrics.viral_negatives(r.ours, r.period.start, r.period.end, limit=2)
     return ActionLists(urgent, spikes, reviews, viral)
 
 
@@ -407,16 +407,19 @@ def needs_action(r: Report) -> HTML:
             ],
             "empty": "No negative post in this window.",
         },
-        {
-            "title": "Analysts' notes",
-            "columns": [_Col("day", "Day"), _Col("channel", "Channel"), _Col("text", "Note")],
-            "rows": [
-                {"day": f"{x.day:%d %b}", "channel": x.channel, "text": x.text}
-                for x in r.notes.itertuples()
-            ],
-            "empty": "No notes in params/annotations.yaml for the trend window.",
-        },
     ]
+    notes = r.notes[r.notes["day"] >= pd.Timestamp(r.period.first_day)]
+    if len(notes):
+        groups.append(
+            {
+                "title": "Analysts' notes",
+                "columns": [_Col("day", "Day"), _Col("channel", "Channel"), _Col("text", "Note")],
+                "rows": [
+                    {"day": f"{x.day:%d %b}", "channel": x.channel, "text": x.text}
+                    for x in notes.itertuples()
+                ],
+            }
+        )
     contract = (
         "Urgent: our inbound messages of the last 7 days unanswered at "
         f"{_local(r.period.end, tz)}, past the channel target, strongly negative or with an "
@@ -520,6 +523,11 @@ def sentiment_trend(r: Report) -> alt.Chart:
     return charts.trend(
         r.daily, "net_sentiment", "Net sentiment (points)", contract, annotations=r.notes
     )
+
+
+def trends(r: Report) -> alt.HConcatChart:
+    """Net sentiment and inbound volume side by side (compact, for the daily brief)."""
+    return charts.side_by_side(sentiment_trend(r), volume_chart(r))
 
 
 def volume_chart(r: Report) -> alt.Chart:

@@ -1,32 +1,188 @@
 """VADER sentiment, scored once at ingest and cached by the MD5 of the text.
 
 VADER's compound score is in [-1, 1]; positive >= 0.05, negative <= -0.05 (DESIGN.md).
+``compound`` computes the score vaderSentiment 3.3.2 gives (``polarity_scores(text)
+["compound"]``), step for step and in the same floating-point order, but about twice as
+fast: each word is lower-cased once, not once per rule that looks at it, and texts
+without an emoji skip the character-by-character emoji pass. ``tests/test_sentiment.py``
+checks the two agree on real and generated texts.
 """
 
 from __future__ import annotations
 
 import os
+import string
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 import duckdb
 import pandas as pd
+from vaderSentiment import vaderSentiment as vader
 
 POSITIVE = 0.05
 NEGATIVE = -0.05
 _PARALLEL_FROM = 20_000
 _CHUNK = 5_000
 
-_analyzer = None
+_analyzer: vader.SentimentIntensityAnalyzer | None = None
+_emoji: frozenset[str] = frozenset()
+_NEGATE = frozenset(vader.NEGATE)
+_BOOSTERS = vader.BOOSTER_DICT
+_SPECIAL = vader.SPECIAL_CASES
+_PUNCTUATION = string.punctuation
+
+
+def analyzer() -> vader.SentimentIntensityAnalyzer:
+    """The process's VADER analyzer (its lexicons load once, in about 0.1 s)."""
+    global _analyzer, _emoji
+    if _analyzer is None:
+        _analyzer = vader.SentimentIntensityAnalyzer()
+        # polarity_scores replaces emojis character by character: only one-character keys
+        # can ever match.
+        _emoji = frozenset(k for k in _analyzer.emojis if len(k) == 1)
+    return _analyzer
+
+
+def _negated(word: str) -> bool:
+    """``vader.negated([word])`` for one (lower-case) word."""
+    word = word.lower()
+    return word in _NEGATE or "n't" in word
+
+
+def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> float:
+    """``SentimentIntensityAnalyzer._negation_check`` over the lower-cased words."""
+    if start_i == 0 and _negated(lower[i - 1]):
+        valence = valence * vader.N_SCALAR
+    if start_i == 1:
+        if lower[i - 2] == "never" and (lower[i - 1] == "so" or lower[i - 1] == "this"):
+            valence = valence * 1.25
+        elif lower[i - 2] == "without" and lower[i - 1] == "doubt":
+            pass
+        elif _negated(lower[i - 2]):
+            valence = valence * vader.N_SCALAR
+    if start_i == 2:
+        if (
+            lower[i - 3] == "never"
+            and (lower[i - 2] == "so" or lower[i - 2] == "this")
+            or (lower[i - 1] == "so" or lower[i - 1] == "this")
+        ):
+            valence = valence * 1.25
+        elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
+            pass
+        elif _negated(lower[i - 3]):
+            valence = valence * vader.N_SCALAR
+    return valence
+
+
+def _special_idioms_check(valence: float, lower: list[str], i: int) -> float:
+    """``SentimentIntensityAnalyzer._special_idioms_check`` over the lower-cased words."""
+    onezero = f"{lower[i - 1]} {lower[i]}"
+    twoonezero = f"{lower[i - 2]} {lower[i - 1]} {lower[i]}"
+    twoone = f"{lower[i - 2]} {lower[i - 1]}"
+    threetwoone = f"{lower[i - 3]} {lower[i - 2]} {lower[i - 1]}"
+    threetwo = f"{lower[i - 3]} {lower[i - 2]}"
+    for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
+        if seq in _SPECIAL:
+            valence = _SPECIAL[seq]
+            break
+    if len(lower) - 1 > i:
+        zeroone = f"{lower[i]} {lower[i + 1]}"
+        if zeroone in _SPECIAL:
+            valence = _SPECIAL[zeroone]
+    if len(lower) - 1 > i + 1:
+        zeroonetwo = f"{lower[i]} {lower[i + 1]} {lower[i + 2]}"
+        if zeroonetwo in _SPECIAL:
+            valence = _SPECIAL[zeroonetwo]
+    for n_gram in (threetwoone, threetwo, twoone):
+        if n_gram in _BOOSTERS:
+            valence = valence + _BOOSTERS[n_gram]
+    return valence
+
+
+def _without_emoji(a: vader.SentimentIntensityAnalyzer, text: str) -> str:
+    """``polarity_scores``' emoji pass: each emoji replaced by its description."""
+    out = ""
+    prev_space = True
+    for char in text:
+        if char in a.emojis:
+            if not prev_space:
+                out += " "
+            out += a.emojis[char]
+            prev_space = False
+        else:
+            out += char
+            prev_space = char == " "
+    return out
+
+
+def compound(text: str) -> float:
+    """VADER's compound score of ``text``, as ``polarity_scores(text)["compound"]``."""
+    a = analyzer()
+    if not _emoji.isdisjoint(text):
+        text = _without_emoji(a, text)
+    text = text.strip()
+    words = []
+    for token in text.split():
+        stripped = token.strip(_PUNCTUATION)
+        words.append(token if len(stripped) <= 2 else stripped)
+    lower = [w.lower() for w in words]
+    lexicon = a.lexicon
+    is_cap_diff = vader.allcap_differential(words)
+    last = len(words) - 1
+    sentiments: list[float] = []
+    for i, item in enumerate(words):
+        low = lower[i]
+        if low in _BOOSTERS or (i < last and low == "kind" and lower[i + 1] == "of"):
+            sentiments.append(0)
+            continue
+        valence = 0
+        if low in lexicon:
+            valence = lexicon[low]
+            if low == "no" and i != last and lower[i + 1] in lexicon:
+                valence = 0.0
+            if (
+                (i > 0 and lower[i - 1] == "no")
+                or (i > 1 and lower[i - 2] == "no")
+                or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ("or", "nor"))
+            ):
+                valence = lexicon[low] * vader.N_SCALAR
+            if item.isupper() and is_cap_diff:
+                if valence > 0:
+                    valence += vader.C_INCR
+                else:
+                    valence -= vader.C_INCR
+            for start_i in range(0, 3):
+                if i > start_i and lower[i - (start_i + 1)] not in lexicon:
+                    s = vader.scalar_inc_dec(words[i - (start_i + 1)], valence, is_cap_diff)
+                    if start_i == 1 and s != 0:
+                        s = s * 0.95
+                    if start_i == 2 and s != 0:
+                        s = s * 0.9
+                    valence = valence + s
+                    valence = _negation_check(valence, lower, start_i, i)
+                    if start_i == 2:
+                        valence = _special_idioms_check(valence, lower, i)
+            if i > 1 and lower[i - 1] not in lexicon and lower[i - 1] == "least":
+                if lower[i - 2] != "at" and lower[i - 2] != "very":
+                    valence = valence * vader.N_SCALAR
+            elif i > 0 and lower[i - 1] not in lexicon and lower[i - 1] == "least":
+                valence = valence * vader.N_SCALAR
+        sentiments.append(valence)
+    if "but" in lower:
+        sentiments = a._but_check(words, sentiments)
+    if not sentiments:
+        return round(0.0, 4)
+    sum_s = float(sum(sentiments))
+    punct_emph_amplifier = a._amplify_ep(text) + a._amplify_qm(text)
+    if sum_s > 0:
+        sum_s += punct_emph_amplifier
+    elif sum_s < 0:
+        sum_s -= punct_emph_amplifier
+    return round(vader.normalize(sum_s), 4)
 
 
 def _score_chunk(texts: Sequence[str]) -> list[float]:
-    global _analyzer
-    if _analyzer is None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        _analyzer = SentimentIntensityAnalyzer()
-    return [_analyzer.polarity_scores(t)["compound"] for t in texts]
+    return [compound(t) for t in texts]
 
 
 def score_texts(
