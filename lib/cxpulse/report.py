@@ -308,15 +308,16 @@ def scope(r: Report) -> HTML:
 
 
 def action_lists(r: Report) -> ActionLists:
-    """Urgent unanswered (last 7 days), spikes (trend window), worst reviews, viral negatives."""
-    start = r.period.end - pd.Timedelta(days=7)
+    """Urgent unanswered and viral negatives (last 7 days, or the window when longer),
+    spikes (trend window), worst new reviews (the window)."""
+    start = min(r.period.end - pd.Timedelta(days=7), r.period.start)
     urgent = metrics.urgent_unanswered(
         r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=ACTION_ROWS
     )
     spikes = metrics.negative_spikes(r.daily)
     reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=2)
     reviews = reviews[reviews["rating"] <= 2]
-    viral = metrics.viral_negatives(r.ours, r.period.start, r.period.end, limit=2)
+    viral = metrics.viral_negatives(r.ours, start, r.period.end, limit=2)
     return ActionLists(urgent, spikes, reviews, viral)
 
 
@@ -424,7 +425,8 @@ def needs_action(r: Report) -> HTML:
         "Urgent: our inbound messages of the last 7 days unanswered at "
         f"{_local(r.period.end, tz)}, past the channel target, strongly negative or with an "
         "urgency word. Spike: negative messages a day with robust z ≥ 3 against the trailing "
-        "28 days. Reviews: 1–2 stars in the window. Reach: as reported by the channel."
+        "28 days. Reviews: 1–2 stars in the window. Posts: negative posts of the last 7 "
+        "days, by the reach the channel reports."
     )
     return _render("action.html.j2", groups=groups, contract=contract)
 
