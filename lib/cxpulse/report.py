@@ -53,6 +53,11 @@ def _render(template: str, **context) -> HTML:
     return HTML(_TEMPLATES.get_template(template).render(**context))
 
 
+def _table(columns: list, rows: list[dict], contract: str, empty: str) -> HTML:
+    """A section table: ``columns`` (_Col), formatted ``rows``, contract line, empty text."""
+    return _render("table.html.j2", columns=columns, rows=rows, contract=contract, empty=empty)
+
+
 @dataclass(frozen=True)
 class ActionLists:
     """The 'needs action now' items: urgent unanswered, spikes, worst reviews, viral posts."""
@@ -498,14 +503,7 @@ def response_table(r: Report) -> HTML:
         "clock hours; median and 90th percentile of answered messages. Within target = "
         "answered within the channel target ÷ messages due."
     )
-    return _render(
-        "table.html.j2",
-        caption=None,
-        columns=columns,
-        rows=rows,
-        contract=contract,
-        empty="No inbound messages in this window.",
-    )
+    return _table(columns, rows, contract, empty="No inbound messages in this window.")
 
 
 def frt_chart(r: Report) -> alt.Chart:
@@ -623,14 +621,7 @@ def benchmark_table(r: Report) -> HTML:
         f"brand ÷ inbound; clock hours; {r.window_text()}"
         + (f"; {excluded} brands with fewer than 10 inbound messages left out" if excluded else "")
     )
-    return _render(
-        "table.html.j2",
-        caption=None,
-        columns=columns,
-        rows=rows,
-        contract=contract,
-        empty="No brand has enough inbound messages.",
-    )
+    return _table(columns, rows, contract, empty="No brand has enough inbound messages.")
 
 
 def share_of_voice_chart(r: Report) -> alt.Chart:
@@ -675,32 +666,23 @@ def reputation_periods(r: Report, count: int = 8) -> list[periods.Period]:
     return out
 
 
-REPUTATION_CONTRACT = (
-    "Index 0–100 = weighted blend of net sentiment (−100..100 → 0..100), mean review stars "
-    "(1..5 → 0..100) and answered within target (%); weights {weights}; a missing part is "
-    "left out and the other weights rescaled"
-)
+def reputation_contract(r: Report) -> str:
+    """How the reputation index is made, with the weights in force."""
+    w = r.brand.reputation_weights
+    return (
+        "Index 0–100 = weighted blend of net sentiment (−100..100 → 0..100), mean review "
+        "stars (1..5 → 0..100) and answered within target (%); weights "
+        f"{w.net_sentiment:g} / {w.review_stars:g} / {w.sla_attainment:g}; a missing part "
+        "is left out and the other weights rescaled"
+    )
 
 
 def reputation_chart(r: Report) -> alt.Chart:
     """The reputation index and its three parts over eight periods."""
-    frame = r.reputation.rename(
-        columns={
-            "net_sentiment_score": "net_sentiment_part",
-            "review_stars_score": "review_stars_part",
-            "sla_attainment_score": "sla_attainment_part",
-        }
-    )
-    frame = frame.assign(
-        net_sentiment=frame["net_sentiment_part"],
-        review_stars=frame["review_stars_part"],
-        sla_attainment=frame["sla_attainment_part"],
-    )[["label", "index", "net_sentiment", "review_stars", "sla_attainment"]]
-    weights = r.brand.reputation_weights
-    contract = REPUTATION_CONTRACT.format(
-        weights=f"{weights.net_sentiment:g} / {weights.review_stars:g} / {weights.sla_attainment:g}"
-    )
-    return charts.reputation_trend(frame, contract)
+    parts = ("net_sentiment", "review_stars", "sla_attainment")
+    frame = r.reputation[["label", "index", *(f"{p}_score" for p in parts)]]
+    frame = frame.rename(columns={f"{p}_score": p for p in parts})
+    return charts.reputation_trend(frame, reputation_contract(r))
 
 
 def reputation_table(r: Report) -> HTML:
@@ -729,18 +711,7 @@ def reputation_table(r: Report) -> HTML:
         _Col("yoy", "vs a year before", True), _Col("sent", "Net sentiment", True),
         _Col("stars", "Review stars", True), _Col("sla", "Within target", True),
     ]  # fmt: skip
-    weights = r.brand.reputation_weights
-    contract = REPUTATION_CONTRACT.format(
-        weights=f"{weights.net_sentiment:g} / {weights.review_stars:g} / {weights.sla_attainment:g}"
-    )
-    return _render(
-        "table.html.j2",
-        caption=None,
-        columns=columns,
-        rows=rows[::-1],
-        contract=contract,
-        empty="No data in these periods.",
-    )
+    return _table(columns, rows[::-1], reputation_contract(r), empty="No data in these periods.")
 
 
 def sla_heatmap(r: Report) -> alt.Chart:
@@ -798,14 +769,7 @@ def rising_issues_table(r: Report) -> HTML:
         f"message; change = messages ÷ expected from {r.comparisons[0].label} (scaled to "
         f"this window's days); {r.window_text()}"
     )
-    return _render(
-        "table.html.j2",
-        caption=None,
-        columns=columns,
-        rows=rows,
-        contract=contract,
-        empty="No phrase is rising in negative messages.",
-    )
+    return _table(columns, rows, contract, empty="No phrase is rising in negative messages.")
 
 
 def top_issues_chart(r: Report) -> alt.Chart:
@@ -860,14 +824,7 @@ def boundaries_table(r: Report) -> HTML:
         f"Our outbound messages to a customer on the opt-out list ({r.brand.opt_out_file or 'none'}"
         f", {len(opted_out)} customers) sent after they opted out; {r.window_text()}"
     )
-    return _render(
-        "table.html.j2",
-        caption=None,
-        columns=columns,
-        rows=rows,
-        contract=contract,
-        empty="No message went to a customer who opted out.",
-    )
+    return _table(columns, rows, contract, empty="No message went to a customer who opted out.")
 
 
 def alerts_of_period(r: Report) -> HTML:
@@ -903,11 +860,4 @@ def alerts_of_period(r: Report) -> HTML:
         "(median and MAD) and at least 20 of them; one row per episode. Notes: "
         f"params/annotations.yaml; {r.window_text()}"
     )
-    return _render(
-        "table.html.j2",
-        caption=None,
-        columns=columns,
-        rows=rows,
-        contract=contract,
-        empty="No spike and no note in this window.",
-    )
+    return _table(columns, rows, contract, empty="No spike and no note in this window.")
