@@ -1,9 +1,13 @@
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from cxpulse import schema, warehouse
+from cxpulse import cli, schema, warehouse
 from cxpulse.config import ParamsError
-from cxpulse.metrics import HEADLINE_FIELDS, metrics_command, open_table
+from cxpulse.metrics import HEADLINE_FIELDS, command, metrics_command, open_table
+from cxpulse.metrics.command import REGISTRY, frame_text
 
 BRAND_YAML = """\
 brand: Northwind
@@ -109,3 +113,204 @@ def test_cadence_alone_reports_the_last_full_day_of_data(setup):
 def test_bad_combinations_raise_a_clear_params_error(setup, kwargs, message):
     with pytest.raises(ParamsError, match=message):
         run(setup, **kwargs)
+
+
+# cxpulse metrics --metric NAME: every metric of the catalogue from the command line
+
+PARAMS = Path(__file__).resolve().parents[1] / "params"
+WEEK = ["--cadence", "weekly", "--as-of", "2026-03-12"]  # 9-15 March 2026 of the demo data
+QUARTER = ["--cadence", "quarterly", "--as-of", "2026-03-01"]
+
+
+def cli_metrics(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(["-q", "metrics", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def demo_metrics(capsys, warehouse: Path, *args: str) -> str:
+    code, out, err = cli_metrics(
+        capsys, "--warehouse", str(warehouse), "--params", str(PARAMS), *args
+    )
+    assert code == 0, err
+    return out
+
+
+def demo_json(capsys, warehouse: Path, *args: str) -> list[dict]:
+    return json.loads(demo_metrics(capsys, warehouse, *args, "--json"))
+
+
+# metric -> (window, columns its table shows)
+CASES: dict[str, tuple[list[str], list[str]]] = {
+    "headline": (WEEK, ["frt_median_business_s", "net_sentiment", "offered_calls"]),
+    "response": (WEEK, ["response_rate", "frt_median_business_s", "sla_attainment"]),
+    "calls": (WEEK, ["offered_calls", "service_level", "aht_s"]),
+    "reviews": (WEEK, ["reviews", "mean_rating", "one_star"]),
+    "sentiment": (WEEK, ["positive_share", "net_sentiment"]),
+    "volume": (WEEK, ["inbound", "outbound", "mentions", "total"]),
+    "daily": (WEEK, ["day", "negative", "frt_median_s"]),
+    "hour-of-week": (WEEK, ["weekday", "hour", "inbound"]),
+    "sla-hour-of-week": (WEEK, ["weekday", "hour", "due", "sla_attainment"]),
+    "wait": (WEEK, ["channel", "wait_median_s", "unanswered_share"]),
+    "urgent": (WEEK, ["id", "overdue_s", "reasons"]),
+    "spikes": (WEEK, ["peak_day", "peak_negative", "severity"]),
+    "viral": (WEEK, ["id", "reach", "engagement"]),
+    "worst-reviews": (WEEK, ["id", "rating", "text"]),
+    "benchmark": (WEEK, ["brand", "frt_median_s", "rank"]),
+    "share-of-voice": (WEEK, ["brand", "mentions", "share"]),
+    "engagement": (WEEK, ["posts", "reach", "engagement_rate"]),
+    "top-issues": (WEEK, ["phrase", "count", "share_of_negative"]),
+    "rising-issues": (WEEK, ["phrase", "previous_count", "change"]),
+    "spend": (WEEK, ["channel", "cost_share", "gap"]),
+    "boundaries": (QUARTER, ["id", "author_id", "text"]),
+}
+TESTED_ELSEWHERE = {"reputation", "churn"}  # on the small warehouse; with --customers
+
+
+def test_every_registered_metric_is_run_from_the_command_line_here():
+    assert set(CASES) | TESTED_ELSEWHERE == set(REGISTRY)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_metric_prints_a_table_with_its_columns(capsys, demo_warehouse, name):
+    window, columns = CASES[name]
+    out = demo_metrics(capsys, demo_warehouse, "--metric", name, *window)
+    header = out.splitlines()[0].split()
+    assert set(columns) <= set(header)
+
+
+def test_metric_defaults_to_the_headline(capsys, demo_warehouse):
+    default = demo_json(capsys, demo_warehouse, *WEEK)
+    assert default == demo_json(capsys, demo_warehouse, "--metric", "headline", *WEEK)
+    assert list(default[0]) == list(HEADLINE_FIELDS)
+
+
+def test_json_records_carry_the_by_groups(capsys, demo_warehouse):
+    rows = demo_json(capsys, demo_warehouse, "--metric", "volume", "--by", "channel", *WEEK)
+    whole = demo_json(capsys, demo_warehouse, "--metric", "volume", *WEEK)
+    assert {"twitter", "phone", "review"} <= {r["channel"] for r in rows}
+    assert sum(r["total"] for r in rows) == whole[0]["total"]
+
+
+def test_brand_narrows_a_metric_that_filters_and_names_ours_for_the_others(capsys, demo_warehouse):
+    everyone = demo_json(capsys, demo_warehouse, "--metric", "volume", *WEEK)
+    contoso = ["--brand", "Contoso Telecom", *WEEK]
+    narrowed = demo_json(capsys, demo_warehouse, "--metric", "volume", *contoso)
+    assert 0 < narrowed[0]["total"] < everyone[0]["total"]
+    ours = demo_json(capsys, demo_warehouse, "--metric", "share-of-voice", *WEEK)
+    theirs = demo_json(capsys, demo_warehouse, "--metric", "share-of-voice", *contoso)
+    assert [r["brand"] for r in ours] == [
+        "Northwind Mobile", "Contoso Telecom", "Fabrikam Wireless", "Tailspin Connect"
+    ]  # fmt: skip
+    assert [r["brand"] for r in theirs] == [
+        "Contoso Telecom", "Northwind Mobile", "Fabrikam Wireless", "Tailspin Connect"
+    ]  # fmt: skip
+
+
+def test_spikes_read_the_28_days_before_the_window_and_list_episodes_ending_in_it(
+    capsys, demo_warehouse
+):
+    one_day = demo_json(capsys, demo_warehouse, "--metric", "spikes", "--from", "2026-03-09",
+                        "--to", "2026-03-09")  # fmt: skip
+    assert [r["peak_day"][:10] for r in one_day] == ["2026-03-09"]
+    after = demo_json(capsys, demo_warehouse, "--metric", "spikes", "--from", "2026-03-11",
+                      "--to", "2026-03-15")  # fmt: skip
+    assert after == []  # the episode of 9-10 March ended before
+
+
+def test_churn_reads_the_customer_file(capsys, demo_warehouse, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "customer_id,author_ids,plan_value_month,churned_at\n"
+        "c1,cust-104555;cust-103104,40,2026-03-15\nc2,cust-117317,30,\nc3,cust-100001,25,\n"
+    )
+    rows = demo_json(capsys, demo_warehouse, "--metric", "churn", "--customers", str(path),
+                     "--cadence", "monthly", "--as-of", "2026-03-01")  # fmt: skip
+    assert [r["care"] for r in rows] == ["failed", "in_time", "no_complaint"]
+    assert sum(r["customers"] for r in rows) == 3
+
+
+def test_reputation_covers_the_last_eight_periods_of_the_cadence(capsys, setup):
+    path, params = setup
+    where = ["--warehouse", str(path), "--params", str(params), "--metric", "reputation", "--json"]
+    code, out, err = cli_metrics(capsys, *where, "--cadence", "weekly", "--as-of", "2024-04-01")
+    assert code == 0, err
+    assert [r["label"] for r in json.loads(out)] == [f"2024-W{w:02d}" for w in range(7, 15)]
+
+
+def test_reputation_is_quarterly_without_a_cadence(capsys, setup, monkeypatch):
+    seen = []
+
+    def record(t, periods, brand):
+        seen.extend(periods)
+        return pd.DataFrame()
+
+    monkeypatch.setattr(command, "reputation_by_period", record)
+    path, params = setup
+    where = ["--warehouse", str(path), "--params", str(params), "--metric", "reputation"]
+    code, _, err = cli_metrics(capsys, *where, "--from", "2024-03-30", "--to", "2024-04-01")
+    assert code == 0, err
+    assert [p.label for p in seen] == [
+        "2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1", "2024-Q2"
+    ]  # fmt: skip
+
+
+def test_rising_issues_compare_with_the_equally_long_window_before_a_span(
+    capsys, setup, monkeypatch
+):
+    seen = []
+
+    def record(t, current, previous, brand):
+        seen.append((current.first_day.isoformat(), previous.first_day.isoformat(),
+                     previous.last_day.isoformat(), brand))  # fmt: skip
+        return pd.DataFrame()
+
+    monkeypatch.setattr(command, "rising_issues", record)
+    path, params = setup
+    where = ["--warehouse", str(path), "--params", str(params), "--metric", "rising-issues"]
+    code, _, err = cli_metrics(capsys, *where, "--from", "2024-03-30", "--to", "2024-04-01")
+    assert code == 0, err
+    assert seen == [("2024-03-30", "2024-03-27", "2024-03-29", "Northwind")]
+
+
+def test_list_metrics_prints_every_name_with_its_summary(capsys, tmp_path):
+    code, out, _ = cli_metrics(capsys, "--warehouse", str(tmp_path / "none.duckdb"),
+                               "--list-metrics")  # fmt: skip
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == list(REGISTRY)
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metric", "nps"], "--metric: unknown metric 'nps'"),
+        (["--metric", "spikes", "--by", "day"], "metric 'spikes' does not group"),
+        (["--metric", "churn"], "metric 'churn' needs --customers PATH"),
+        (["--metric", "volume", "--customers", "c.csv"], "--customers: only metric churn"),
+        (["--metric", "benchmark", "--brand", "Contoso"], "compares every brand"),
+    ],
+)
+def test_metric_options_it_cannot_take_exit_2_with_a_clear_message(capsys, setup, args, message):
+    path, params = setup
+    code, out, err = cli_metrics(capsys, "--warehouse", str(path), "--params", str(params), *args)
+    assert (code, out) == (2, "")
+    assert message in err
+
+
+def test_a_missing_customer_file_is_named(capsys, setup, tmp_path):
+    path, params = setup
+    missing = tmp_path / "customers.csv"
+    code, _, err = cli_metrics(capsys, "--warehouse", str(path), "--params", str(params),
+                               "--metric", "churn", "--customers", str(missing))  # fmt: skip
+    assert code == 2
+    assert f"{missing}: file not found" in err
+
+
+def test_table_puts_long_texts_on_one_line_and_cuts_them():
+    text = frame_text(pd.DataFrame({"id": ["a:1"], "text": ["line one\nline two " + "x" * 100]}))
+    row = text.splitlines()[1]
+    assert "line one line two" in row
+    assert row.rstrip().endswith("…")
+    assert len(row) < 100

@@ -7,7 +7,6 @@ can fix (bad params, bad files) print one clear message and exit 2; nothing else
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -79,26 +78,55 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, params=False)
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("metrics", help="headline metrics for a window")
+    p = sub.add_parser(
+        "metrics",
+        help="any catalogue metric for a window (default: the headline figures)",
+        description="Run one metric of the catalogue over a window and print its table. "
+        "The window: --from/--to, or --cadence with --as-of; by default the last full day "
+        "of data. The comparison window (rising-issues) is the period before it.",
+    )
     _add_common(p)
+    p.add_argument(
+        "--metric",
+        default="headline",
+        metavar="NAME",
+        help="the metric to run (default: %(default)s; see --list-metrics)",
+    )
+    p.add_argument("--list-metrics", action="store_true", help="list the metric names and exit")
     p.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", help="last local day (inclusive), YYYY-MM-DD")
     p.add_argument("--cadence", choices=["daily", "weekly", "monthly", "quarterly", "yearly"])
     p.add_argument("--as-of", dest="as_of", help="a day inside the --cadence period")
-    p.add_argument("--brand", help="only this brand (default: all brands)")
+    p.add_argument(
+        "--brand",
+        help="only this brand (default: all brands); for a metric about our brand (urgent, "
+        "top-issues, ...), that brand instead of brand.yaml's",
+    )
     p.add_argument("--channel", help="only this channel")
     p.add_argument(
         "--by",
         default="",
         help="group by, comma-separated: brand, channel, day, week, quarter, weekday, hour "
-        "(default: none)",
+        "(default: none; metrics that group only)",
+    )
+    p.add_argument(
+        "--customers",
+        type=Path,
+        metavar="PATH",
+        help="customer CSV (customer_id, author_ids, plan_value_month, churned_at) for churn",
     )
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     p.set_defaults(func=cmd_metrics)
 
-    p = sub.add_parser("run", help="render a report (execute notebook, HTML, PDF, manifest)")
+    p = sub.add_parser(
+        "run",
+        help="render reports (execute notebook, HTML, PDF, manifest)",
+        description="Render one or more reports in this one process (cxpulse run daily "
+        "weekly quarterly): imports are paid once, and each next report's kernel starts "
+        "while the one before renders.",
+    )
     _add_common(p)
-    p.add_argument("cadence", choices=["daily", "weekly", "quarterly"])
+    p.add_argument("cadence", nargs="+", choices=["daily", "weekly", "quarterly"])
     p.add_argument(
         "--as-of", dest="as_of", help="report day, YYYY-MM-DD (default: last full day of data)"
     )
@@ -182,9 +210,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from cxpulse import metrics
+    from cxpulse.metrics import command
 
-    frame = metrics.metrics_command(
+    if args.list_metrics:
+        print(command.catalogue_text())
+        return 0
+    frame = command.metrics_command(
         warehouse=args.warehouse,
         params_dir=args.params,
         start=args.start,
@@ -194,11 +225,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         brand=args.brand,
         channel=args.channel,
         by=[b.strip() for b in args.by.split(",") if b.strip()],
+        metric=args.metric,
+        customers_path=args.customers,
     )
-    if args.json:
-        print(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=2))
-    else:
-        print(frame.to_string(index=False) if len(frame) else "no data in this window")
+    print(command.frame_json(frame) if args.json else command.frame_text(frame))
     return 0
 
 
@@ -206,8 +236,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cxpulse import render
 
     try:
-        result = render.run_report(
-            args.cadence,
+        results = render.run_reports(
+            list(dict.fromkeys(args.cadence)),
             as_of=args.as_of,
             warehouse=args.warehouse,
             params_dir=args.params,
@@ -216,7 +246,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except render.RenderError as err:
         print(f"cxpulse run: error: {err}", file=sys.stderr)
         return 1
-    print(result.summary())
+    for result in results:
+        print(result.summary())
     return 0
 
 

@@ -19,7 +19,7 @@ from cxpulse.config import BusinessHours
 from cxpulse.metrics.grouping import as_utc, seconds_between
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-"""``BusinessHours.days`` names in the order of pandas' ``dayofweek`` (Monday = 0)."""
+"""``BusinessHours.days`` names in the order of pandas' ``day_of_week`` (Monday = 0)."""
 
 
 def _local_instants(days: pd.DatetimeIndex, time: dt.time, tz: str) -> pd.DatetimeIndex:
@@ -41,7 +41,7 @@ def business_intervals(
     becomes the first one that does; one that happens twice, the first of the two.
     """
     days = pd.date_range(as_utc(start).tz_convert(tz).date(), as_utc(end).tz_convert(tz).date())
-    working = days.dayofweek.isin([WEEKDAYS.index(d) for d in hours.days])
+    working = days.day_of_week.isin([WEEKDAYS.index(d) for d in hours.days])
     holiday = days.isin(pd.to_datetime(hours.holidays))
     days = days[working & ~holiday]
     return pd.DataFrame(

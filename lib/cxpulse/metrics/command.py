@@ -1,21 +1,46 @@
 """The edge of the metric layer: open the warehouse and answer ``cxpulse metrics``.
 
-The only module of ``cxpulse.metrics`` that touches files (the warehouse, the params);
-every metric it calls is pure.
+The only module of ``cxpulse.metrics`` that touches files (the warehouse, the params, the
+customer lists); every metric it calls is pure. ``REGISTRY`` names each metric of the
+catalogue for ``cxpulse metrics --metric NAME``: a small function of a ``MetricContext``,
+the window and options resolved once, so the command line stays thin.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxpulse import config, periods
+from cxpulse import config, customers, periods
+from cxpulse.metrics.alerts import (
+    negative_spikes,
+    urgent_unanswered,
+    viral_negatives,
+    worst_reviews,
+)
+from cxpulse.metrics.benchmark import response_benchmark, share_of_voice
+from cxpulse.metrics.boundaries import opt_out_breaches
+from cxpulse.metrics.calls import call_summary
+from cxpulse.metrics.engagement import engagement_rate
 from cxpulse.metrics.grouping import GROUP_KEYS, as_utc
-from cxpulse.metrics.overview import HEADLINE_COUNTS, headline
+from cxpulse.metrics.hour_of_week import inbound_by_hour_of_week, sla_by_hour_of_week
+from cxpulse.metrics.impact import churn_by_care
+from cxpulse.metrics.issues import rising_issues, top_issues
+from cxpulse.metrics.overview import HEADLINE_COUNTS, daily_series, headline
+from cxpulse.metrics.reputation import reputation_by_period
+from cxpulse.metrics.response import response_summary
+from cxpulse.metrics.reviews import review_summary
+from cxpulse.metrics.sentiment import sentiment_summary
+from cxpulse.metrics.spend import volume_vs_spend
+from cxpulse.metrics.volume import volume_summary
+from cxpulse.metrics.wait import customer_wait
 from cxpulse.schema import CHANNELS
 from cxpulse.warehouse import connect as connect_warehouse
 
@@ -73,6 +98,315 @@ def choose_period(
     return periods.period_for(cadence, day, tz)
 
 
+BrandUse = Literal["filter", "ours", "all"]
+"""How a metric reads --brand. filter: only that brand's rows (default: every brand);
+ours: the brand the metric is about (default: ``brand`` of brand.yaml); all: it compares
+every brand, so --brand does not apply."""
+
+
+@dataclass(frozen=True)
+class MetricContext:
+    """What a registered metric needs, resolved once from the command's options."""
+
+    table: ir.Table
+    """The interactions: --channel only, and --brand only for metrics that filter by it."""
+    period: periods.Period
+    comparison: periods.Period
+    """The previous period of the same cadence; before a --from/--to span, the span of as
+    many days just before it (``periods.previous``)."""
+    params: config.BrandParams
+    """brand.yaml as loaded."""
+    brand: str
+    """The brand a metric about ours is about: --brand, else ``brand`` of brand.yaml."""
+    by: list[str]
+    cadence: str | None = None
+    """--cadence as given (None when the window came from --from/--to or the default)."""
+    params_dir: Path = Path("params")
+    customers: Path | None = None
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return self.period.start
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return self.period.end
+
+    @property
+    def tz(self) -> str:
+        return self.period.timezone
+
+    @property
+    def brand_params(self) -> config.BrandParams:
+        """``params`` with ``brand`` set to ``brand``."""
+        if self.brand == self.params.brand:
+            return self.params
+        return self.params.model_copy(update={"brand": self.brand})
+
+
+MetricFunction = Callable[[MetricContext], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One entry of ``REGISTRY``: how ``cxpulse metrics --metric NAME`` runs a metric."""
+
+    name: str
+    run: MetricFunction
+    groups: bool = False
+    """True when it accepts --by."""
+    brand: BrandUse = "filter"
+    customers: bool = False
+    """True when it needs --customers."""
+
+    @property
+    def summary(self) -> str:
+        """The first line of ``run``'s docstring, for --list-metrics."""
+        lines = (self.run.__doc__ or "").strip().splitlines()
+        return lines[0] if lines else ""
+
+
+REGISTRY: dict[str, Metric] = {}
+"""Metric name (kebab-case) -> ``Metric``, in the order --list-metrics prints them."""
+
+
+def register(
+    name: str, *, groups: bool = False, brand: BrandUse = "filter", customers: bool = False
+) -> Callable[[MetricFunction], MetricFunction]:
+    """Add the decorated function to ``REGISTRY`` as ``name``."""
+
+    def add(run: MetricFunction) -> MetricFunction:
+        REGISTRY[name] = Metric(name, run, groups=groups, brand=brand, customers=customers)
+        return run
+
+    return add
+
+
+@register("headline", groups=True)
+def _headline(c: MetricContext) -> pd.DataFrame:
+    """Headline figures per --by group: response, first response, SLA, sentiment, calls, reviews."""
+    frame = headline(c.table, c.start, c.end, c.params, by=c.by)
+    return frame.astype({k: "Int64" for k in HEADLINE_COUNTS})
+
+
+@register("response", groups=True)
+def _response(c: MetricContext) -> pd.DataFrame:
+    """Response rate, first response (clock and business hours), SLA attainment per --by group."""
+    return response_summary(
+        c.table,
+        c.start,
+        c.end,
+        by=c.by,
+        sla_targets=c.params.sla_targets_s,
+        tz=c.tz,
+        business_hours=c.params.business_hours,
+    )
+
+
+@register("calls", groups=True)
+def _calls(c: MetricContext) -> pd.DataFrame:
+    """Calls offered, abandoned and in the IVR; ASA, service level and AHT per --by group."""
+    return call_summary(c.table, c.start, c.end, by=c.by, calls=c.params.calls, tz=c.tz)
+
+
+@register("reviews", groups=True)
+def _reviews(c: MetricContext) -> pd.DataFrame:
+    """Reviews, mean stars, share of 1-2 stars and 1-star reviews per --by group."""
+    return review_summary(c.table, c.start, c.end, by=c.by, tz=c.tz)
+
+
+@register("sentiment", groups=True)
+def _sentiment(c: MetricContext) -> pd.DataFrame:
+    """Positive, neutral and negative shares and net sentiment per --by group."""
+    return sentiment_summary(c.table, c.start, c.end, by=c.by, tz=c.tz)
+
+
+@register("volume", groups=True)
+def _volume(c: MetricContext) -> pd.DataFrame:
+    """Inbound, outbound and mentions, every channel, per --by group."""
+    return volume_summary(c.table, c.start, c.end, by=c.by, tz=c.tz)
+
+
+@register("daily", groups=True)
+def _daily(c: MetricContext) -> pd.DataFrame:
+    """One row per local day (and --by group): inbound, negative, net sentiment, response, FRT."""
+    return daily_series(c.table, c.start, c.end, c.tz, by=c.by)
+
+
+@register("hour-of-week", groups=True)
+def _hour_of_week(c: MetricContext) -> pd.DataFrame:
+    """Inbound of every channel per local weekday (0 = Monday) and hour: 168 rows a group."""
+    return inbound_by_hour_of_week(c.table, c.start, c.end, c.tz, by=c.by)
+
+
+@register("sla-hour-of-week")
+def _sla_hour_of_week(c: MetricContext) -> pd.DataFrame:
+    """SLA attainment by the local weekday and hour the customer wrote: when do we fail?"""
+    return sla_by_hour_of_week(c.table, c.start, c.end, c.tz, c.params.sla_targets_s)
+
+
+@register("wait", groups=True)
+def _wait(c: MetricContext) -> pd.DataFrame:
+    """Customers' wait for a first human answer, messages and calls, per channel or --by group."""
+    return customer_wait(
+        c.table, c.start, c.end, calls=c.params.calls, by=c.by or ("channel",), tz=c.tz
+    )
+
+
+@register("urgent", brand="ours")
+def _urgent(c: MetricContext) -> pd.DataFrame:
+    """Our inbound messages unanswered at the window's end that need action, most urgent first."""
+    return urgent_unanswered(c.table, c.start, c.end, c.params.sla_targets_s, c.brand)
+
+
+SPIKE_HISTORY_DAYS = 28
+"""Days before the window that ``spikes`` reads as the baseline of its first days."""
+
+
+@register("spikes")
+def _spikes(c: MetricContext) -> pd.DataFrame:
+    """Episodes of unusually many negative messages (robust z >= 3) ending in the window."""
+    history = periods.trailing(c.period, SPIKE_HISTORY_DAYS)
+    episodes = negative_spikes(daily_series(c.table, history.start, c.end, c.tz))
+    if episodes.empty:
+        return episodes
+    ending = pd.to_datetime(episodes["end_day"]) >= pd.Timestamp(c.period.first_day)
+    return episodes[ending].reset_index(drop=True)
+
+
+@register("viral")
+def _viral(c: MetricContext) -> pd.DataFrame:
+    """Negative customer posts of the window with the widest reach."""
+    return viral_negatives(c.table, c.start, c.end)
+
+
+@register("worst-reviews", brand="ours")
+def _worst_reviews(c: MetricContext) -> pd.DataFrame:
+    """Our worst reviews of the window: lowest stars, then most negative text."""
+    return worst_reviews(c.table, c.start, c.end, c.brand)
+
+
+@register("benchmark", brand="all")
+def _benchmark(c: MetricContext) -> pd.DataFrame:
+    """Every brand ranked by median first response, then response rate (10+ inbound)."""
+    return response_benchmark(c.table, c.start, c.end)
+
+
+@register("share-of-voice", brand="ours")
+def _share_of_voice(c: MetricContext) -> pd.DataFrame:
+    """Share of customer mentions: our brand and the competitors of brand.yaml."""
+    brands = list(dict.fromkeys([c.brand, c.params.brand, *c.params.competitors]))
+    return share_of_voice(c.table, c.start, c.end, brands)
+
+
+@register("engagement", groups=True, brand="ours")
+def _engagement(c: MetricContext) -> pd.DataFrame:
+    """Engagement rate of our posts, (likes + comments + shares) / reach x 100, per --by group."""
+    return engagement_rate(c.table, c.start, c.end, c.brand, by=c.by, tz=c.tz)
+
+
+REPUTATION_PERIODS = 8
+
+
+@register("reputation", brand="ours")
+def _reputation(c: MetricContext) -> pd.DataFrame:
+    """Our reputation index and its parts over the last 8 periods of --cadence (quarterly)."""
+    cadence = c.cadence or "quarterly"
+    last = (
+        c.period
+        if c.period.cadence == cadence
+        else periods.period_for(cadence, c.period.last_day, c.tz)
+    )
+    history = [periods.previous(last, n) for n in range(REPUTATION_PERIODS - 1, -1, -1)]
+    return reputation_by_period(c.table, history, c.brand_params)
+
+
+@register("top-issues", brand="ours")
+def _top_issues(c: MetricContext) -> pd.DataFrame:
+    """The most frequent phrases in negative messages to us."""
+    return top_issues(c.table, c.start, c.end, c.brand)
+
+
+@register("rising-issues", brand="ours")
+def _rising_issues(c: MetricContext) -> pd.DataFrame:
+    """Phrases of negative messages to us growing most against the comparison window."""
+    return rising_issues(c.table, c.period, c.comparison, c.brand)
+
+
+@register("spend", brand="ours")
+def _spend(c: MetricContext) -> pd.DataFrame:
+    """Each channel's share of our contacts beside its share of their cost (brand.yaml costs)."""
+    return volume_vs_spend(c.table, c.start, c.end, c.brand, c.params.costs_per_contact)
+
+
+@register("boundaries", brand="ours")
+def _boundaries(c: MetricContext) -> pd.DataFrame:
+    """Our messages to customers who had opted out of contact (brand.yaml opt_out_file)."""
+    opted_out = customers.load_opt_out(c.params_dir, c.params)
+    return opt_out_breaches(c.table, c.start, c.end, c.brand, opted_out)
+
+
+@register("churn", brand="ours", customers=True)
+def _churn(c: MetricContext) -> pd.DataFrame:
+    """Churn and revenue at risk by how we handled complaints (needs --customers PATH)."""
+    assert c.customers is not None  # checked by check_options
+    people = customers.load_customers(c.customers, c.tz)
+    return churn_by_care(c.table, people, c.start, c.end, c.brand_params)
+
+
+def catalogue_text() -> str:
+    """What --list-metrics prints: each metric name and its one-line summary."""
+    width = max(map(len, REGISTRY))
+    return "\n".join(f"{m.name:<{width}}  {m.summary}" for m in REGISTRY.values())
+
+
+def get_metric(name: str) -> Metric:
+    """The registered metric ``name``, or ``ParamsError`` listing the names."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise config.ParamsError(
+            f"--metric: unknown metric {name!r}; expected one of {', '.join(REGISTRY)} "
+            "(cxpulse metrics --list-metrics)"
+        ) from None
+
+
+def check_options(
+    metric: Metric,
+    brand: str | None = None,
+    channel: str | None = None,
+    by: Sequence[str] = (),
+    customers_path: Path | None = None,
+) -> None:
+    """``ParamsError`` for an option ``metric`` cannot take or a value that is unknown."""
+    unknown = [b for b in by if b not in GROUP_KEYS]
+    if unknown:
+        raise config.ParamsError(
+            f"--by: unknown {', '.join(unknown)}; expected some of {', '.join(GROUP_KEYS)}"
+        )
+    if by and not metric.groups:
+        grouping = ", ".join(m.name for m in REGISTRY.values() if m.groups)
+        raise config.ParamsError(
+            f"--by: metric {metric.name!r} does not group; the metrics that do: {grouping}"
+        )
+    if channel and channel not in CHANNELS:
+        raise config.ParamsError(
+            f"--channel: unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}"
+        )
+    if brand and metric.brand == "all":
+        raise config.ParamsError(
+            f"--brand: metric {metric.name!r} compares every brand; leave --brand out"
+        )
+    if metric.customers and customers_path is None:
+        raise config.ParamsError(
+            f"metric {metric.name!r} needs --customers PATH: a customer CSV with columns "
+            "customer_id, author_ids, plan_value_month and, optional, churned_at"
+        )
+    if customers_path is not None and not metric.customers:
+        users = ", ".join(m.name for m in REGISTRY.values() if m.customers)
+        raise config.ParamsError(f"--customers: only metric {users} reads a customer file")
+
+
 def metrics_command(
     warehouse: Path,
     params_dir: Path,
@@ -83,28 +417,64 @@ def metrics_command(
     brand: str | None = None,
     channel: str | None = None,
     by: Sequence[str] = (),
+    metric: str = "headline",
+    customers_path: Path | None = None,
 ) -> pd.DataFrame:
-    """What ``cxpulse metrics`` prints: ``headline`` of the chosen window (``choose_period``,
-    in the brand's time zone), for one brand and one channel when given, grouped by ``by``.
+    """What ``cxpulse metrics`` prints: the ``metric`` of ``REGISTRY`` (default
+    ``headline``) over the chosen window (``choose_period``, in the brand's time zone), on
+    one channel when given, grouped by ``by`` when the metric groups.
 
-    Counts are nullable integers here (``<NA>`` where a group has none of that kind), so
-    the table prints 3, not 3.0.
+    --brand narrows the rows of a metric that filters by brand (default every brand), and
+    names the brand of a metric about ours (default ``brand`` of brand.yaml). Headline
+    counts are nullable integers (``<NA>`` where a group has none of that kind), so the
+    table prints 3, not 3.0.
     """
+    spec = get_metric(metric)
     brand_params = config.load_brand(Path(params_dir))
-    unknown = [b for b in by if b not in GROUP_KEYS]
-    if unknown:
-        raise config.ParamsError(
-            f"--by: unknown {', '.join(unknown)}; expected some of {', '.join(GROUP_KEYS)}"
-        )
-    if channel and channel not in CHANNELS:
-        raise config.ParamsError(
-            f"--channel: unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}"
-        )
+    by = list(dict.fromkeys(by))
+    check_options(spec, brand, channel, by, customers_path)
     t = open_table(warehouse)
-    if brand:
-        t = t.filter(t.brand == brand)
     if channel:
         t = t.filter(t.channel == channel)
+    if brand and spec.brand == "filter":
+        t = t.filter(t.brand == brand)
     period = choose_period(t, brand_params.timezone, start, end, cadence, as_of)
-    frame = headline(t, period.start, period.end, brand_params, by=by)
-    return frame.astype({c: "Int64" for c in HEADLINE_COUNTS})
+    context = MetricContext(
+        table=t,
+        period=period,
+        comparison=periods.previous(period),
+        params=brand_params,
+        brand=brand or brand_params.brand,
+        by=by,
+        cadence=cadence,
+        params_dir=Path(params_dir),
+        customers=None if customers_path is None else Path(customers_path),
+    )
+    return spec.run(context)
+
+
+TEXT_WIDTH = 70
+"""Longest text cell of the readable table; longer texts are cut with an ellipsis."""
+
+
+def _cell(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    flat = " ".join(value.split())
+    return flat if len(flat) <= TEXT_WIDTH else flat[: TEXT_WIDTH - 1] + "…"
+
+
+def frame_text(frame: pd.DataFrame) -> str:
+    """``frame`` as a readable table: no index, texts on one line and cut at
+    ``TEXT_WIDTH``; a line saying so when it has no rows."""
+    if frame.empty:
+        return "no data in this window"
+    texts = frame.select_dtypes(include=["object", "string"]).columns
+    shown = frame.assign(**{c: frame[c].map(_cell) for c in texts})
+    return shown.to_string(index=False)
+
+
+def frame_json(frame: pd.DataFrame) -> str:
+    """``frame`` as indented JSON records: times ISO 8601, missing values null."""
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    return json.dumps(records, indent=2)

@@ -1,0 +1,146 @@
+"""Report sections on the demo warehouse: what the notebooks show, checked as HTML/specs."""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cxpulse import report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def daily(demo_warehouse):
+    return report.open_report("daily", None, demo_warehouse, ROOT / "params")
+
+
+def test_default_windows_are_the_latest_complete_periods(demo_warehouse):
+    # demo data ends 2026-03-20T08:00 UTC (a Friday)
+    labels = {
+        c: report.open_report(c, None, demo_warehouse, ROOT / "params").period.label
+        for c in ("daily", "weekly", "quarterly")
+    }
+    assert labels == {"daily": "2026-03-19", "weekly": "2026-W11", "quarterly": "2025-Q4"}
+
+
+def test_headlines_are_three_to_five_sentences_from_the_figures(daily):
+    sentences = report.sentences(daily)
+    assert 3 <= len(sentences) <= 5
+    assert all(s.endswith(".") for s in sentences)
+    assert "need" in sentences[0] or "Nothing needs" in sentences[0]
+
+
+def test_every_kpi_tile_shows_value_change_and_target(daily):
+    html = report.kpi_tiles(daily).data
+    assert html.count('class="cx-tile"') == len(report.KPI_FIELDS)
+    assert "vs prior 7-day average" in html and "vs prior 28-day average" in html
+    assert "target 90%" in html
+    assert 'class="cx-contract"' in html
+
+
+def test_counts_are_compared_per_day_across_windows_of_different_length(daily):
+    week = report.open_report("weekly", None, daily_path(daily), ROOT / "params")
+    assert daily.period.days == 1 and week.period.days == 7
+    for r in (daily, week):
+        inbound_now = r.current["inbound"]
+        baseline = r.previous["inbound"]
+        assert baseline == pytest.approx(baseline)  # a number, scaled to the window's days
+        assert 0.2 < inbound_now / baseline < 5
+
+
+def daily_path(r: report.Report) -> Path:
+    return Path(r.table.get_backend().con.execute("PRAGMA database_list").fetchall()[0][2])
+
+
+def test_a_quarter_still_running_is_reported_to_date(demo_warehouse):
+    r = report.open_report("quarterly", "2026-02-15", demo_warehouse, ROOT / "params")
+    assert (r.period.label, str(r.period.last_day)) == ("2026-Q1", "2026-02-15")
+    assert r.to_date and "(to date)" in report.scope(r).data
+
+
+def test_customer_text_is_escaped_in_the_needs_action_list(demo_warehouse, tmp_path):
+    path = tmp_path / "w.duckdb"
+    shutil.copy(demo_warehouse, path)
+    con = duckdb.connect(str(path))
+    con.execute(
+        "INSERT INTO interactions (id, channel, brand, direction, author_id, created_at, text, "
+        "sentiment) VALUES ('twitter:evil', 'twitter', 'Northwind Mobile', 'inbound', 'x', "
+        "TIMESTAMPTZ '2026-03-19 09:00:00+00', "
+        "'<script>alert(1)</script> refund now or I sue <b>you</b>', -0.9)"
+    )
+    con.close()
+    r = report.open_report("daily", "2026-03-19", path, ROOT / "params")
+    html = report.needs_action(r).data
+    assert "twitter:evil" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<b>you</b>" not in html
+
+
+def test_analysts_notes_reach_charts_and_alert_lists(demo_warehouse, tmp_path):
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    (params / "annotations.yaml").write_text(
+        "annotations:\n  - date: 2026-03-19\n    text: Billing run failed overnight\n"
+        "  - date: 2025-01-01\n    text: Far outside every window\n"
+    )
+    r = report.open_report("daily", None, demo_warehouse, params)
+    assert list(r.notes["text"]) == ["Billing run failed overnight"]
+    assert "Billing run failed overnight" in report.needs_action(r).data
+    spec = report.sentiment_trend(r).to_dict()
+    assert "Billing run failed overnight" in str(spec)
+
+
+def test_bad_annotation_names_file_and_key(demo_warehouse, tmp_path):
+    from cxpulse.config import ParamsError
+
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    (params / "annotations.yaml").write_text("annotations:\n  - date: 2026-13-40\n    text: x\n")
+    r = report.open_report("daily", None, demo_warehouse, params)
+    with pytest.raises(ParamsError, match=r"annotations\.yaml: key 'annotations\.0\.date'"):
+        _ = r.notes
+
+
+def test_weekly_and_quarterly_sections_render(demo_warehouse):
+    week = report.open_report("weekly", None, demo_warehouse, ROOT / "params")
+    quarter = report.open_report("quarterly", None, demo_warehouse, ROOT / "params")
+    for section in (
+        report.wait_chart,
+        report.sla_heatmap,
+        report.benchmark_chart,
+        report.share_of_voice_chart,
+        report.review_trend,
+        report.volume_chart,
+    ):
+        assert section(week).to_dict()["$schema"]  # fmt: skip
+    for section in (
+        report.rising_issues_table,
+        report.reputation_table,
+        report.alerts_of_period,
+        report.benchmark_table,
+        report.boundaries_table,
+    ):
+        assert 'class="cx-contract"' in section(quarter).data  # fmt: skip
+    reputation = quarter.reputation
+    assert len(reputation) == 8 and reputation["label"].iloc[-1] == quarter.period.label
+    assert reputation["index"].dropna().between(0, 100).all()
+
+
+def test_quarterly_boundaries_list_messages_to_opted_out_customers(demo_warehouse):
+    quarter = report.open_report("quarterly", None, demo_warehouse, ROOT / "params")
+    html = report.boundaries_table(quarter).data
+    assert "cust-99999" in html
+
+
+def test_summary_for_manifest_and_email_is_plain_json(daily):
+    import json
+
+    summary = report.summary(daily)
+    json.dumps(summary)
+    assert summary["headlines"] == report.sentences(daily)
+    assert {k["key"] for k in summary["kpis"]} == {f[0] for f in report.KPI_FIELDS}
+    assert sum(summary["rows_by_channel"].values()) > 0
+    assert isinstance(pd.Series(summary["headline_figures"]).sum(), float)
