@@ -30,9 +30,7 @@ def daily(tmp_path_factory, demo_warehouse):
     root = tmp_path_factory.mktemp("e2e")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     shutil.copytree(ROOT / "params", root / "params")
-    result = render.run_report(
-        "daily", None, demo_warehouse, root / "params", root / "reports"
-    )
+    result = render.run_report("daily", None, demo_warehouse, root / "params", root / "reports")
     return result
 
 
@@ -69,3 +67,50 @@ def test_manifest_records_window_parameters_and_figures(daily):
     assert manifest["rows"] > 0
     assert 0 <= manifest["headline_figures"]["response_rate"] <= 1
     assert set(manifest["seconds"]) >= {"execute", "html", "pdf", "total"}
+
+
+def test_daily_pdf_carries_the_generated_headline_sentences(daily):
+    manifest = json.loads((daily.folder / "manifest.json").read_text())
+    text = " ".join(
+        " ".join(page.extract_text().split())
+        for page in PdfReader(daily.folder / "report.pdf").pages
+    )
+    assert 3 <= len(manifest["headlines"]) <= 5
+    for sentence in manifest["headlines"]:
+        assert " ".join(sentence.split()) in text
+
+
+def test_daily_pdf_fits_two_pages_and_an_email(daily):
+    assert len(PdfReader(daily.folder / "report.pdf").pages) <= 2
+    assert (daily.folder / "report.pdf").stat().st_size <= 2 * 1024 * 1024
+
+
+def test_daily_pdf_pages_are_not_blank(daily, tmp_path):
+    import subprocess
+
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "30", str(daily.folder / "report.pdf"), str(tmp_path / "p")],
+        check=True,
+    )
+    from PIL import Image
+
+    for png in sorted(tmp_path.glob("p-*.png")):
+        grey = Image.open(png).convert("L")
+        dark = sum(grey.histogram()[:200]) / (grey.width * grey.height)
+        assert dark > 0.02, f"{png.name}: {dark:.1%} of the page is ink"
+
+
+def test_page_size_follows_params(demo_warehouse, tmp_path):
+    import yaml
+
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    path = tmp_path / "params" / "brand.yaml"
+    brand = yaml.safe_load(path.read_text())
+    brand["page_size"] = "Letter"
+    path.write_text(yaml.safe_dump(brand))
+    result = render.run_report(
+        "daily", None, demo_warehouse, tmp_path / "params", tmp_path / "reports"
+    )
+    box = PdfReader(result.folder / "report.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)

@@ -144,3 +144,34 @@ def test_summary_for_manifest_and_email_is_plain_json(daily):
     assert {k["key"] for k in summary["kpis"]} == {f[0] for f in report.KPI_FIELDS}
     assert sum(summary["rows_by_channel"].values()) > 0
     assert isinstance(pd.Series(summary["headline_figures"]).sum(), float)
+
+
+def test_business_impact_splits_churn_by_how_complaints_were_handled(demo_warehouse, tmp_path):
+    import yaml
+
+    quarter = report.open_report("quarterly", None, demo_warehouse, ROOT / "params")
+    assert "No customer file configured" in report.business_impact(quarter).data
+
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    authors = [
+        a for (a,) in con.execute(
+            "SELECT DISTINCT author_id FROM interactions WHERE brand = 'Northwind Mobile' AND "
+            "direction = 'inbound' AND sentiment <= -0.05 AND channel <> 'phone' AND "
+            "created_at >= TIMESTAMPTZ '2025-10-01 00:00+00' ORDER BY 1 LIMIT 40"
+        ).fetchall()
+    ]  # fmt: skip
+    con.close()
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    rows = ["customer_id,author_ids,plan_value_month,churned_at"]
+    rows += [f"c{i},{a},30,{'2025-12-01' if i % 4 == 0 else ''}" for i, a in enumerate(authors)]
+    rows += ["quiet,nobody-writes,50,"]
+    (params / "customers.csv").write_text("\n".join(rows) + "\n")
+    brand = yaml.safe_load((params / "brand.yaml").read_text())
+    brand["customers_file"] = "customers.csv"
+    (params / "brand.yaml").write_text(yaml.safe_dump(brand))
+
+    quarter = report.open_report("quarterly", None, demo_warehouse, params)
+    html = report.business_impact(quarter).data
+    assert "Complaint failed" in html and "No complaint" in html
+    assert "Revenue at risk" in html

@@ -99,6 +99,9 @@ class BrandParams(_Strict):
     business_hours: BusinessHours = BusinessHours()
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     opt_out_file: str | None = None
+    customers_file: str | None = None
+    """CSV of customers (customers.load_customers), relative to params/: turns on the
+    business-impact section (churn and revenue at risk by how complaints were handled)."""
     """CSV of customers who opted out of contact (column ``author_id``), relative to params/."""
     reputation_weights: ReputationWeights = ReputationWeights()
     page_size: Literal["A4", "Letter"] = "A4"

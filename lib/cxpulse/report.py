@@ -861,3 +861,81 @@ def alerts_of_period(r: Report) -> HTML:
         f"params/annotations.yaml; {r.window_text()}"
     )
     return _table(columns, rows, contract, empty="No spike and no note in this window.")
+
+
+def engagement_table(r: Report) -> HTML:
+    """Engagement on our own posts, per channel."""
+    frame = metrics.engagement_rate(
+        r.table, r.period.start, r.period.end, r.brand.brand, by=["channel"]
+    )
+    rows = [
+        {
+            "channel": str(x.channel).capitalize(),
+            "posts": fmt.count(x.posts),
+            "reach": fmt.count(x.reach),
+            "engagements": fmt.count(x.engagements),
+            "rate": "—" if fmt.is_missing(x.engagement_rate) else f"{x.engagement_rate:.2f}%",
+        }
+        for x in frame.sort_values("reach", ascending=False).itertuples()
+    ]
+    columns = [
+        _Col("channel", "Channel"), _Col("posts", "Posts", True), _Col("reach", "Reach", True),
+        _Col("engagements", "Likes + comments + shares", True), _Col("rate", "Engagement", True),
+    ]  # fmt: skip
+    contract = (
+        "Our posts (outbound, not replies); engagement = (likes + comments + shares) ÷ reach "
+        f"× 100, over posts with a reported reach; {r.window_text()}"
+    )
+    return _table(columns, rows, contract, empty="We published no posts in this window.")
+
+
+def volume_heatmap(r: Report) -> alt.Chart:
+    """Inbound messages and calls by the hour of the week: when customers reach us."""
+    start, end = r.trend_window
+    frame = metrics.inbound_by_hour_of_week(r.ours, start, end, r.period.timezone)
+    contract = (
+        "Inbound messages, reviews and calls by local weekday and hour of arrival; "
+        f"{_window_of(r, start, end)}"
+    )
+    return charts.hour_of_week_heatmap(
+        frame, "inbound", "Inbound contacts", contract, percent=False
+    )
+
+
+def business_impact(r: Report) -> HTML:
+    """Churn and monthly revenue at risk by how customers' complaints were handled."""
+    from cxpulse.customers import load_customers
+
+    contract = (
+        "Customers (brand.yaml customers_file) by their complaints (negative inbound "
+        "messages) in the window: failed = unanswered or answered after the channel target; "
+        "churn rate = left in the window ÷ customers; revenue at risk = monthly plan value "
+        f"of those still with us; {r.window_text()}"
+    )
+    if r.brand.customers_file is None:
+        return _table(
+            [], [], contract, empty="No customer file configured (brand.yaml customers_file)."
+        )
+    customers = load_customers(r.params.params_dir / r.brand.customers_file, r.period.timezone)
+    frame = metrics.churn_by_care(r.table, customers, r.period.start, r.period.end, r.brand)
+    labels = {
+        "failed": "Complaint failed",
+        "in_time": "Answered in time",
+        "no_complaint": "No complaint",
+    }
+    rows = [
+        {
+            "care": labels.get(x.care, x.care),
+            "customers": fmt.count(x.customers),
+            "churned": fmt.count(x.churned),
+            "rate": fmt.percent(x.churn_rate, 1),
+            "risk": fmt.count(x.revenue_at_risk),
+        }
+        for x in frame.itertuples()
+    ]
+    columns = [
+        _Col("care", "Customers whose…"), _Col("customers", "Customers", True),
+        _Col("churned", "Left", True), _Col("rate", "Churn rate", True),
+        _Col("risk", "Revenue at risk / month", True),
+    ]  # fmt: skip
+    return _table(columns, rows, contract, empty="No customer in the file.")
