@@ -43,10 +43,12 @@ THING = ("my broadband", "the app", "my bill", "my flight", "my order", "the wif
 PROBLEM = ("has been down since this morning", "keeps crashing", "is wrong again",
            "still hasn't arrived", "was cancelled without notice", "won't load",
            "charged me twice", "is painfully slow", "stopped working after the update",
-           "says my password is wrong", "has been stuck for days", "is fine now thanks")  # fmt: skip
+           "says my password is wrong", "has been stuck for days",
+           "is fine now thanks")  # fmt: skip
 FEELING = ("", " this is ridiculous", " really disappointed", " any ideas?", " please help",
            " absolutely furious", " not impressed", " thanks in advance", " seriously??",
-           " love you guys but come on", " great service as always", " :(", " 😡", " 🙏")  # fmt: skip
+           " love you guys but come on", " great service as always", " :(", " 😡",
+           " 🙏")  # fmt: skip
 FOLLOW_UP = ("done, sent you a DM", "still waiting", "thanks that worked!", "no it didn't help",
              "ok will try that", "that's what I did already", "brilliant, sorted",
              "why does this keep happening", "DM sent", "cheers")  # fmt: skip
@@ -74,19 +76,83 @@ TITLES = {
     5: ("Excellent!", "Highly recommend", "Great experience", "Five stars", "Amazing service"),
 }
 SENTENCES = {
-    1: ("They denied my claim after months of waiting.", "Nobody ever calls back.",
-        "I was charged twice and they refuse to refund me.", "Customer service is rude and useless.",
-        "Cancelled my policy the moment I needed it.", "Do not trust this company."),
-    2: ("The claim took far too long.", "Support was slow to answer.",
-        "Premiums went up without explanation.", "The app is confusing."),
-    3: ("The process was ok but slow.", "Some staff were helpful, others not.",
-        "Price is average for what you get.", "Nothing special."),
-    4: ("The claim was paid within two weeks.", "Staff were friendly and helpful.",
-        "Good coverage for the price.", "The app makes it easy to submit receipts."),
-    5: ("They paid my claim in three days!", "Wonderful, caring staff.",
-        "Best decision I made for my dog.", "Fast, fair and friendly.",
-        "I recommend them to everyone.", "Absolutely fantastic support."),
-}  # fmt: skip
+    1: (
+        "They denied {pet}'s claim after {n} weeks of waiting.",
+        "Nobody ever calls back.",
+        "I was charged ${n} twice and they refuse to refund me.",
+        "{staff} on the phone was rude and useless.",
+        "Cancelled my policy the moment {pet} needed surgery.",
+        "Do not trust this company.",
+    ),
+    2: (
+        "The claim for {pet} took {n} days, far too long.",
+        "Support was slow to answer.",
+        "Premiums went up ${n} without explanation.",
+        "The app is confusing.",
+    ),
+    3: (
+        "The process was ok but slow.",
+        "{staff} was helpful, others not.",
+        "Price is average for what you get: ${n} a month for {pet}.",
+        "Nothing special.",
+    ),
+    4: (
+        "The claim for {pet} was paid within {n} days.",
+        "{staff} was friendly and helpful.",
+        "Good coverage for ${n} a month.",
+        "The app makes it easy to submit receipts.",
+    ),
+    5: (
+        "They paid {pet}'s claim in {n} days!",
+        "Wonderful, caring staff, thank you {staff}.",
+        "Best decision I made for {pet}.",
+        "Fast, fair and friendly.",
+        "I recommend them to everyone.",
+        "Absolutely fantastic support.",
+    ),
+}
+PETS = (
+    "Bella",
+    "Max",
+    "Luna",
+    "Charlie",
+    "Daisy",
+    "Milo",
+    "Coco",
+    "Rocky",
+    "Bailey",
+    "Lucy",
+    "Cooper",
+    "Sadie",
+    "Tucker",
+    "Molly",
+    "Bear",
+    "Rosie",
+    "Duke",
+    "Zoe",
+    "Ollie",
+    "Penny",
+    "my dog",
+    "my cat",
+    "our puppy",
+    "our kitten",
+    "my old lab",
+)
+STAFF = (
+    "Sam",
+    "Chase",
+    "Priya",
+    "Jordan",
+    "Alex",
+    "Maria",
+    "Tom",
+    "Aisha",
+    "Ben",
+    "Kim",
+    "the agent",
+    "the vet liaison",
+    "the manager",
+)
 SITES = ("northwindpet", "contosopaws", "fabrikamvet", "tailwagins", "woodgrovepets",
          "adventurecover", "litwarepet", "prosewarepaws", "fourthpet", "alpinevet")  # fmt: skip
 RATING_P = (0.20, 0.07, 0.09, 0.17, 0.47)
@@ -120,12 +186,12 @@ def twcs_frame(rows: int, seed: int = 11, end: str = "2026-11-20T08:00") -> pd.D
     rng = np.random.default_rng(seed)
     end_ts = pd.Timestamp(end, tz="UTC")
     # A thread: inbound, reply (85 %), follow-up (35 % of answered), second reply (80 %).
-    threads = max(1, int(rows / 2.4))
+    threads = max(1, int(rows / 2.2) + 10)
     answered = rng.random(threads) < 0.85
     follow = answered & (rng.random(threads) < 0.35)
     second = follow & (rng.random(threads) < 0.8)
     sizes = 1 + answered + follow + second
-    threads = int(np.searchsorted(np.cumsum(sizes), rows, side="right")) or 1
+    threads = min(len(sizes), int(np.searchsorted(np.cumsum(sizes), rows)) + 1)
     sizes, answered, follow, second = (a[:threads] for a in (sizes, answered, follow, second))
     total = int(sizes.sum())
     thread = np.repeat(np.arange(threads), sizes)
@@ -165,7 +231,7 @@ def twcs_frame(rows: int, seed: int = 11, end: str = "2026-11-20T08:00") -> pd.D
     text = np.where(step == 0, customer_text, np.where(inbound, follow_text, reply_text))
     broken = rng.random(total) < 0.005
     text = np.where(broken, text + "\nsent from my phone", text)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "": np.arange(total),
             "tweet_id": ids,
@@ -177,6 +243,7 @@ def twcs_frame(rows: int, seed: int = 11, end: str = "2026-11-20T08:00") -> pd.D
             "in_response_to_tweet_id": np.where(parent > 0, parent.astype(str) + ".0", ""),
         }
     )
+    return frame.head(rows)
 
 
 def reviews_frame(rows: int, seed: int = 13, end: str = "2026-11-20T08:00") -> pd.DataFrame:
@@ -187,11 +254,17 @@ def reviews_frame(rows: int, seed: int = 13, end: str = "2026-11-20T08:00") -> p
     n_sentences = rng.integers(1, 6, rows)
     paragraphs = rng.random(rows) < 0.11
     texts = []
-    picks = rng.integers(0, 1 << 30, (rows, 5))
+    picks = rng.integers(0, 1 << 30, (rows, 6))
     for stars, count, para, pick in zip(rating, n_sentences, paragraphs, picks, strict=True):
         pool = SENTENCES[stars]
-        parts = [pool[p % len(pool)] for p in pick[:count]]
-        texts.append(("\n\n" if para else " ").join(parts))
+        first = int(pick[0])
+        slots = {
+            "pet": PETS[first % len(PETS)],
+            "staff": STAFF[int(pick[5]) % len(STAFF)],
+            "n": int(pick[5]) % 400 + 2,
+        }
+        parts = [pool[(first + k * (1 + int(pick[k]) % 5)) % len(pool)] for k in range(count)]
+        texts.append(("\n\n" if para else " ").join(dict.fromkeys(parts)).format(**slots))
     titles = np.array(
         [TITLES[s][p % len(TITLES[s])] for s, p in zip(rating, picks[:, 0], strict=True)]
     )

@@ -233,8 +233,15 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from cxpulse import render
+    from cxpulse.kernel import Kernel
 
+    # First thing: the kernel boots and imports the report library while we import ours.
+    kernel = Kernel(args.params.resolve().parent)
+    try:
+        from cxpulse import render
+    except BaseException:
+        kernel.shutdown()
+        raise
     try:
         results = render.run_reports(
             list(dict.fromkeys(args.cadence)),
@@ -242,6 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             warehouse=args.warehouse,
             params_dir=args.params,
             reports_dir=args.reports,
+            kernel=kernel,
         )
     except render.RenderError as err:
         print(f"cxpulse run: error: {err}", file=sys.stderr)
@@ -290,15 +298,23 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except Exception as err:
+        if not isinstance(err, user_errors()):
+            raise
+        print(f"cxpulse {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """Errors a user can fix: one message, exit 2. (Imported only when one happens, so a
+    command starts without importing pandas first.)"""
     from cxpulse.adapters import AdapterError
     from cxpulse.config import ParamsError
     from cxpulse.warehouse import WarehouseLocked
 
-    try:
-        return args.func(args)
-    except (UserError, ParamsError, AdapterError, WarehouseLocked, FileNotFoundError) as err:
-        print(f"cxpulse {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    return (UserError, ParamsError, AdapterError, WarehouseLocked, FileNotFoundError)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Every record read is either stored or quarantined with its line, raw text and re
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import hashlib
@@ -17,6 +18,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -56,6 +58,8 @@ class IngestResult:
     texts_scored: int = 0
     message: str = ""
     archived_to: Path | None = None
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict, compare=False)
+    """Wall seconds per stage: read, prepare (validate, mask), sentiment, store, total."""
 
     def summary(self) -> str:
         moved = f"; moved to {self.archived_to}" if self.archived_to else ""
@@ -225,6 +229,7 @@ def ingest_file(
     path = Path(path)
     options = options or adapters.AdapterOptions()
     now = now or pd.Timestamp.now(tz="UTC")
+    clock = _StageClock()
     adapter = options.adapter or fmt
     adapters.get(adapter)
     if not path.is_file():
@@ -243,20 +248,24 @@ def ingest_file(
                     message=f"same content already loaded from {seen}; nothing to do",
                 )
             try:
-                parsed = adapters.read(adapter, path, options)
+                with clock("read"):
+                    parsed = adapters.read(adapter, path, options)
             except adapters.AdapterError as err:
                 finished = pd.Timestamp.now(tz="UTC")
                 warehouse.log_ingest(
                     con, {**entry, "status": "failed", "finished_at": finished, "message": str(err)}
                 )
                 raise
-            good, rejects = prepare(parsed, source_file, now, options)
-            rejects["format"] = fmt
+            with clock("prepare"):
+                good, rejects = prepare(parsed, source_file, now, options)
+                rejects["format"] = fmt
             con.execute("BEGIN TRANSACTION")
             try:
-                good, scored = score_sentiment(con, good, str(path))
-                counts = warehouse.store(con, good)
-                warehouse.quarantine(con, rejects)
+                with clock("sentiment"):
+                    good, scored = score_sentiment(con, good, str(path))
+                with clock("store"):
+                    counts = warehouse.store(con, good)
+                    warehouse.quarantine(con, rejects)
                 result = IngestResult(
                     path,
                     "loaded",
@@ -266,6 +275,7 @@ def ingest_file(
                     unchanged=counts.unchanged,
                     quarantined=len(rejects),
                     texts_scored=scored,
+                    seconds=clock.seconds,
                 )
                 warehouse.log_ingest(
                     con,
@@ -281,13 +291,32 @@ def ingest_file(
                         "message": "",
                     },
                 )
-                con.execute("COMMIT")
+                with clock("store"):
+                    con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
         finally:
             con.close()
+    clock.seconds["total"] = round(time.perf_counter() - clock.started, 3)
     return result
+
+
+class _StageClock:
+    """Adds the wall seconds of each ``with clock(stage):`` block to ``seconds[stage]``."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - start
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 3)
 
 
 def ingest_inbox(

@@ -7,6 +7,13 @@ WeasyPrint turns into ``report.pdf``), write ``manifest.json``. Everything is wr
 temporary folder beside the final one and moved into place only when every stage has
 succeeded. A failed run is kept under ``reports/<cadence>/.failed-<label>/`` (the executed
 notebook holds the traceback) and the published report of that period is left as it was.
+
+Time goes mostly into starting Python twice (this process and the kernel) and importing
+the libraries, so the two overlap: the kernel is started first and imports the report
+library while this process validates and imports papermill; nbconvert and WeasyPrint warm
+up while the notebook runs; the summary for the manifest is read from the kernel's
+``Report``, not computed again here. ``run_reports`` renders several reports in one
+process, starting each next kernel while the report before it is exported.
 """
 
 from __future__ import annotations
@@ -23,24 +30,28 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import nbformat
 import pandas as pd
-import papermill
-import vl_convert as vlc
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbconvert import HTMLExporter
-from papermill.exceptions import PapermillExecutionError, strip_color
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
 
-from cxpulse import charts, config, periods, report, warehouse
+from cxpulse import config, periods, warehouse
 from cxpulse.config import ParamsError
+from cxpulse.kernel import Kernel, plain
+
+if TYPE_CHECKING:
+    import nbformat
+
+# jsonschema imports the optional rfc3987-syntax when present (jupyterlab brings it), which
+# builds a grammar for 1.5 s at every start; no notebook schema uses the formats it checks.
+# Papermill, nbformat and nbconvert (about 2 s of imports with the report library) are
+# imported where they are used, so that a run starts its kernel first and the kernel
+# imports the report library while this process imports the rest.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 log = logging.getLogger("cxpulse.render")
 
@@ -129,6 +140,8 @@ def describe_moment(moment: pd.Timestamp | None, tz: str) -> str:
 
 def _cell_line(traceback: list[str]) -> str:
     """'line 2: y = x / 0' from an IPython traceback, or '' when it holds no cell frame."""
+    from papermill.exceptions import strip_color
+
     for entry in map(strip_color, traceback):
         lines = entry.splitlines()
         if lines and lines[0].startswith("Cell In["):
@@ -140,9 +153,20 @@ def _cell_line(traceback: list[str]) -> str:
 
 
 def execute_notebook(
-    source: Path, output: Path, parameters: dict, timeout_s: int, cwd: Path
+    source: Path,
+    output: Path,
+    parameters: dict,
+    timeout_s: int,
+    cwd: Path,
+    kernel: Kernel | None = None,
 ) -> nbformat.NotebookNode:
-    """Execute ``source`` with papermill into ``output``; a failing cell raises RenderError."""
+    """Execute ``source`` with papermill into ``output`` (on ``kernel`` when given, else on
+    a kernel papermill starts); a failing cell raises RenderError."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    engine = {"km": kernel.manager} if kernel is not None else {}
     try:
         return papermill.execute_notebook(
             source,
@@ -153,6 +177,7 @@ def execute_notebook(
             log_output=False,
             cwd=cwd,
             execution_timeout=timeout_s,
+            **engine,
         )
     except PapermillExecutionError as err:
         first_line = err.source.strip().splitlines()[0] if err.source.strip() else ""
@@ -167,14 +192,33 @@ def execute_notebook(
 _BUNDLE_LOCK = threading.Lock()
 
 
+def _bundle_cache() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "cxpulse"
+
+
 @functools.cache
 def _build_vega_bundle() -> str:
-    return vlc.javascript_bundle(vl_version=charts.VL_VERSION)
+    import vl_convert as vlc
+
+    from cxpulse.charts import VL_VERSION
+
+    cached = _bundle_cache() / f"vega-bundle-vlc{vlc.__version__}-vl{VL_VERSION}.js"
+    with contextlib.suppress(OSError):
+        return cached.read_text(encoding="utf-8")
+    bundle = vlc.javascript_bundle(vl_version=VL_VERSION)
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(bundle, encoding="utf-8")
+        os.replace(partial, cached)
+    return bundle
 
 
 def vega_bundle() -> str:
     """vega, vega-lite and vega-embed as one script (about 0.9 MB, 1.5 s to build), built
-    once a process; ``run_report`` starts building it while the notebook executes."""
+    once per version of vl-convert and kept in the user's cache folder
+    (``~/.cache/cxpulse``); ``run_report`` reads it while the notebook executes."""
     with _BUNDLE_LOCK:
         return _build_vega_bundle()
 
@@ -187,6 +231,10 @@ def export_html(nb: nbformat.NotebookNode, interactive: bool, resources: dict) -
     pages draw charts with vega-embed (its bundle inlined once); the print page holds the
     static SVG charts and no script.
     """
+    from nbconvert import HTMLExporter
+
+    from cxpulse.charts import VEGALITE_MIME_TYPE
+
     exporter = HTMLExporter(
         template_name=TEMPLATE,
         extra_template_basedirs=[str(TEMPLATES)],
@@ -195,7 +243,7 @@ def export_html(nb: nbformat.NotebookNode, interactive: bool, resources: dict) -
     report = {
         **resources,
         "interactive": interactive,
-        "vegalite_mimetype": charts.VEGALITE_MIME_TYPE,
+        "vegalite_mimetype": VEGALITE_MIME_TYPE,
         "vega_js": vega_bundle() if interactive else "",
     }
     body, _ = exporter.from_notebook_node(nb, resources={"report": report})
@@ -207,6 +255,9 @@ def html_to_pdf(html: str, output: Path, page_size: str) -> int:
 
     Returns the number of pages.
     """
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
     fetcher = URLFetcher(allowed_protocols={"data", "file"})
     page = CSS(string=f"@page {{ size: {page_size}; }}", url_fetcher=fetcher)
     document = HTML(string=html, url_fetcher=fetcher).render(stylesheets=[page])
@@ -214,15 +265,21 @@ def html_to_pdf(html: str, output: Path, page_size: str) -> int:
     return len(document.pages)
 
 
+def warm_up_exporters() -> None:
+    """Import nbconvert and WeasyPrint and put a tiny page through each (template loading,
+    font configuration: about 1.5 s once a process), while the kernel executes."""
+    import nbformat
+
+    cover = dict.fromkeys(("brand", "title", "period", "generated_at", "data_until"), "")
+    export_html(nbformat.v4.new_notebook(), False, cover)
+    from weasyprint import HTML
+
+    HTML(string="<p>cxpulse</p>").render()
+
+
 def package_versions() -> dict[str, str]:
     """Python and the versions of the packages that shape a report."""
     return {"python": platform.python_version(), **{name: version(name) for name in VERSIONED}}
-
-
-def _plain(value: object) -> object:
-    """JSON fallback for numpy scalars and timestamps."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else str(value)
 
 
 def publish_folder(work: Path, final: Path) -> None:
@@ -241,17 +298,91 @@ def publish_folder(work: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
+def resolve_period(
+    cadence: str, as_of: str | None, latest: pd.Timestamp | None, tz: str
+) -> periods.Period:
+    """``report.resolve_period``, without importing the report library (Ibis, Altair) in
+    this process: the kernel imports it."""
+    day = config.parse_date(as_of, "as_of") if as_of else None
+    try:
+        return periods.report_period(cadence, day, latest, tz)
+    except ValueError as err:
+        raise ParamsError(f"as_of: {err}") from None
+
+
+def run_reports(
+    cadences: Sequence[str],
+    as_of: str | None,
+    warehouse: Path,
+    params_dir: Path,
+    reports_dir: Path,
+    kernel: Kernel | None = None,
+) -> list[RunResult]:
+    """``run_report`` for each of ``cadences`` in turn, in this one process: imports are
+    paid once, and the kernel of the next report starts (and imports the report library)
+    while the one before it exports HTML and PDF; one kernel at a time, so memory stays
+    that of one report. Stops at the first report that fails. ``kernel``: the first
+    report's kernel, when the caller started it (``cxpulse run`` does, first thing)."""
+    project = Path(params_dir).resolve().parent
+    kernels: list[Kernel] = [kernel or Kernel(project)]
+
+    def start_next() -> None:
+        if len(kernels) < len(cadences):
+            kernels.append(Kernel(project))
+
+    try:
+        return [
+            run_report(cadence, as_of, warehouse, params_dir, reports_dir, kernels[n], start_next)
+            for n, cadence in enumerate(cadences)
+        ]
+    finally:
+        for kernel in kernels:
+            kernel.shutdown()
+
+
 def run_report(
-    cadence: str, as_of: str | None, warehouse: Path, params_dir: Path, reports_dir: Path
+    cadence: str,
+    as_of: str | None,
+    warehouse: Path,
+    params_dir: Path,
+    reports_dir: Path,
+    kernel: Kernel | None = None,
+    kernel_done: Callable[[], None] | None = None,
 ) -> RunResult:
     """Render the ``cadence`` report of the period holding ``as_of`` (to date when the
     period is not over) into ``reports_dir/<cadence>/<period label>/``: report.ipynb,
     report.html, report.pdf, manifest.json. Params are validated before anything runs;
     nothing at the final path changes unless every stage succeeds.
+
+    The notebook runs on ``kernel`` (default: one started here, first thing); the
+    kernel is shut down when the notebook and the summary are done, and then
+    ``kernel_done`` is called (``run_reports`` starts the next report's kernel).
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     warehouse_path, params_dir = Path(warehouse), Path(params_dir)
+    project = params_dir.resolve().parent
+    kernel = kernel or Kernel(project)
+    try:
+        return _run_report(
+            cadence, as_of, warehouse_path, params_dir, Path(reports_dir), kernel, seconds, started,
+            kernel_done or (lambda: None),
+        )  # fmt: skip
+    finally:
+        kernel.shutdown()
+
+
+def _run_report(
+    cadence: str,
+    as_of: str | None,
+    warehouse_path: Path,
+    params_dir: Path,
+    reports_dir: Path,
+    kernel: Kernel,
+    seconds: dict[str, float],
+    started: float,
+    kernel_done: Callable[[], None],
+) -> RunResult:
     with timed("validate", seconds):
         params = config.load_report_params(cadence, params_dir)
         project = params_dir.resolve().parent
@@ -263,13 +394,13 @@ def run_report(
         tz = params.brand.timezone
         now = dt.datetime.now(ZoneInfo(tz))
         data_range = read_data_range(warehouse_path)
-        period = report.resolve_period(cadence, as_of, data_range[1], tz)
+        period = resolve_period(cadence, as_of, data_range[1], tz)
         day = period.last_day
         parameters = notebook_parameters(day, warehouse_path, params_dir, now.date())
         rows = count_interactions(warehouse_path, period)
     log.info("%s report for %s (as of %s, %s interactions)", cadence, period.label, day, rows)
 
-    cadence_dir = Path(reports_dir) / cadence
+    cadence_dir = reports_dir / cadence
     cadence_dir.mkdir(parents=True, exist_ok=True)
     final, failed = cadence_dir / period.label, cadence_dir / f".failed-{period.label}"
     work = Path(tempfile.mkdtemp(prefix=f".tmp-{period.label}-", dir=cadence_dir))
@@ -282,20 +413,29 @@ def run_report(
         "data_until": describe_moment(data_range[1], tz),
     }
     threading.Thread(target=vega_bundle, name="vega-bundle").start()
+    warm_up = threading.Thread(target=warm_up_exporters, name="warm-up", daemon=True)
+    warm_up.start()
     try:
         with timed("execute", seconds):
             nb = execute_notebook(
-                source, work / "report.ipynb", parameters, params.report.timeout_s, project
+                source, work / "report.ipynb", parameters, params.report.timeout_s, project, kernel
             )
+        with timed("summary", seconds):
+            summary = kernel.summary(cadence, period.label, params.report.timeout_s)
+            kernel.shutdown()
+            kernel_done()
+            if summary is None:  # the notebook holds no Report ``r``: open one here
+                from cxpulse import report
+
+                summary = report.summary(
+                    report.open_report(cadence, parameters["as_of"], warehouse_path, params_dir)
+                )
         with timed("html", seconds):
+            warm_up.join()
             (work / "report.html").write_text(export_html(nb, True, cover), encoding="utf-8")
             printable = export_html(nb, False, cover)
         with timed("pdf", seconds):
             pages = html_to_pdf(printable, work / "report.pdf", params.brand.page_size)
-        with timed("summary", seconds):
-            summary = report.summary(
-                report.open_report(cadence, parameters["as_of"], warehouse_path, params_dir)
-            )
         seconds["total"] = round(time.perf_counter() - started, 3)
         manifest = {
             "cadence": cadence,
@@ -317,7 +457,7 @@ def run_report(
             "seconds": seconds,
         }
         (work / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, default=_plain) + "\n", encoding="utf-8"
+            json.dumps(manifest, indent=2, default=plain) + "\n", encoding="utf-8"
         )
     except BaseException:
         shutil.rmtree(failed, ignore_errors=True)

@@ -218,5 +218,5 @@ def validate(
         {"reason": ["; ".join(dict.fromkeys(reasons[k])) for k in bad_labels]},
         index=pd.Index(bad_labels, name=frame.index.name),
     )
-    good = frame.drop(index=bad_labels)
+    good = frame.drop(index=bad_labels) if bad_labels else frame
     return Validated(good=good, bad=bad)

@@ -36,6 +36,13 @@ DDL = [
 ]
 
 
+READ_MEMORY_LIMIT = "256MB"
+"""DuckDB memory of a read-only connection (a report's queries). DuckDB's default, 80 % of
+the machine, lets a report's kernel keep every column it scanned cached: 750 MB on 10M
+rows, for no speed gained; past this limit DuckDB evicts, and spills to
+``<warehouse>.tmp`` what an aggregation cannot hold."""
+
+
 class WarehouseLocked(RuntimeError):
     """Another process holds the warehouse lock longer than we were willing to wait."""
 
@@ -56,7 +63,9 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             "try again when it has finished"
         ) from None
     con.execute("SET TimeZone = 'UTC'")
-    if not read_only:
+    if read_only:
+        con.execute(f"SET memory_limit = '{READ_MEMORY_LIMIT}'")
+    else:
         for statement in DDL:
             con.execute(statement)
     return con

@@ -28,6 +28,11 @@ from cxpulse.metrics.grouping import (
     within,
 )
 
+REPLY_LOOKBACK = pd.Timedelta(days=1)
+"""Replies are read from this long before the window on: a reply stamped earlier than that
+before its message is a clock error, and reading only near the window keeps a day's report
+from growing with history."""
+
 
 def first_responses(
     t: ir.Table,
@@ -38,13 +43,19 @@ def first_responses(
     """One row per inbound non-phone message created in ``[start, end)``, with its first reply.
 
     Columns: id, channel, brand, author_id, created_at, text, sentiment, first_reply_at
-    (earliest same-brand reply created at or before ``until``, else null) and
+    (earliest same-brand reply created from ``REPLY_LOOKBACK`` before ``start`` up to
+    ``until``, else null) and
     frt_s = first_reply_at - created_at in seconds, clamped at 0 for a reply whose clock
     says it came before its parent; null when unanswered by ``until``.
     """
     until = as_utc(end if until is None else until)
     inbound = within(t, start, end).filter(_.direction == "inbound", _.channel != "phone")
-    replies = t.filter(_.direction == "outbound", _.parent_id.notnull(), _.created_at <= until)
+    replies = t.filter(
+        _.direction == "outbound",
+        _.parent_id.notnull(),
+        _.created_at >= as_utc(start) - REPLY_LOOKBACK,
+        _.created_at <= until,
+    )
     first = replies.group_by(reply_to=_.parent_id, reply_brand=_.brand).aggregate(
         first_reply_at=_.created_at.min()
     )

@@ -1,0 +1,53 @@
+"""One ingest benchmark run, in a fresh process: ``probe_ingest.py FORMAT CSV WAREHOUSE``.
+
+Loads ``CSV`` into a new warehouse with ``ingest.ingest_file`` (the path ``cxpulse ingest``
+takes; the sentiment cache starts empty) and prints one JSON line: rows, texts scored and
+seconds per stage. Then scores the stored texts again against the now warm cache (inside a
+transaction that is rolled back) and adds those seconds as ``sentiment_cached``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from cxpulse import ingest, warehouse
+
+
+def main(fmt: str, csv: Path, warehouse_path: Path) -> dict:
+    params = Path(__file__).resolve().parents[1] / "params"
+    options = ingest.options_for(fmt, params)
+    now = pd.Timestamp.now(tz="UTC")
+    started = time.perf_counter()
+    result = ingest.ingest_file(csv, fmt, warehouse_path, options, now=now)
+    wall = time.perf_counter() - started
+    if result.status != "loaded":
+        raise SystemExit(f"{csv}: {result.summary()}")
+    con = warehouse.connect(warehouse_path)
+    try:
+        good = con.execute("SELECT text FROM interactions").df()
+        con.execute("BEGIN TRANSACTION")
+        start = time.perf_counter()
+        _, rescored = ingest.score_sentiment(con, good, str(csv))
+        cached = time.perf_counter() - start
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    return {
+        "rows": result.rows_read,
+        "stored": result.inserted,
+        "quarantined": result.quarantined,
+        "texts": int(good["text"].notna().sum()),
+        "unique_texts_scored": result.texts_scored,
+        "rescored_with_cache": rescored,
+        "seconds": {**result.seconds, "wall": round(wall, 3), "sentiment_cached": round(cached, 3)},
+    }
+
+
+if __name__ == "__main__":
+    fmt, csv, target = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    print(json.dumps(main(fmt, csv, target)))

@@ -1,0 +1,103 @@
+"""The kernel a report runs on, started ahead of its notebook.
+
+Only ``jupyter_client`` is imported here, so ``cxpulse run`` can start the kernel before
+it imports anything heavy: the kernel boots and imports the report library (pandas, Ibis,
+Altair: 2 to 3 s) while the command imports papermill, nbconvert and WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jupyter_client import AsyncKernelManager, BlockingKernelClient
+
+log = logging.getLogger("cxpulse.render")
+
+
+WARM_UP = "import cxpulse.report"
+"""What a kernel runs as soon as it is up, before the notebook arrives (silently: the
+executed notebook does not show it and its cell numbers start at 1)."""
+
+
+class Kernel:
+    """A Python kernel started ahead of its notebook, already importing the report library.
+
+    Starting a kernel and importing pandas, Ibis and Altair in it takes 2 to 3 s; started
+    first, it does that while this process validates params and imports papermill,
+    nbconvert and WeasyPrint. The notebook then runs on it (papermill's ``km``), and the
+    report's summary is read from the kernel's own ``Report`` afterwards (``summary``).
+    """
+
+    def __init__(self, cwd: Path) -> None:
+        from jupyter_client import AsyncKernelManager, BlockingKernelClient
+        from jupyter_core.utils import run_sync
+
+        self.manager: AsyncKernelManager = AsyncKernelManager(kernel_name="python3")
+        # As nbclient starts its kernels: no history file for a batch run.
+        run_sync(self.manager.start_kernel)(
+            extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(cwd)
+        )
+        self.client: BlockingKernelClient = BlockingKernelClient()
+        self.client.load_connection_info(self.manager.get_connection_info())
+        self.client.start_channels()
+        self.client.execute(WARM_UP, silent=True, store_history=False)
+        self.alive = True
+
+    def summary(self, cadence: str, label: str, timeout_s: float) -> dict | None:
+        """``report.summary(r)`` of the notebook's ``r`` when it is the ``cadence`` report of
+        period ``label``, computed in the kernel from the figures it already holds; None
+        when the notebook has no such ``r``, or the kernel cannot say."""
+        expression = (
+            "__import__('cxpulse.kernel', fromlist=['kernel_summary'])"
+            f".kernel_summary(globals().get('r'), {cadence!r}, {label!r})"
+        )
+        try:
+            reply = self.client.execute_interactive(
+                "",
+                silent=True,
+                store_history=False,
+                user_expressions={"summary": expression},
+                timeout=timeout_s,
+                output_hook=lambda msg: None,
+            )
+        except TimeoutError:
+            return None
+        value = reply["content"].get("user_expressions", {}).get("summary", {})
+        if value.get("status") != "ok":
+            log.warning("summary in the kernel failed: %s", value.get("evalue", value))
+            return None
+        text = ast.literal_eval(value["data"]["text/plain"])
+        return json.loads(text) if text else None
+
+    def shutdown(self) -> None:
+        """Stop the kernel now (it only read the warehouse: nothing to save)."""
+        from jupyter_core.utils import run_sync
+
+        if not self.alive:
+            return
+        self.alive = False
+        self.client.stop_channels()
+        with contextlib.suppress(Exception):
+            run_sync(self.manager.shutdown_kernel)(now=True)
+
+
+def plain(value: object) -> object:
+    """JSON fallback for numpy scalars and timestamps."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
+def kernel_summary(r: object, cadence: str, label: str) -> str:
+    """Run in the kernel: ``report.summary(r)`` as JSON when ``r`` is the ``cadence``
+    report of period ``label``, else ''."""
+    from cxpulse import report
+
+    if not isinstance(r, report.Report) or r.cadence != cadence or r.period.label != label:
+        return ""
+    return json.dumps(report.summary(r), default=plain)
