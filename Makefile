@@ -44,9 +44,7 @@ browser: ## install Debian chromium (for the browser test) and PDF tools when mi
 
 demo: $(STAMP) ## generate the seeded demo data, ingest it, render the three reports
 	$(CX) demo --warehouse $(WAREHOUSE) --end $(DEMO_END)
-	$(CX) run daily --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
-	$(CX) run weekly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
-	$(CX) run quarterly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+	$(CX) run daily weekly quarterly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
 
 test: $(STAMP) browser ## run the whole test suite (installs what it needs)
 	$(BIN)/python -m pytest
