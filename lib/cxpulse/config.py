@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cxpulse import periods
 from cxpulse.schema import CHANNELS, OUTCOMES
 
 CADENCES: tuple[str, ...] = ("daily", "weekly", "quarterly")
@@ -529,3 +531,16 @@ def load_annotations(params_dir: Path) -> list[Annotation]:
     if not path.exists():
         return []
     return list(_load(AnnotationsParams, path).annotations)  # type: ignore[attr-defined]
+
+
+def resolve_period(
+    cadence: str, as_of: str | None, latest: pd.Timestamp | None, tz: str
+) -> periods.Period:
+    """The report window: the period holding ``as_of`` (to date), or without it the latest
+    period complete by the last full day of data (``latest``, the newest timestamp).
+    A bad date or an empty warehouse is a ``ParamsError``."""
+    day = parse_date(as_of, "as_of") if as_of else None
+    try:
+        return periods.report_period(cadence, day, latest, tz)
+    except ValueError as err:
+        raise ParamsError(f"as_of: {err}") from None

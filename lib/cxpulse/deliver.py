@@ -43,7 +43,6 @@ import pandas as pd
 from cxpulse import config, periods, render, warehouse
 from cxpulse.config import DistributionParams, ParamsError, Recipients, SmtpParams
 from cxpulse.demo import slug
-from cxpulse.report import resolve_period
 
 log = logging.getLogger("cxpulse.deliver")
 
@@ -438,7 +437,7 @@ def send_report(
 
     # Without as_of, the latest period complete by yesterday: the clock, not the newest
     # data, decides what a scheduled run sends, so data that did not arrive is noticed.
-    period = resolve_period(cadence, as_of, now, report.brand.timezone)
+    period = config.resolve_period(cadence, as_of, now, report.brand.timezone)
     name, day = f"{cadence} {period.label}", period.last_day.isoformat()
     sent = find_sent(reports_dir / SENT_LOG, cadence, period.label)
     if sent and not force:

@@ -298,18 +298,6 @@ def publish_folder(work: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def resolve_period(
-    cadence: str, as_of: str | None, latest: pd.Timestamp | None, tz: str
-) -> periods.Period:
-    """``report.resolve_period``, without importing the report library (Ibis, Altair) in
-    this process: the kernel imports it."""
-    day = config.parse_date(as_of, "as_of") if as_of else None
-    try:
-        return periods.report_period(cadence, day, latest, tz)
-    except ValueError as err:
-        raise ParamsError(f"as_of: {err}") from None
-
-
 def run_reports(
     cadences: Sequence[str],
     as_of: str | None,
@@ -394,7 +382,7 @@ def _run_report(
         tz = params.brand.timezone
         now = dt.datetime.now(ZoneInfo(tz))
         data_range = read_data_range(warehouse_path)
-        period = resolve_period(cadence, as_of, data_range[1], tz)
+        period = config.resolve_period(cadence, as_of, data_range[1], tz)
         day = period.last_day
         parameters = notebook_parameters(day, warehouse_path, params_dir, now.date())
         rows = count_interactions(warehouse_path, period)

@@ -238,18 +238,6 @@ def _headline_record(t: ibis.Table, period: periods.Period, brand: config.BrandP
     return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
 
 
-def resolve_period(
-    cadence: str, as_of: str | None, latest: pd.Timestamp | None, tz: str
-) -> periods.Period:
-    """The report window: the period holding ``as_of`` (to date), or without it the latest
-    period complete by the last full day of data. Clear errors for a bad date or no data."""
-    day = config.parse_date(as_of, "as_of") if as_of else None
-    try:
-        return periods.report_period(cadence, day, latest, tz)
-    except ValueError as err:
-        raise config.ParamsError(f"as_of: {err}") from None
-
-
 def open_report(
     cadence: str, as_of: str | None, warehouse_path: str | Path, params_dir: str | Path
 ) -> Report:
@@ -261,7 +249,7 @@ def open_report(
         _, latest = warehouse.data_range(con)
     finally:
         con.close()
-    period = resolve_period(cadence, as_of, latest, tz)
+    period = config.resolve_period(cadence, as_of, latest, tz)
     return Report(
         cadence=cadence,
         period=period,
