@@ -173,9 +173,7 @@ class SourceParams(_Strict):
     @field_validator("channel")
     @classmethod
     def _known_channel(cls, value: str | None) -> str | None:
-        if value is not None and value not in CHANNELS:
-            raise ValueError(f"unknown channel {value!r}; expected one of {list(CHANNELS)}")
-        return value
+        return value if value is None else check_channels([value])[0]
 
     @field_validator("outcomes")
     @classmethod
@@ -514,9 +512,7 @@ class Annotation(_Strict):
     @field_validator("channel")
     @classmethod
     def _known_channel(cls, value: str | None) -> str | None:
-        if value is not None and value not in CHANNELS:
-            raise ValueError(f"unknown channel {value!r}; expected one of {list(CHANNELS)}")
-        return value
+        return value if value is None else check_channels([value])[0]
 
 
 class AnnotationsParams(_Strict):
