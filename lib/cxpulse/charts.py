@@ -118,6 +118,13 @@ def render_mimebundle(spec: dict, **metadata) -> dict:
     }
 
 
+def warm_up() -> None:
+    """Draw a one-point chart to SVG: vl-convert's first conversion in a process starts its
+    JavaScript engine and loads Vega-Lite (0.3 s or more), which then serves every chart."""
+    spec = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}}
+    vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+
+
 alt.renderers.register("cxpulse", render_mimebundle)
 alt.renderers.enable("cxpulse")
 

@@ -13,7 +13,8 @@ the libraries, so the two overlap: the kernel is started first and imports the r
 library while this process validates and imports papermill; nbconvert and WeasyPrint warm
 up while the notebook runs; the summary for the manifest is read from the kernel's
 ``Report``, not computed again here. ``run_reports`` renders several reports in one
-process, starting each next kernel while the report before it is exported.
+process as a pipeline: the next kernel boots while a notebook executes, and a report is
+exported to HTML and PDF while the next one executes.
 """
 
 from __future__ import annotations
@@ -46,12 +47,9 @@ from cxpulse.kernel import Kernel, plain
 if TYPE_CHECKING:
     import nbformat
 
-# jsonschema imports the optional rfc3987-syntax when present (jupyterlab brings it), which
-# builds a grammar for 1.5 s at every start; no notebook schema uses the formats it checks.
 # Papermill, nbformat and nbconvert (about 2 s of imports with the report library) are
 # imported where they are used, so that a run starts its kernel first and the kernel
 # imports the report library while this process imports the rest.
-sys.modules.setdefault("rfc3987_syntax", None)
 
 log = logging.getLogger("cxpulse.render")
 
@@ -80,12 +78,13 @@ class RunResult:
 
 
 @contextlib.contextmanager
-def timed(stage: str, seconds: dict[str, float]) -> Iterator[None]:
-    """Record into ``seconds[stage]`` how long the block took, and log it."""
+def timed(stage: str, seconds: dict[str, float], cadence: str = "") -> Iterator[None]:
+    """Record into ``seconds[stage]`` how long the block took, and log it (prefixed with
+    ``cadence``: several reports' stages overlap in one run)."""
     start = time.perf_counter()
     yield
     seconds[stage] = round(time.perf_counter() - start, 3)
-    log.info("%s: %.2f s", stage, seconds[stage])
+    log.info("%s%s: %.2f s", f"{cadence} " if cadence else "", stage, seconds[stage])
 
 
 def read_data_range(path: Path) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -161,7 +160,12 @@ def execute_notebook(
     kernel: Kernel | None = None,
 ) -> nbformat.NotebookNode:
     """Execute ``source`` with papermill into ``output`` (on ``kernel`` when given, else on
-    a kernel papermill starts); a failing cell raises RenderError."""
+    a kernel papermill starts); a failing cell raises RenderError.
+
+    ``output`` is written once, at the end (with the traceback when a cell failed), not at
+    the start and end of every cell as papermill does by default: each save validates and
+    serialises the whole notebook, 20 ms for a weekly report, 0.4 s over its cells. A cell
+    that times out leaves no notebook; the error quotes the cell."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
@@ -177,6 +181,7 @@ def execute_notebook(
             log_output=False,
             cwd=cwd,
             execution_timeout=timeout_s,
+            request_save_on_cell_execute=False,
             **engine,
         )
     except PapermillExecutionError as err:
@@ -265,9 +270,11 @@ def html_to_pdf(html: str, output: Path, page_size: str) -> int:
     return len(document.pages)
 
 
-def warm_up_exporters() -> None:
-    """Import nbconvert and WeasyPrint and put a tiny page through each (template loading,
-    font configuration: about 1.5 s once a process), while the kernel executes."""
+_WARM_UP_LOCK = threading.Lock()
+
+
+@functools.cache
+def _warm_up_exporters() -> None:
     import nbformat
 
     cover = dict.fromkeys(("brand", "title", "period", "generated_at", "data_until"), "")
@@ -275,6 +282,14 @@ def warm_up_exporters() -> None:
     from weasyprint import HTML
 
     HTML(string="<p>cxpulse</p>").render()
+
+
+def warm_up_exporters() -> None:
+    """Import nbconvert and WeasyPrint and put a tiny page through each (template loading,
+    font configuration: about 1.5 s), once a process: ``execute_report`` starts it in a
+    thread while the kernel executes; ``export_report`` waits for it."""
+    with _WARM_UP_LOCK:
+        _warm_up_exporters()
 
 
 def package_versions() -> dict[str, str]:
@@ -306,11 +321,18 @@ def run_reports(
     reports_dir: Path,
     kernel: Kernel | None = None,
 ) -> list[RunResult]:
-    """``run_report`` for each of ``cadences`` in turn, in this one process: imports are
-    paid once, and the kernel of the next report starts (and imports the report library)
-    while the one before it exports HTML and PDF; one kernel at a time, so memory stays
-    that of one report. Stops at the first report that fails. ``kernel``: the first
-    report's kernel, when the caller started it (``cxpulse run`` does, first thing)."""
+    """``run_report`` for each of ``cadences``, in this one process, pipelined.
+
+    Imports are paid once. Each report's kernel is started while the notebook before it
+    executes, so it has booted and imported the report library by its turn; a report's
+    HTML and PDF are made in a worker thread while the next notebook executes (the kernel
+    does that work in its own process). At most two kernels are alive, one of them idle.
+    After the first report that fails no new report starts; the reports already executed
+    are still exported, and the first error is raised at the end. ``kernel``: the first
+    report's kernel, when the caller started it (``cxpulse run`` does, first thing).
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     project = Path(params_dir).resolve().parent
     kernels: list[Kernel] = [kernel or Kernel(project)]
 
@@ -318,14 +340,34 @@ def run_reports(
         if len(kernels) < len(cadences):
             kernels.append(Kernel(project))
 
-    try:
-        return [
-            run_report(cadence, as_of, warehouse, params_dir, reports_dir, kernels[n], start_next)
-            for n, cadence in enumerate(cadences)
-        ]
-    finally:
-        for kernel in kernels:
-            kernel.shutdown()
+    exports: list[Future[RunResult]] = []
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as exporter:
+        try:
+            for n, cadence in enumerate(cadences):
+                if any(f.done() and f.exception() for f in exports):
+                    break
+                try:
+                    executed = execute_report(
+                        cadence, as_of, warehouse, params_dir, reports_dir, kernels[n], start_next
+                    )
+                finally:
+                    kernels[n].shutdown()
+                exports.append(exporter.submit(export_report, executed))
+        except BaseException as err:  # noqa: BLE001 - re-raised below, after the exports
+            failure = err
+        finally:
+            for kernel_left in kernels:
+                kernel_left.shutdown()
+        results = []
+        for future in exports:  # wait for every export before raising anything
+            try:
+                results.append(future.result())
+            except BaseException as err:  # noqa: BLE001 - the first error is raised below
+                failure = failure or err
+    if failure is not None:
+        raise failure
+    return results
 
 
 def run_report(
@@ -335,43 +377,76 @@ def run_report(
     params_dir: Path,
     reports_dir: Path,
     kernel: Kernel | None = None,
-    kernel_done: Callable[[], None] | None = None,
 ) -> RunResult:
     """Render the ``cadence`` report of the period holding ``as_of`` (to date when the
     period is not over) into ``reports_dir/<cadence>/<period label>/``: report.ipynb,
     report.html, report.pdf, manifest.json. Params are validated before anything runs;
     nothing at the final path changes unless every stage succeeds.
 
-    The notebook runs on ``kernel`` (default: one started here, first thing); the
-    kernel is shut down when the notebook and the summary are done, and then
-    ``kernel_done`` is called (``run_reports`` starts the next report's kernel).
+    The notebook runs on ``kernel`` (default: one started here, first thing), which is
+    shut down as soon as the notebook and the summary are done.
     """
-    seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    warehouse_path, params_dir = Path(warehouse), Path(params_dir)
-    project = params_dir.resolve().parent
-    kernel = kernel or Kernel(project)
+    kernel = kernel or Kernel(Path(params_dir).resolve().parent)
     try:
-        return _run_report(
-            cadence, as_of, warehouse_path, params_dir, Path(reports_dir), kernel, seconds, started,
-            kernel_done or (lambda: None),
-        )  # fmt: skip
+        executed = execute_report(cadence, as_of, warehouse, params_dir, reports_dir, kernel)
     finally:
         kernel.shutdown()
+    return export_report(executed)
 
 
-def _run_report(
+@dataclass
+class Executed:
+    """A report whose notebook has run: what ``export_report`` needs to finish it.
+
+    ``work`` is the temporary folder beside the final one that holds report.ipynb; the
+    stages' seconds so far are in ``seconds``."""
+
+    cadence: str
+    params: config.ReportParams
+    period: periods.Period
+    parameters: dict[str, str]
+    data_range: tuple[pd.Timestamp | None, pd.Timestamp | None]
+    rows: int
+    now: dt.datetime
+    work: Path
+    final: Path
+    cover: dict[str, str]
+    nb: nbformat.NotebookNode
+    summary: dict
+    seconds: dict[str, float]
+    started: float
+
+    @property
+    def failed(self) -> Path:
+        """Where a failed run's files are kept: ``.failed-<label>`` beside ``final``."""
+        return self.final.with_name(f".failed-{self.final.name}")
+
+
+def keep_failed(work: Path, failed: Path) -> None:
+    """Move a failed run's ``work`` folder to ``failed``, replacing an older failure."""
+    shutil.rmtree(failed, ignore_errors=True)
+    os.replace(work, failed)
+    log.error("run failed; its files are kept in %s", failed)
+
+
+def execute_report(
     cadence: str,
     as_of: str | None,
-    warehouse_path: Path,
+    warehouse: Path,
     params_dir: Path,
     reports_dir: Path,
     kernel: Kernel,
-    seconds: dict[str, float],
-    started: float,
-    kernel_done: Callable[[], None],
-) -> RunResult:
-    with timed("validate", seconds):
+    kernel_started: Callable[[], None] = lambda: None,
+) -> Executed:
+    """Validate params, choose the period and execute the notebook on ``kernel`` into a
+    temporary folder under ``reports_dir/<cadence>/``; read the report's summary from the
+    kernel. ``kernel_started`` is called when the notebook starts executing (``run_reports``
+    starts the next report's kernel then). A failure moves the folder to ``.failed-<label>``
+    and raises."""
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    warehouse_path, params_dir = Path(warehouse), Path(params_dir)
+    with timed("validate", seconds, cadence):
         params = config.load_report_params(cadence, params_dir)
         project = params_dir.resolve().parent
         source = project / params.report.notebook
@@ -388,9 +463,8 @@ def _run_report(
         rows = count_interactions(warehouse_path, period)
     log.info("%s report for %s (as of %s, %s interactions)", cadence, period.label, day, rows)
 
-    cadence_dir = reports_dir / cadence
+    cadence_dir = Path(reports_dir) / cadence
     cadence_dir.mkdir(parents=True, exist_ok=True)
-    final, failed = cadence_dir / period.label, cadence_dir / f".failed-{period.label}"
     work = Path(tempfile.mkdtemp(prefix=f".tmp-{period.label}-", dir=cadence_dir))
     work.chmod(0o755)  # mkdtemp makes it private; the published report is for readers
     cover = {
@@ -400,59 +474,72 @@ def _run_report(
         "generated_at": f"{now:%Y-%m-%d %H:%M %Z}",
         "data_until": describe_moment(data_range[1], tz),
     }
-    threading.Thread(target=vega_bundle, name="vega-bundle").start()
-    warm_up = threading.Thread(target=warm_up_exporters, name="warm-up", daemon=True)
-    warm_up.start()
+    threading.Thread(target=vega_bundle, name="vega-bundle", daemon=True).start()
+    threading.Thread(target=warm_up_exporters, name="warm-up", daemon=True).start()
     try:
-        with timed("execute", seconds):
+        kernel_started()
+        with timed("execute", seconds, cadence):
             nb = execute_notebook(
                 source, work / "report.ipynb", parameters, params.report.timeout_s, project, kernel
             )
-        with timed("summary", seconds):
+        with timed("summary", seconds, cadence):
             summary = kernel.summary(cadence, period.label, params.report.timeout_s)
             kernel.shutdown()
-            kernel_done()
             if summary is None:  # the notebook holds no Report ``r``: open one here
                 from cxpulse import report
 
                 summary = report.summary(
                     report.open_report(cadence, parameters["as_of"], warehouse_path, params_dir)
                 )
-        with timed("html", seconds):
-            warm_up.join()
-            (work / "report.html").write_text(export_html(nb, True, cover), encoding="utf-8")
-            printable = export_html(nb, False, cover)
-        with timed("pdf", seconds):
-            pages = html_to_pdf(printable, work / "report.pdf", params.brand.page_size)
-        seconds["total"] = round(time.perf_counter() - started, 3)
+    except BaseException:
+        keep_failed(work, cadence_dir / f".failed-{period.label}")
+        raise
+    return Executed(
+        cadence, params, period, parameters, data_range, rows, now, work,
+        cadence_dir / period.label, cover, nb, summary, seconds, started,
+    )  # fmt: skip
+
+
+def export_report(executed: Executed) -> RunResult:
+    """Export an executed report to report.html and report.pdf, write manifest.json and
+    publish the folder in place of an older render of the period (``publish_folder``).
+    A failure moves the folder to ``.failed-<label>`` and raises."""
+    e, seconds = executed, executed.seconds
+    try:
+        with timed("html", seconds, e.cadence):
+            warm_up_exporters()
+            (e.work / "report.html").write_text(export_html(e.nb, True, e.cover), encoding="utf-8")
+            printable = export_html(e.nb, False, e.cover)
+        with timed("pdf", seconds, e.cadence):
+            pages = html_to_pdf(printable, e.work / "report.pdf", e.params.brand.page_size)
+        seconds["total"] = round(time.perf_counter() - e.started, 3)
+        tz = e.params.brand.timezone
         manifest = {
-            "cadence": cadence,
-            "period": period.label,
+            "cadence": e.cadence,
+            "period": e.period.label,
             "window": {
-                "start": period.start.isoformat(),
-                "end": period.end.isoformat(),
-                "first_day": period.first_day.isoformat(),
-                "last_day": period.last_day.isoformat(),
+                "start": e.period.start.isoformat(),
+                "end": e.period.end.isoformat(),
+                "first_day": e.period.first_day.isoformat(),
+                "last_day": e.period.last_day.isoformat(),
                 "timezone": tz,
             },
-            "as_of": parameters["as_of"],
-            "parameters": parameters,
-            "data_range": [t.isoformat() if t is not None else None for t in data_range],
-            "rows": rows,
-            **summary,
-            "generated_at": now.isoformat(timespec="seconds"),
+            "as_of": e.parameters["as_of"],
+            "parameters": e.parameters,
+            "data_range": [t.isoformat() if t is not None else None for t in e.data_range],
+            "rows": e.rows,
+            **e.summary,
+            "generated_at": e.now.isoformat(timespec="seconds"),
             "versions": package_versions(),
             "seconds": seconds,
         }
-        (work / "manifest.json").write_text(
+        (e.work / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=plain) + "\n", encoding="utf-8"
         )
     except BaseException:
-        shutil.rmtree(failed, ignore_errors=True)
-        os.replace(work, failed)
-        log.error("run failed; its files are kept in %s", failed)
+        keep_failed(e.work, e.failed)
         raise
-    publish_folder(work, final)
-    shutil.rmtree(failed, ignore_errors=True)
-    sizes = {p.name: p.stat().st_size for p in sorted(final.iterdir())}
-    return RunResult(final, pages, sizes, seconds)
+    publish_folder(e.work, e.final)
+    shutil.rmtree(e.failed, ignore_errors=True)
+    sizes = {p.name: p.stat().st_size for p in sorted(e.final.iterdir())}
+    return RunResult(e.final, pages, sizes, seconds)

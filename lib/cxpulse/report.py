@@ -203,14 +203,20 @@ class Report:
         return periods.previous(self.period).start, self.period.end
 
     @cached_property
-    def daily(self) -> pd.DataFrame:
+    def daily_voices(self) -> pd.DataFrame:
+        """Sentiment counts and net sentiment per local day of the trend window
+        (``sentiment_counts`` by day): the sentiment chart and the spike alerts."""
         start, end = self.trend_window
-        return metrics.daily_series(self.ours, start, end, tz=self.period.timezone)
+        voices = metrics.sentiment_counts(self.ours, start, end, ["day"], self.period.timezone)
+        return voices.execute().sort_values("day", ignore_index=True)
 
     @cached_property
-    def daily_by_channel(self) -> pd.DataFrame:
+    def daily_volume(self) -> pd.DataFrame:
+        """Interactions per local day and channel of the trend window (``volume_summary``)."""
         start, end = self.trend_window
-        return metrics.daily_series(self.ours, start, end, tz=self.period.timezone, by=["channel"])
+        return metrics.volume_summary(
+            self.ours, start, end, ["day", "channel"], self.period.timezone
+        )
 
     @property
     def to_date(self) -> bool:
@@ -307,7 +313,7 @@ def action_lists(r: Report) -> ActionLists:
     urgent = metrics.urgent_unanswered(
         r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=ACTION_ROWS
     )
-    spikes = metrics.negative_spikes(r.daily)
+    spikes = metrics.negative_spikes(r.daily_voices)
     reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=2)
     reviews = reviews[reviews["rating"] <= 2]
     viral = metrics.viral_negatives(r.ours, start, r.period.end, limit=2)
@@ -509,7 +515,7 @@ def sentiment_trend(r: Report) -> alt.Chart:
         "customer messages and mentions"
     )
     return charts.trend(
-        r.daily, "net_sentiment", "Net sentiment (points)", contract, annotations=r.notes
+        r.daily_voices, "net_sentiment", "Net sentiment (points)", contract, annotations=r.notes
     )
 
 
@@ -521,7 +527,7 @@ def trends(r: Report) -> alt.HConcatChart:
 def volume_chart(r: Report) -> alt.Chart:
     """Inbound messages per day and channel over the trend window."""
     contract = "Inbound messages and calls per local day, by channel"
-    return charts.volume_by_channel(r.daily_by_channel, contract)
+    return charts.volume_by_channel(r.daily_volume, contract)
 
 
 def summary(r: Report) -> dict:

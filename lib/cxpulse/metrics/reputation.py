@@ -10,7 +10,10 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxpulse.config import BrandParams, ReputationWeights
-from cxpulse.metrics.overview import headline
+from cxpulse.metrics.grouping import to_frame
+from cxpulse.metrics.response import response_summary
+from cxpulse.metrics.reviews import review_summary
+from cxpulse.metrics.sentiment import sentiment_counts
 from cxpulse.periods import Period
 
 PARTS: tuple[str, ...] = ("net_sentiment", "review_stars", "sla_attainment")
@@ -55,6 +58,19 @@ def reputation_index(
     return {**scores, "index": index, "parts_used": used}
 
 
+def _parts(own: ir.Table, period: Period, brand: BrandParams) -> dict:
+    """net_sentiment, mean_rating and sla_attainment of ``own`` in ``period`` (None when
+    there is nothing to measure)."""
+    voices = to_frame(sentiment_counts(own, period.start, period.end), [])
+    reviews = review_summary(own, period.start, period.end)
+    answers = response_summary(own, period.start, period.end, sla_targets=brand.sla_targets_s)
+    return {
+        "net_sentiment": voices["net_sentiment"].iloc[0],
+        "mean_rating": reviews["mean_rating"].iloc[0],
+        "sla_attainment": answers["sla_attainment"].iloc[0],
+    }
+
+
 def reputation_by_period(
     t: ir.Table,
     periods: Sequence[Period],
@@ -62,9 +78,12 @@ def reputation_by_period(
 ) -> pd.DataFrame:
     """The reputation index of ``brand.brand`` in each of ``periods``, with its parts.
 
-    Parts from ``headline`` over the brand's own rows: net_sentiment (points -100..100),
-    mean_rating (stars 1..5), sla_attainment (fraction, SLA targets from ``brand``);
-    blended by ``reputation_index`` with ``brand.reputation_weights``.
+    Parts over the brand's own rows, each as the report's headline defines it:
+    net_sentiment (points -100..100, ``sentiment_counts``), mean_rating (stars 1..5,
+    ``review_summary``), sla_attainment (fraction, ``response_summary`` with the SLA
+    targets from ``brand``, replies seen up to each period's end); blended by
+    ``reputation_index`` with ``brand.reputation_weights``. Only these parts are computed:
+    no business-hours clock, no calls.
 
     Columns, one row per period in the order given: label, net_sentiment, mean_rating,
     sla_attainment, the parts on the index's 0-100 scale (net_sentiment_score,
@@ -73,9 +92,8 @@ def reputation_by_period(
     """
     own = t.filter(t.brand == brand.brand)
     inputs = ["net_sentiment", "mean_rating", "sla_attainment"]
-    frames = [headline(own, p.start, p.end, brand)[inputs] for p in periods]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=inputs)
-    out = out.astype("float64")
+    frames = [_parts(own, p, brand) for p in periods]
+    out = pd.DataFrame(frames, columns=inputs, dtype="float64")
     blends = [reputation_index(*row, brand.reputation_weights) for row in out.itertuples(False)]
     out.insert(0, "label", [p.label for p in periods])
     for part in ("net_sentiment", "review_stars", "sla_attainment"):
