@@ -88,3 +88,14 @@ def test_reputation_by_period_blends_the_brands_own_parts(make_table):
     assert day["parts_used"] == "net_sentiment, review_stars, sla_attainment"
     empty = out.iloc[1]
     assert pd.isna(empty["index"]) and empty["parts_used"] == ""
+
+
+def test_known_parts_are_taken_as_given_and_the_rest_computed(make_table):
+    rows = [{"id": "tw:1", "created_at": "2024-03-04 09:00", "sentiment": 0.5}]
+    brand = BrandParams(brand="Northwind", reputation_weights=EVEN)
+    periods = [period_for("daily", dt.date(2024, 3, d), "UTC") for d in (4, 5)]
+    known = {"2024-03-05": {"net_sentiment": -20.0, "mean_rating": 2.0, "sla_attainment": None}}
+    out = reputation_by_period(make_table(rows), periods, brand, known)
+    assert out["net_sentiment"].tolist() == [100.0, -20.0]
+    assert pd.isna(out["mean_rating"].iloc[0]) and out["mean_rating"].iloc[1] == 2.0
+    assert out["index"].iloc[1] == pytest.approx((0.4 * 40 + 0.3 * 25) / 0.7)

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxpulse import report
+from cxpulse import metrics, report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -175,3 +175,13 @@ def test_business_impact_splits_churn_by_how_complaints_were_handled(demo_wareho
     html = report.business_impact(quarter).data
     assert "Complaint failed" in html and "No complaint" in html
     assert "Revenue at risk" in html
+
+
+def test_reputation_reuses_the_headline_records_without_changing_a_figure(demo_warehouse):
+    quarter = report.open_report("quarterly", None, demo_warehouse, ROOT / "params")
+    reused = quarter.reputation
+    computed = metrics.reputation_by_period(
+        quarter.table, report.reputation_periods(quarter), quarter.brand
+    )
+    pd.testing.assert_frame_equal(reused, computed)
+    assert quarter.period.label in set(reused["label"])

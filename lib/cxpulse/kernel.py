@@ -11,6 +11,8 @@ import ast
 import contextlib
 import json
 import logging
+import queue
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,8 +49,20 @@ class Kernel:
         self.client: BlockingKernelClient = BlockingKernelClient()
         self.client.load_connection_info(self.manager.get_connection_info())
         self.client.start_channels()
-        self.client.execute(WARM_UP, silent=True, store_history=False)
+        self.warm_up_id = self.client.execute(WARM_UP, silent=True, store_history=False)
         self.alive = True
+
+    def wait_warm(self, timeout_s: float) -> None:
+        """Block until the kernel has run ``WARM_UP`` (or ``timeout_s`` passed): from then
+        on it needs no more CPU until its notebook arrives."""
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                reply = self.client.get_shell_msg(timeout=left)
+            except queue.Empty:
+                return
+            if reply["parent_header"].get("msg_id") == self.warm_up_id:
+                return
 
     def summary(self, cadence: str, label: str, timeout_s: float) -> dict | None:
         """``report.summary(r)`` of the notebook's ``r`` when it is the ``cadence`` report of
@@ -97,6 +111,8 @@ def warm_up() -> None:
 
     gc.disable()  # imports make many objects and no garbage: 0.15 s of collections saved
     try:
+        import ibis.backends.duckdb  # noqa: F401 - loaded by the first query otherwise
+
         from cxpulse import charts, report  # noqa: F401 - imported to be ready
     finally:
         gc.freeze()  # the library stays for the kernel's life: keep it out of collections

@@ -440,9 +440,10 @@ def execute_report(
 ) -> Executed:
     """Validate params, choose the period and execute the notebook on ``kernel`` into a
     temporary folder under ``reports_dir/<cadence>/``; read the report's summary from the
-    kernel. ``kernel_started`` is called when the notebook starts executing (``run_reports``
-    starts the next report's kernel then). A failure moves the folder to ``.failed-<label>``
-    and raises."""
+    kernel. ``kernel_started`` is called once ``kernel`` has warmed up, as the notebook
+    starts (``run_reports`` starts the next report's kernel then, so the two kernels do not
+    start up at the same time). A failure moves the folder to ``.failed-<label>`` and
+    raises."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     warehouse_path, params_dir = Path(warehouse), Path(params_dir)
@@ -477,6 +478,9 @@ def execute_report(
     threading.Thread(target=vega_bundle, name="vega-bundle", daemon=True).start()
     threading.Thread(target=warm_up_exporters, name="warm-up", daemon=True).start()
     try:
+        import papermill  # noqa: F401 - imported while the kernel warms up, not after
+
+        kernel.wait_warm(params.report.timeout_s)
         kernel_started()
         with timed("execute", seconds, cadence):
             nb = execute_notebook(

@@ -4,7 +4,7 @@ attainment, always shown with its parts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -75,6 +75,7 @@ def reputation_by_period(
     t: ir.Table,
     periods: Sequence[Period],
     brand: BrandParams,
+    known: Mapping[str, Mapping] | None = None,
 ) -> pd.DataFrame:
     """The reputation index of ``brand.brand`` in each of ``periods``, with its parts.
 
@@ -89,10 +90,17 @@ def reputation_by_period(
     sla_attainment, the parts on the index's 0-100 scale (net_sentiment_score,
     review_stars_score, sla_attainment_score), index (0-100, null when no part is present),
     parts_used (comma-separated).
+
+    ``known`` maps a period label to the three parts already computed for it (a report's
+    headline records hold them), so they are not queried again.
     """
     own = t.filter(t.brand == brand.brand)
     inputs = ["net_sentiment", "mean_rating", "sla_attainment"]
-    frames = [_parts(own, p, brand) for p in periods]
+    known = known or {}
+    frames = [
+        {k: known[p.label].get(k) for k in inputs} if p.label in known else _parts(own, p, brand)
+        for p in periods
+    ]
     out = pd.DataFrame(frames, columns=inputs, dtype="float64")
     blends = [reputation_index(*row, brand.reputation_weights) for row in out.itertuples(False)]
     out.insert(0, "label", [p.label for p in periods])
