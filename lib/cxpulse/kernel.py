@@ -12,6 +12,8 @@ import contextlib
 import json
 import logging
 import queue
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +22,16 @@ if TYPE_CHECKING:
     from jupyter_client import AsyncKernelManager, BlockingKernelClient
 
 log = logging.getLogger("cxpulse.render")
+
+
+def _not_zmq_context_notice(record: logging.LogRecord) -> bool:
+    """False for jupyter_client's "Could not destroy zmq context" warning: papermill's
+    client of a kernel it did not start is collected with its channels open; the kernel is
+    shut down here all the same, so the warning only adds noise to every run."""
+    return not record.getMessage().startswith("Could not destroy zmq context")
+
+
+logging.getLogger("traitlets").addFilter(_not_zmq_context_notice)
 
 
 WARM_UP = "__import__('cxpulse.kernel', fromlist=['warm_up']).warm_up()"
@@ -41,7 +53,12 @@ class Kernel:
         from jupyter_client import AsyncKernelManager, BlockingKernelClient
         from jupyter_core.utils import run_sync
 
-        self.manager: AsyncKernelManager = AsyncKernelManager(kernel_name="python3")
+        # Talk to it over Unix sockets in a folder only we can open, not over TCP on
+        # localhost (which any local user can reach, and which the kernel warns about).
+        self.sockets = Path(tempfile.mkdtemp(prefix="cxpulse-kernel-"))
+        self.manager: AsyncKernelManager = AsyncKernelManager(
+            kernel_name="python3", transport="ipc", ip=str(self.sockets / "kernel")
+        )
         # As nbclient starts its kernels: no history file for a batch run.
         run_sync(self.manager.start_kernel)(
             extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(cwd)
@@ -100,6 +117,7 @@ class Kernel:
         self.client.stop_channels()
         with contextlib.suppress(Exception):
             run_sync(self.manager.shutdown_kernel)(now=True)
+        shutil.rmtree(self.sockets, ignore_errors=True)
 
 
 def warm_up() -> None:
