@@ -200,6 +200,28 @@ def test_failed_run_keeps_the_older_good_render(rendered, tmp_path):
     assert {p.name: p.read_bytes() for p in final.iterdir()} == before
 
 
+def test_several_reports_in_one_process_each_publish_or_fail_on_their_own(tmp_path):
+    root = make_project(tmp_path, "three_charts.ipynb")
+    shutil.copy(NOTEBOOKS / "broken.ipynb", root / "notebooks" / "broken.ipynb")
+    for cadence, notebook in (("weekly", "broken"), ("quarterly", "three_charts")):
+        (root / "params" / f"{cadence}.yaml").write_text(
+            f"title: {cadence}\nnotebook: notebooks/{notebook}.ipynb\ntimeout_s: 120\n"
+        )
+    args = (None, root / "data" / "warehouse.duckdb", root / "params", root / "reports")
+    results = render.run_reports(["daily", "quarterly"], *args)
+    assert [r.folder.relative_to(root / "reports").as_posix() for r in results] == [
+        "daily/2024-03-30",
+        "quarterly/2023-Q4",  # the last complete quarter
+    ]
+    assert all((r.folder / "report.pdf").is_file() for r in results)
+    quarter = (results[1].folder / "manifest.json").read_text()
+    with pytest.raises(render.RenderError, match="share = total / 0"):
+        render.run_reports(["daily", "weekly", "quarterly"], *args)
+    assert (results[1].folder / "manifest.json").read_text() == quarter  # not started again
+    (failed,) = (root / "reports" / "weekly").iterdir()  # nothing published for the week
+    assert failed.name.startswith(".failed-") and (failed / "report.ipynb").is_file()
+
+
 def test_publish_folder_replaces_an_older_render(tmp_path):
     old, new = tmp_path / "2024-03-30", tmp_path / ".tmp-2024-03-30"
     old.mkdir()
