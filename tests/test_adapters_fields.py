@@ -73,6 +73,13 @@ def test_thread_roots_follow_parents_and_name_a_missing_parent():
     assert thread_roots(ids, parents).tolist() == ["1", "1", "1", "99", "5"]
 
 
+def test_thread_roots_of_whole_number_ids_stay_whole_numbers():
+    ids = pd.Series([1, 2, None, 4], dtype="Int64")
+    parents = pd.Series([None, 1, 2, 99], dtype="Int64")
+    got = thread_roots(ids, parents)
+    assert got.dtype == "Int64" and got.tolist() == [1, 1, 1, 99]
+
+
 def test_thread_roots_survive_a_reply_loop():
     got = thread_roots(pd.Series(["1", "2"]), pd.Series(["2", "1"]))
     assert set(got) <= {"1", "2"}

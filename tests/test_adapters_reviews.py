@@ -1,11 +1,13 @@
 """The review-site adapter: stars, text and title, brand, the real Trustpilot sample."""
 
 import glob
+import sys
 
 import pandas as pd
 import pytest
 
 from cxpulse.adapters import AdapterError, AdapterOptions, read
+from cxpulse.adapters.reviews import _SPACE
 
 HEADER = "id,filtered,pending,text,rating,title,likes,experienced,published,source\n"
 PAGE = "https://www.trustpilot.com/review/www.northwind.com?page=1"
@@ -33,6 +35,24 @@ def test_a_review_becomes_an_inbound_row_with_stars_and_title_first(tmp_path):
     assert set(rows["direction"]) == {"inbound"} and set(rows["channel"]) == {"review"}
     assert rows["created_at"].iloc[0] == pd.Timestamp("2024-03-08 05:40:39", tz="UTC")
     assert rows["line"].tolist() == [2, 4]
+
+
+def test_a_review_that_repeats_its_title_after_any_leading_whitespace_is_stored_alone(tmp_path):
+    path = write(
+        tmp_path,
+        [
+            f"r1,False,False,\u3000\x1c Great service again,5,Great service!,0,,2024-03-09,{PAGE}",
+            f"r2,False,False,\u200b Great service again,5,Great service!,0,,2024-03-09,{PAGE}",
+        ],
+    )
+    assert read("reviews", path, AdapterOptions()).rows["text"].tolist() == [
+        "\u3000\x1c Great service again",
+        "Great service!\n\n\u200b Great service again",  # a zero-width space is not blank
+    ]
+
+
+def test_space_is_every_character_python_strips():
+    assert set(_SPACE) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,11 @@
 import codecs
 import gzip
 
+import pyarrow as pa
 import pytest
 
 from cxpulse.adapters import AdapterError
-from cxpulse.adapters.textfile import load_json, parse_delimited, read_utf8
+from cxpulse.adapters.textfile import load_json, newline_counts, parse_delimited, read_utf8
 
 
 def table(data: bytes, **kwargs):
@@ -64,6 +65,17 @@ def test_a_field_bigger_than_a_parse_block_is_read_whole():
     got = table(b"a,b\n1," + big + b"\n2,y\n")
     assert got.records["b"].str.len().tolist() == [5_000_000, 1]
     assert got.lines["line"].tolist() == [2, 3]
+
+
+def test_newline_counts_are_per_value_across_chunks_and_slices():
+    column = pa.chunked_array(
+        [
+            pa.array(["a\n\n", "b\n", "", "\n"])[1:],
+            pa.array([], pa.string()),
+            pa.array(["x\ny\n", "q"]),
+        ]
+    )
+    assert newline_counts(column).tolist() == [1, 0, 1, 2, 0]
 
 
 def test_a_one_column_header_names_the_delimiter_it_looks_like():

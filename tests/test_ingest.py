@@ -737,5 +737,7 @@ def test_the_fast_pii_pass_masks_exactly_what_the_exact_patterns_do():
         "phone\u00a0020\u00a07946\u00a00958",
         "@sprintcare hi. my order 1234 is late",
         "x@y and 12345",
+        "call 020\x0b7946\x0b0958 now",  # vertical tabs: Python's \s, not Arrow's
+        "call 020\x0c7946\x0c0958 now",
     ]
     assert mask_pii(pd.Series(texts, dtype="string")).tolist() == [mask_text(t) for t in texts]

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w@(+])[+(]?\d[\d\s().-]{7,}\d(?!\w)")
-_MAYBE_PII = r"\S@[^\s.]+\.\S|\p{Nd}[\p{Nd}\s\p{Z}\x{1c}-\x{1f}\x{85}().-]{7,}\p{Nd}"
+_MAYBE_PII = r"\S@[^\s.]+\.\S|\p{Nd}[\p{Nd}\s\x{0b}\p{Z}\x{1c}-\x{1f}\x{85}().-]{7,}\p{Nd}"
 """Matches every text ``_EMAIL`` or ``_PHONE`` would (no look-arounds: runs in Arrow)."""
 MAX_RAW_CHARS = 10_000
 """Quarantined raw text is cut to this length (a 10 MB field is not worth keeping)."""
@@ -109,6 +109,8 @@ def pseudonymise_authors(authors: pd.Series, hash_all: bool) -> pd.Series:
     """
     authors = authors.astype("string")
     todo = authors.notna() & (hash_all | authors.str.fullmatch(_EMAIL.pattern).fillna(False))
+    if not todo.any():
+        return authors
     hashed = {
         a: "sha256:" + hashlib.sha256(a.encode("utf-8")).hexdigest()[:16]
         for a in authors[todo].unique()

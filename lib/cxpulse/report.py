@@ -175,9 +175,7 @@ class Report:
         records = [self.current, *self.baselines]  # rates: the same scaled or not
         windows = [self.period, *(c.period for c in self.comparisons)]
         known = {p.label: record for p, record in zip(windows, records, strict=True) if record}
-        return metrics.reputation_by_period(
-            self.table, reputation_periods(self), self.brand, known
-        )
+        return metrics.reputation_by_period(self.table, reputation_periods(self), self.brand, known)
 
     @cached_property
     def notes(self) -> pd.DataFrame:

@@ -86,18 +86,25 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     Missing optional columns are added as nulls. Values that cannot be coerced raise
     ``ValueError``; adapters coerce their own columns first, so this only fixes dtypes.
     """
-    out = pd.DataFrame(index=frame.index)
+    columns = []
     for col, sql_type in COLUMNS.items():
-        values = frame[col] if col in frame.columns else pd.Series(None, index=frame.index)
-        if sql_type == "VARCHAR":
-            out[col] = values.astype("string")
-        elif sql_type == "TIMESTAMPTZ":
-            out[col] = pd.to_datetime(values, utc=True)
-        elif sql_type in ("TINYINT", "BIGINT"):
-            out[col] = pd.to_numeric(values).astype("Int64")
+        if col in frame.columns:
+            columns.append(as_type(frame[col], sql_type))
         else:
-            out[col] = pd.to_numeric(values).astype("Float64")
-    return out
+            null = as_type(pd.Series([], dtype=object), sql_type).dtype
+            columns.append(pd.Series(None, index=frame.index, dtype=null, name=col))
+    return pd.concat(columns, axis=1)  # unlike pd.DataFrame(dict), copies no column
+
+
+def as_type(values: pd.Series, sql_type: str) -> pd.Series:
+    """``values`` in the pandas dtype that holds the DuckDB type ``sql_type``."""
+    if sql_type == "VARCHAR":
+        return values.astype("string")
+    if sql_type == "TIMESTAMPTZ":
+        return pd.to_datetime(values, utc=True)
+    if sql_type in ("TINYINT", "BIGINT"):
+        return pd.to_numeric(values).astype("Int64")
+    return pd.to_numeric(values).astype("Float64")
 
 
 def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
@@ -202,14 +209,16 @@ def validate(
         _rules(now, floor).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
-        for _, case in cases.iterrows():
-            label = case["index"]
-            check = str(case["check"])
-            column = case["column"]
-            if label is None or pd.isna(label):
-                continue
-            reason = describe_failure(check, column, case["failure_case"])
-            reasons.setdefault(label, []).append(reason)
+        cases = cases[cases["index"].notna()]
+        found = zip(
+            cases["index"].tolist(),
+            cases["check"].astype(str).tolist(),
+            cases["column"].tolist(),
+            cases["failure_case"].tolist(),
+            strict=True,
+        )
+        for label, check, column, value in found:
+            reasons.setdefault(label, []).append(describe_failure(check, column, value))
     dup = frame["id"].notna() & frame["id"].duplicated(keep=False)
     for label in frame.index[dup]:
         reasons.setdefault(label, []).append("id occurs more than once in this file")

@@ -108,10 +108,12 @@ def strptime(text: pd.Series, fmt: str) -> pd.Series:
     return pd.Series(parsed.to_pandas(), index=text.index)
 
 
-def _int64(text: pd.Series | pa.Array, index: pd.Index) -> pd.Series:
+def _int64(text: pd.Series | pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     """Whole numbers from text that is all digits (a leading sign allowed) or NA, by Arrow
     (pandas' ``to_numeric`` is several times slower), indexed by ``index``."""
-    written = pa.array(text, type=pa.string(), from_pandas=True)
+    written = text  # Arrow data as it is: pa.array() would copy a ChunkedArray value by value
+    if isinstance(text, pd.Series):
+        written = pa.array(text, type=pa.string(), from_pandas=True)
     try:
         numbers = pc.cast(pc.utf8_ltrim(written, characters="+"), pa.int64())
     except pa.ArrowInvalid:  # digits of another script ("١٢"): let pandas read them
@@ -269,7 +271,8 @@ def thread_roots(ids: pd.Series, parents: pd.Series, up: np.ndarray | None = Non
         if (higher == top).all():
             break
         top = higher
-    parent_at_top = parents.to_numpy(dtype=object)[top]
+    roots = pd.Series(ids.array.take(top), index=ids.index, dtype=ids.dtype)
+    parent_at_top = parents.array.take(top)
     outside = pd.notna(parent_at_top) & (up[top] < 0)
-    roots = np.where(outside, parent_at_top, ids.to_numpy(dtype=object)[top])
-    return pd.Series(roots, index=ids.index, dtype=ids.dtype)
+    roots[outside] = parent_at_top[outside]
+    return roots

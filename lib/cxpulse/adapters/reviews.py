@@ -47,6 +47,11 @@ EXPECTED = (
     "brand, author_id when present)"
 )
 _REVIEW_DOMAIN = r"/review/(?:www\.)?([^/?#]+)"
+_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character ``str.isspace`` accepts: what ``str.lstrip()`` removes."""
 
 
 def read(path: Path, options: AdapterOptions) -> Parsed:
@@ -120,12 +125,22 @@ def review_text(title: pd.Series, text: pd.Series) -> pd.Series:
     title = clean_text(title)
     text = text.astype("string")
     stem = title.str.rstrip(".…! ").fillna("")
-    pairs = zip(stem.tolist(), text.fillna("").tolist(), strict=True)
-    repeats = np.array([bool(s) and t.lstrip().startswith(s) for s, t in pairs], dtype=bool)
-    alone = title.isna().to_numpy() | repeats
-    combined = title + "\n\n" + text.fillna("")
-    chosen = pc.if_else(pa.array(alone), pa.array(text), pa.array(combined))
-    return pd.Series(chosen, index=text.index, dtype="string")
+    alone = title.isna().to_numpy() | starts_with(text.fillna(""), stem)
+    heading = (title + "\n\n").mask(alone, "")
+    return (heading + text.fillna("")).mask(alone & text.isna().to_numpy(), pd.NA)
+
+
+def starts_with(text: pd.Series, prefix: pd.Series) -> np.ndarray:
+    """True where ``text``, leading whitespace aside, begins with a non-empty ``prefix``.
+
+    Only each text's first characters (as many as the longest prefix) become Python
+    strings: reviews are long.
+    """
+    width = int(prefix.str.len().max()) if len(prefix) else 0
+    lead = pc.utf8_ltrim(pa.array(text), characters=_SPACE)
+    heads = pc.utf8_slice_codeunits(lead, 0, width).to_pylist()
+    pairs = zip(prefix.tolist(), heads, strict=True)
+    return np.array([bool(p) and h.startswith(p) for p, h in pairs], dtype=bool)
 
 
 def review_brand(
@@ -135,13 +150,12 @@ def review_brand(
     if options.brand:
         return pd.Series(options.brand, index=fields.index, dtype="string")
     accounts = {k.lower(): v for k, v in options.accounts.items()}
-    source = column(fields, "source").astype("string")
-    pages = source.dropna().unique()  # a few page URLs repeat on every row
-    domains = pd.Series(pages, dtype="string").str.extract(_REVIEW_DOMAIN)[0].str.lower()
-    domain = source.map(dict(zip(pages, domains, strict=True)), na_action="ignore")
-    domain = domain.astype("string")
-    mapped = domain.map(accounts.get, na_action="ignore").astype("string")
-    brand = clean_text(column(fields, "brand")).fillna(mapped)
+    # a few page URLs repeat on every row: the brand a page gives is found once per page
+    page, pages = pd.factorize(column(fields, "source").astype("string"), use_na_sentinel=False)
+    domain = pd.Series(pages, dtype="string").str.extract(_REVIEW_DOMAIN)[0].str.lower()
+    by_page = domain.map(accounts.get, na_action="ignore").astype("string")
     if file_brand:
-        brand = brand.fillna(file_brand)
-    return brand.fillna(domain).astype("string")
+        by_page = by_page.fillna(file_brand)
+    by_page = by_page.fillna(domain)
+    from_page = pd.Series(by_page.array.take(page), index=fields.index)
+    return clean_text(column(fields, "brand")).fillna(from_page).astype("string")

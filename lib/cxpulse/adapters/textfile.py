@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from cxpulse.adapters import AdapterError, Parsed
@@ -74,7 +73,7 @@ def read_utf8(path: Path, encoding: str | None, expected: str) -> bytes:
         data = Path(path).read_bytes()
     except OSError as err:
         raise AdapterError(f"{path}: cannot read the file ({err.strerror})") from None
-    if not data.strip():
+    if not data or data.isspace():  # not ``data.strip()``: that copies the whole file
         raise AdapterError(f"{path}: empty file; expected {expected}")
     for magic, kind in _COMPRESSED.items():
         if data.startswith(magic):
@@ -154,8 +153,8 @@ def parse_delimited(
     Raises ``AdapterError`` when the header is missing, has repeated names, or is one
     column (the file is not separated by ``delimiter``).
     """
-    data = data.replace(b"\r\n", b"\n")
-    source = data if quote_from is None else quote_from.replace(b"\r\n", b"\n")
+    data = unix_newlines(data)
+    source = data if quote_from is None else unix_newlines(quote_from)
     sentinel = None
     if b"\r" in source:
         sentinel = next(s for s in _SENTINELS if s.encode() not in source)
@@ -181,9 +180,9 @@ def parse_delimited(
         records.loc[touched] = records.loc[touched].apply(
             lambda col: col.str.replace(sentinel, "\n", regex=False)
         )
-    first_empty = records.iloc[:, 0] == ""
-    blank = first_empty.copy()
-    blank[first_empty] = (records[first_empty] == "").all(axis=1)
+    blank = records.iloc[:, 0] == ""
+    if blank.any():  # only a record whose first field is empty can be all empty
+        blank[blank] = (records[blank] == "").all(axis=1)
     nul = touching(fitted, quote.containing(b"\x00")) & ~blank
     reasons = pd.concat(
         [
@@ -194,6 +193,11 @@ def parse_delimited(
     if (blank | nul).any():
         records, fitted = records[~blank & ~nul], fitted[~blank & ~nul]
     return Table(records, fitted, reject_lines(lines, reasons, quote), quote)
+
+
+def unix_newlines(data: bytes) -> bytes:
+    """``data`` with each ``\\r\\n`` as ``\\n`` (the same object when it holds no ``\\r``)."""
+    return data.replace(b"\r\n", b"\n") if b"\r" in data else data
 
 
 def touching(spans: pd.DataFrame, numbers: np.ndarray) -> pd.Series:
@@ -323,7 +327,7 @@ def record_lines(table: pa.Table, invalid: list, body: bytes, where: str) -> pd.
     counts[positions] += np.array([row.text.count("\n") for row in invalid], dtype=np.int64)
     good = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
-        good += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
+        good += newline_counts(column)
     counts[fit] += good
     body_lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
     if total and counts.sum() == body_lines + 1 and body.endswith(b"\n"):
@@ -335,6 +339,25 @@ def record_lines(table: pa.Table, invalid: list, body: bytes, where: str) -> pd.
         )
     last = 1 + np.cumsum(counts)
     return pd.DataFrame({"line": last - counts + 1, "line_end": last})
+
+
+def newline_counts(column: pa.ChunkedArray) -> np.ndarray:
+    """The number of ``\\n`` in each value of a string column.
+
+    Found in each chunk's value bytes at once and assigned to values by their offsets
+    (several times faster than ``pc.count_substring``).
+    """
+    counts = [np.zeros(0, dtype=np.int64)]
+    for chunk in column.chunks:
+        if len(chunk) == 0:
+            continue
+        _, offsets, values = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)[chunk.offset :][: len(chunk) + 1]
+        text = np.frombuffer(values or b"", dtype=np.uint8)[bounds[0] : bounds[-1]]
+        found = np.flatnonzero(text == 10) + bounds[0]
+        owner = np.searchsorted(bounds, found, side="right") - 1
+        counts.append(np.bincount(owner, minlength=len(chunk)))
+    return np.concatenate(counts)
 
 
 class SourceLines:

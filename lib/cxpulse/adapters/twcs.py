@@ -108,7 +108,7 @@ def to_canonical(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.Dat
             "id": "twitter:" + tweet_id.astype("string"),
             "channel": "twitter",
             "brand": brand.astype("string"),
-            "direction": np.where(is_company, "outbound", "inbound"),
+            "direction": is_company.map({True: "outbound", False: "inbound"}),
             "thread_id": "twitter:" + root.astype("string"),
             "parent_id": "twitter:" + parent.astype("string"),
             "author_id": author,
@@ -131,7 +131,7 @@ def first_reply_author(
     replies = pd.DataFrame({"parent": parents, "author": author, "created": created})[is_company]
     replies = replies.dropna(subset=["parent"]).sort_values(["created", "author"], kind="stable")
     first = replies.drop_duplicates("parent").set_index("parent")["author"]
-    return pd.Series(first.reindex(pd.Index(ids)).to_numpy(), index=ids.index, dtype="string")
+    return look_up(first, ids)
 
 
 def nearest_company_above(up: np.ndarray, author: pd.Series, is_company: pd.Series) -> pd.Series:
@@ -153,8 +153,7 @@ def nearest_company_above(up: np.ndarray, author: pd.Series, is_company: pd.Seri
         found_there, step_there = found[step.clip(0)], step[step.clip(0)]
         found = np.where(active, found_there, found)
         step = np.where(active & (found_there < 0), step_there, -1)
-    handles = author.to_numpy()[found.clip(0)]
-    return pd.Series(np.where(found >= 0, handles, pd.NA), index=author.index, dtype="string")
+    return pd.Series(author.array.take(found, allow_fill=True), index=author.index, dtype="string")
 
 
 def most_active_company(root: pd.Series, author: pd.Series, is_company: pd.Series) -> pd.Series:
@@ -162,7 +161,14 @@ def most_active_company(root: pd.Series, author: pd.Series, is_company: pd.Serie
     counts = pd.DataFrame({"root": root, "author": author})[is_company].value_counts()
     ranked = counts.rename("n").reset_index().sort_values(["n", "author"], ascending=[False, True])
     top = ranked.drop_duplicates("root").set_index("root")["author"]
-    return pd.Series(top.reindex(root.to_numpy()).to_numpy(), index=root.index, dtype="string")
+    return look_up(top, root)
+
+
+def look_up(table: pd.Series, keys: pd.Series) -> pd.Series:
+    """``table``'s text value for each of ``keys`` (NA where it has none), indexed like
+    ``keys``; ``table``'s index is unique."""
+    at = table.index.get_indexer(pd.Index(keys))
+    return pd.Series(table.array.take(at, allow_fill=True), index=keys.index, dtype="string")
 
 
 def first_known_mention(text: pd.Series, handles: dict[str, str]) -> pd.Series:

@@ -1,0 +1,47 @@
+"""The canonical schema: columns and dtypes, and the rules that send rows to quarantine."""
+
+import pandas as pd
+
+from cxpulse import schema
+
+NOW = pd.Timestamp("2024-06-01", tz="UTC")
+
+
+def rows(**columns) -> pd.DataFrame:
+    base = {
+        "id": ["twitter:1", "twitter:2", "twitter:3"],
+        "channel": "twitter",
+        "brand": "Northwind",
+        "direction": "inbound",
+        "created_at": pd.Timestamp("2024-05-01", tz="UTC"),
+    }
+    return pd.DataFrame({**base, **columns}, index=[10, 11, 12])
+
+
+def test_conform_adds_missing_columns_as_typed_nulls_and_keeps_the_index():
+    got = schema.conform(rows())
+    assert list(got.columns) == list(schema.COLUMNS) and got.index.tolist() == [10, 11, 12]
+    assert got.dtypes.drop("created_at").equals(schema.empty_frame().dtypes.drop("created_at"))
+    assert got["text"].isna().all() and got["rating"].isna().all()
+
+
+def test_validate_gives_each_bad_row_every_rule_it_breaks():
+    frame = rows(id=["twitter:1", "twitter:2", None], rating=[5, 9, 5], likes=[0, -1, 0])
+    checked = schema.validate(frame, now=NOW)
+    assert checked.good.index.tolist() == [10]
+    assert checked.bad["reason"].to_dict() == {
+        11: "rating must be 1 to 5; likes must not be negative",
+        12: "id is missing",
+    }
+
+
+def test_validate_rejects_every_row_of_an_id_given_twice():
+    frame = rows(
+        id=["twitter:1", "twitter:1", "twitter:3"], created_at=pd.Timestamp("2030-01-01", tz="UTC")
+    )
+    reasons = schema.validate(frame, now=NOW).bad["reason"].to_dict()
+    assert reasons == {
+        10: "created_at is in the future; id occurs more than once in this file",
+        11: "created_at is in the future; id occurs more than once in this file",
+        12: "created_at is in the future",
+    }
