@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -321,53 +322,67 @@ def run_reports(
     reports_dir: Path,
     kernel: Kernel | None = None,
 ) -> list[RunResult]:
-    """``run_report`` for each of ``cadences``, in this one process, pipelined.
+    """``run_report`` for each of ``cadences``, in this one process, pipelined; the results
+    in the order of ``cadences``.
 
-    Imports are paid once. Each report's kernel is started while the notebook before it
-    executes, so it has booted and imported the report library by its turn; a report's
-    HTML and PDF are made in a worker thread while the next notebook executes (the kernel
-    does that work in its own process). At most two kernels are alive, one of them idle.
-    After the first report that fails no new report starts; the reports already executed
-    are still exported, and the first error is raised at the end. ``kernel``: the first
-    report's kernel, when the caller started it (``cxpulse run`` does, first thing).
+    Every report's params are validated first (``plan_report``), so a bad params file stops
+    the run before anything renders. Imports are paid once. Each report's kernel is started
+    while the notebook before it executes, so it has booted and imported the report library
+    by its turn; a report's summary is read from its kernel, and its HTML and PDF made, in
+    worker threads (the export at a lower CPU priority) while the next notebook executes.
+    The longest period goes first (``RENDER_ORDER``): only the last report's export
+    overlaps nothing, and the daily's is the shortest. After the first report that fails
+    no new report starts; the reports already executed are still exported, and the first
+    error is raised at the end. ``kernel``: the first report's kernel, when the caller
+    started it (``cxpulse run`` does, first thing).
     """
-    from concurrent.futures import Future, ThreadPoolExecutor
-
     project = Path(params_dir).resolve().parent
     kernels: list[Kernel] = [kernel or Kernel(project)]
+    ordered = sorted(cadences, key=RENDER_ORDER.index)
 
     def start_next() -> None:
-        if len(kernels) < len(cadences):
+        if len(kernels) < len(ordered):
             kernels.append(Kernel(project))
 
     exports: list[Future[RunResult]] = []
     failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as exporter:
+    with ThreadPoolExecutor(1, "export", initializer=lower_thread_priority) as exporter:
         try:
-            for n, cadence in enumerate(cadences):
+            plans = [plan_report(c, as_of, warehouse, params_dir, reports_dir) for c in ordered]
+            for n, plan in enumerate(plans):
                 if any(f.done() and f.exception() for f in exports):
                     break
                 try:
-                    executed = execute_report(
-                        cadence, as_of, warehouse, params_dir, reports_dir, kernels[n], start_next
-                    )
-                finally:
+                    executed = execute_report(plan, kernels[n], start_next)
+                except BaseException:
                     kernels[n].shutdown()
+                    raise
                 exports.append(exporter.submit(export_report, executed))
         except BaseException as err:  # noqa: BLE001 - re-raised below, after the exports
             failure = err
-        finally:
-            for kernel_left in kernels:
-                kernel_left.shutdown()
-        results = []
-        for future in exports:  # wait for every export before raising anything
+        results = {}
+        for cadence, future in zip(ordered, exports, strict=False):  # wait for every export
             try:
-                results.append(future.result())
+                results[cadence] = future.result()
             except BaseException as err:  # noqa: BLE001 - the first error is raised below
                 failure = failure or err
+        for kernel_left in kernels:
+            kernel_left.shutdown()
     if failure is not None:
         raise failure
-    return results
+    return [results[c] for c in cadences]
+
+
+RENDER_ORDER = ("quarterly", "weekly", "daily")
+"""The order ``run_reports`` renders in: longest period first."""
+
+
+def lower_thread_priority() -> None:
+    """Give the calling thread a lower CPU priority (Linux nice +10, per thread), so work
+    that can wait does not slow the kernel that everything else waits for."""
+    with contextlib.suppress(AttributeError, OSError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + 10)
 
 
 def run_report(
@@ -388,62 +403,39 @@ def run_report(
     """
     kernel = kernel or Kernel(Path(params_dir).resolve().parent)
     try:
-        executed = execute_report(cadence, as_of, warehouse, params_dir, reports_dir, kernel)
-    finally:
+        plan = plan_report(cadence, as_of, warehouse, params_dir, reports_dir)
+        executed = execute_report(plan, kernel)
+    except BaseException:
         kernel.shutdown()
+        raise
     return export_report(executed)
 
 
 @dataclass
-class Executed:
-    """A report whose notebook has run: what ``export_report`` needs to finish it.
-
-    ``work`` is the temporary folder beside the final one that holds report.ipynb; the
-    stages' seconds so far are in ``seconds``."""
+class Planned:
+    """A report whose params are valid and whose period is chosen: what to execute."""
 
     cadence: str
     params: config.ReportParams
+    source: Path
+    project: Path
     period: periods.Period
     parameters: dict[str, str]
     data_range: tuple[pd.Timestamp | None, pd.Timestamp | None]
     rows: int
     now: dt.datetime
-    work: Path
-    final: Path
     cover: dict[str, str]
-    nb: nbformat.NotebookNode
-    summary: dict
+    folder: Path
+    """``reports_dir/<cadence>``: the report is published there as ``<period label>``."""
     seconds: dict[str, float]
     started: float
 
-    @property
-    def failed(self) -> Path:
-        """Where a failed run's files are kept: ``.failed-<label>`` beside ``final``."""
-        return self.final.with_name(f".failed-{self.final.name}")
 
-
-def keep_failed(work: Path, failed: Path) -> None:
-    """Move a failed run's ``work`` folder to ``failed``, replacing an older failure."""
-    shutil.rmtree(failed, ignore_errors=True)
-    os.replace(work, failed)
-    log.error("run failed; its files are kept in %s", failed)
-
-
-def execute_report(
-    cadence: str,
-    as_of: str | None,
-    warehouse: Path,
-    params_dir: Path,
-    reports_dir: Path,
-    kernel: Kernel,
-    kernel_started: Callable[[], None] = lambda: None,
-) -> Executed:
-    """Validate params, choose the period and execute the notebook on ``kernel`` into a
-    temporary folder under ``reports_dir/<cadence>/``; read the report's summary from the
-    kernel. ``kernel_started`` is called once ``kernel`` has warmed up, as the notebook
-    starts (``run_reports`` starts the next report's kernel then, so the two kernels do not
-    start up at the same time). A failure moves the folder to ``.failed-<label>`` and
-    raises."""
+def plan_report(
+    cadence: str, as_of: str | None, warehouse: Path, params_dir: Path, reports_dir: Path
+) -> Planned:
+    """Validate the ``cadence`` params and the notebook parameters, choose the period of
+    ``as_of`` (``config.resolve_period``) and count its interactions; nothing runs yet."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     warehouse_path, params_dir = Path(warehouse), Path(params_dir)
@@ -463,11 +455,6 @@ def execute_report(
         parameters = notebook_parameters(day, warehouse_path, params_dir, now.date())
         rows = count_interactions(warehouse_path, period)
     log.info("%s report for %s (as of %s, %s interactions)", cadence, period.label, day, rows)
-
-    cadence_dir = Path(reports_dir) / cadence
-    cadence_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".tmp-{period.label}-", dir=cadence_dir))
-    work.chmod(0o755)  # mkdtemp makes it private; the published report is for readers
     cover = {
         "brand": params.brand.brand,
         "title": params.report.title,
@@ -475,65 +462,131 @@ def execute_report(
         "generated_at": f"{now:%Y-%m-%d %H:%M %Z}",
         "data_until": describe_moment(data_range[1], tz),
     }
+    return Planned(
+        cadence, params, source, project, period, parameters, data_range, rows, now, cover,
+        Path(reports_dir) / cadence, seconds, started,
+    )  # fmt: skip
+
+
+@dataclass
+class Executed:
+    """A report whose notebook has run: what ``export_report`` needs to finish it.
+
+    ``work`` is the temporary folder beside the final one that holds report.ipynb;
+    ``summary`` is being read from the kernel (which it then shuts down)."""
+
+    plan: Planned
+    work: Path
+    nb: nbformat.NotebookNode
+    summary: Future[dict]
+
+    @property
+    def final(self) -> Path:
+        return self.plan.folder / self.plan.period.label
+
+    @property
+    def failed(self) -> Path:
+        """Where a failed run's files are kept: ``.failed-<label>`` beside ``final``."""
+        return self.plan.folder / f".failed-{self.plan.period.label}"
+
+
+def keep_failed(work: Path, failed: Path) -> None:
+    """Move a failed run's ``work`` folder to ``failed``, replacing an older failure."""
+    shutil.rmtree(failed, ignore_errors=True)
+    os.replace(work, failed)
+    log.error("run failed; its files are kept in %s", failed)
+
+
+def execute_report(
+    plan: Planned, kernel: Kernel, kernel_started: Callable[[], None] = lambda: None
+) -> Executed:
+    """Execute the planned notebook on ``kernel`` into a temporary folder under
+    ``plan.folder``, then start reading the report's summary from the kernel in a thread
+    (which shuts the kernel down after). ``kernel_started`` is called once ``kernel`` has
+    warmed up, as the notebook starts (``run_reports`` starts the next report's kernel
+    then, so two kernels do not start up at once). A failure moves the folder to
+    ``.failed-<label>`` and raises."""
+    plan.folder.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.period.label}-", dir=plan.folder))
+    work.chmod(0o755)  # mkdtemp makes it private; the published report is for readers
     threading.Thread(target=vega_bundle, name="vega-bundle", daemon=True).start()
     threading.Thread(target=warm_up_exporters, name="warm-up", daemon=True).start()
+    timeout_s = plan.params.report.timeout_s
     try:
         import papermill  # noqa: F401 - imported while the kernel warms up, not after
 
-        kernel.wait_warm(params.report.timeout_s)
+        kernel.wait_warm(timeout_s)
         kernel_started()
-        with timed("execute", seconds, cadence):
+        with timed("execute", plan.seconds, plan.cadence):
             nb = execute_notebook(
-                source, work / "report.ipynb", parameters, params.report.timeout_s, project, kernel
-            )
-        with timed("summary", seconds, cadence):
-            summary = kernel.summary(cadence, period.label, params.report.timeout_s)
+                plan.source, work / "report.ipynb", plan.parameters, timeout_s, plan.project,
+                kernel,
+            )  # fmt: skip
+    except BaseException:
+        keep_failed(work, plan.folder / f".failed-{plan.period.label}")
+        raise
+    summary: Future[dict] = Future()
+    threading.Thread(
+        target=_read_summary, args=(plan, kernel, summary), name="summary", daemon=True
+    ).start()
+    return Executed(plan, work, nb, summary)
+
+
+def _read_summary(plan: Planned, kernel: Kernel, out: Future[dict]) -> None:
+    """``report.summary`` of the notebook's ``r``, read from ``kernel`` (then shut down),
+    into ``out``; computed here when the notebook holds no ``Report`` named ``r``."""
+    try:
+        with timed("summary", plan.seconds, plan.cadence):
+            summary = kernel.summary(plan.cadence, plan.period.label, plan.params.report.timeout_s)
             kernel.shutdown()
-            if summary is None:  # the notebook holds no Report ``r``: open one here
+            if summary is None:
                 from cxpulse import report
 
+                warehouse_path = plan.parameters["warehouse"]
                 summary = report.summary(
-                    report.open_report(cadence, parameters["as_of"], warehouse_path, params_dir)
-                )
-    except BaseException:
-        keep_failed(work, cadence_dir / f".failed-{period.label}")
-        raise
-    return Executed(
-        cadence, params, period, parameters, data_range, rows, now, work,
-        cadence_dir / period.label, cover, nb, summary, seconds, started,
-    )  # fmt: skip
+                    report.open_report(
+                        plan.cadence, plan.parameters["as_of"], warehouse_path,
+                        plan.parameters["params_dir"],
+                    )
+                )  # fmt: skip
+        out.set_result(summary)
+    except BaseException as err:  # noqa: BLE001 - handed to whoever waits for the summary
+        kernel.shutdown()
+        out.set_exception(err)
 
 
 def export_report(executed: Executed) -> RunResult:
     """Export an executed report to report.html and report.pdf, write manifest.json and
     publish the folder in place of an older render of the period (``publish_folder``).
     A failure moves the folder to ``.failed-<label>`` and raises."""
-    e, seconds = executed, executed.seconds
+    e, plan, seconds = executed, executed.plan, executed.plan.seconds
     try:
-        with timed("html", seconds, e.cadence):
+        with timed("html", seconds, plan.cadence):
             warm_up_exporters()
-            (e.work / "report.html").write_text(export_html(e.nb, True, e.cover), encoding="utf-8")
-            printable = export_html(e.nb, False, e.cover)
-        with timed("pdf", seconds, e.cadence):
-            pages = html_to_pdf(printable, e.work / "report.pdf", e.params.brand.page_size)
-        seconds["total"] = round(time.perf_counter() - e.started, 3)
-        tz = e.params.brand.timezone
+            (e.work / "report.html").write_text(
+                export_html(e.nb, True, plan.cover), encoding="utf-8"
+            )
+            printable = export_html(e.nb, False, plan.cover)
+        with timed("pdf", seconds, plan.cadence):
+            pages = html_to_pdf(printable, e.work / "report.pdf", plan.params.brand.page_size)
+        seconds["total"] = round(time.perf_counter() - plan.started, 3)
+        tz = plan.params.brand.timezone
         manifest = {
-            "cadence": e.cadence,
-            "period": e.period.label,
+            "cadence": plan.cadence,
+            "period": plan.period.label,
             "window": {
-                "start": e.period.start.isoformat(),
-                "end": e.period.end.isoformat(),
-                "first_day": e.period.first_day.isoformat(),
-                "last_day": e.period.last_day.isoformat(),
+                "start": plan.period.start.isoformat(),
+                "end": plan.period.end.isoformat(),
+                "first_day": plan.period.first_day.isoformat(),
+                "last_day": plan.period.last_day.isoformat(),
                 "timezone": tz,
             },
-            "as_of": e.parameters["as_of"],
-            "parameters": e.parameters,
-            "data_range": [t.isoformat() if t is not None else None for t in e.data_range],
-            "rows": e.rows,
-            **e.summary,
-            "generated_at": e.now.isoformat(timespec="seconds"),
+            "as_of": plan.parameters["as_of"],
+            "parameters": plan.parameters,
+            "data_range": [t.isoformat() if t is not None else None for t in plan.data_range],
+            "rows": plan.rows,
+            **e.summary.result(),
+            "generated_at": plan.now.isoformat(timespec="seconds"),
             "versions": package_versions(),
             "seconds": seconds,
         }

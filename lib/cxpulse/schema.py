@@ -7,9 +7,12 @@ may be stored and the rows that go to quarantine, each with its reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 CHANNELS: tuple[str, ...] = (
     "twitter",
@@ -108,6 +111,10 @@ def as_type(values: pd.Series, sql_type: str) -> pd.Series:
 
 
 def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
+    # pandera is imported here, not with the module: the reports use this module's column
+    # lists, not its checks, and each report process would pay 0.1 s for it.
+    import pandera.pandas as pa
+
     def in_set(values: tuple[str, ...], name: str) -> pa.Check:
         return pa.Check.isin(list(values), error=f"{name} must be one of {', '.join(values)}")
 
@@ -203,11 +210,13 @@ def validate(
     rejects every row holding it (the export contradicts itself; which one is right is
     not ours to guess).
     """
+    from pandera.errors import SchemaErrors
+
     frame = conform(frame)
     reasons: dict[object, list[str]] = {}
     try:
         _rules(now, floor).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as err:
+    except SchemaErrors as err:
         cases = err.failure_cases
         cases = cases[cases["index"].notna()]
         found = zip(

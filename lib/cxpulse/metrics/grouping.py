@@ -31,6 +31,11 @@ def epoch_us(ts: dt.datetime) -> int:
     """DuckDB ``epoch_us(timestamptz)``: microseconds since 1970-01-01 UTC."""
 
 
+def local_day(ts: ir.TimestampValue, tz: str) -> ir.DateValue:
+    """The local date in ``tz`` of the UTC timestamp ``ts``."""
+    return _local_time(tz, ts).date()
+
+
 def as_utc(ts: pd.Timestamp | str) -> pd.Timestamp:
     """``ts`` as a UTC timestamp; a naive timestamp is refused (its zone would be a guess)."""
     ts = pd.Timestamp(ts)
@@ -67,7 +72,7 @@ def with_group_keys(t: ir.Table, by: Sequence[str], tz: str) -> ir.Table:
     ``created_at``."""
     local = _local_time(tz, t.created_at)
     keys = {
-        "day": local.date(),
+        "day": local_day(t.created_at, tz),
         "week": local.strftime("%G-W%V"),
         "quarter": local.strftime("%Y-Q") + local.quarter().cast("string"),
         "weekday": local.day_of_week.index(),
