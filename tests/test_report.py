@@ -185,3 +185,11 @@ def test_reputation_reuses_the_headline_records_without_changing_a_figure(demo_w
     )
     pd.testing.assert_frame_equal(reused, computed)
     assert quarter.period.label in set(reused["label"])
+
+
+@pytest.mark.parametrize("cadence", ["daily", "weekly", "quarterly"])
+def test_summary_counts_the_rows_of_the_period_per_channel(demo_warehouse, cadence):
+    r = report.open_report(cadence, None, demo_warehouse, ROOT / "params")
+    rows = metrics.volume_summary(r.ours, r.period.start, r.period.end, by=["channel"])
+    expected = {str(c): int(n) for c, n in zip(rows["channel"], rows["total"], strict=True)}
+    assert report.summary(r)["rows_by_channel"] == expected

@@ -328,8 +328,8 @@ def run_reports(
     Every report's params are validated first (``plan_report``), so a bad params file stops
     the run before anything renders. Imports are paid once. Each report's kernel is started
     while the notebook before it executes, so it has booted and imported the report library
-    by its turn; a report's summary is read from its kernel, and its HTML and PDF made, in
-    worker threads (the export at a lower CPU priority) while the next notebook executes.
+    by its turn; a report's HTML and PDF are made in a worker thread, at a lower CPU
+    priority, while the next notebook executes.
     The longest period goes first (``RENDER_ORDER``): only the last report's export
     overlaps nothing, and the daily's is the shortest. After the first report that fails
     no new report starts; the reports already executed are still exported, and the first
@@ -473,12 +473,12 @@ class Executed:
     """A report whose notebook has run: what ``export_report`` needs to finish it.
 
     ``work`` is the temporary folder beside the final one that holds report.ipynb;
-    ``summary`` is being read from the kernel (which it then shuts down)."""
+    ``summary`` is what ``report.summary`` said of it."""
 
     plan: Planned
     work: Path
     nb: nbformat.NotebookNode
-    summary: Future[dict]
+    summary: dict
 
     @property
     def final(self) -> Path:
@@ -501,8 +501,8 @@ def execute_report(
     plan: Planned, kernel: Kernel, kernel_started: Callable[[], None] = lambda: None
 ) -> Executed:
     """Execute the planned notebook on ``kernel`` into a temporary folder under
-    ``plan.folder``, then start reading the report's summary from the kernel in a thread
-    (which shuts the kernel down after). ``kernel_started`` is called once ``kernel`` has
+    ``plan.folder``, then read the report's summary from the kernel and shut it down
+    (``read_summary``). ``kernel_started`` is called once ``kernel`` has
     warmed up, as the notebook starts (``run_reports`` starts the next report's kernel
     then, so two kernels do not start up at once). A failure moves the folder to
     ``.failed-<label>`` and raises."""
@@ -522,37 +522,29 @@ def execute_report(
                 plan.source, work / "report.ipynb", plan.parameters, timeout_s, plan.project,
                 kernel,
             )  # fmt: skip
+        with timed("summary", plan.seconds, plan.cadence):
+            summary = read_summary(plan, kernel)
     except BaseException:
         keep_failed(work, plan.folder / f".failed-{plan.period.label}")
         raise
-    summary: Future[dict] = Future()
-    threading.Thread(
-        target=_read_summary, args=(plan, kernel, summary), name="summary", daemon=True
-    ).start()
     return Executed(plan, work, nb, summary)
 
 
-def _read_summary(plan: Planned, kernel: Kernel, out: Future[dict]) -> None:
-    """``report.summary`` of the notebook's ``r``, read from ``kernel`` (then shut down),
-    into ``out``; computed here when the notebook holds no ``Report`` named ``r``."""
-    try:
-        with timed("summary", plan.seconds, plan.cadence):
-            summary = kernel.summary(plan.cadence, plan.period.label, plan.params.report.timeout_s)
-            kernel.shutdown()
-            if summary is None:
-                from cxpulse import report
+def read_summary(plan: Planned, kernel: Kernel) -> dict:
+    """``report.summary`` of the notebook's ``r``, read from ``kernel`` (shut down then);
+    computed here when the notebook holds no ``Report`` named ``r``."""
+    summary = kernel.summary(plan.cadence, plan.period.label, plan.params.report.timeout_s)
+    kernel.shutdown()
+    if summary is not None:
+        return summary
+    from cxpulse import report
 
-                warehouse_path = plan.parameters["warehouse"]
-                summary = report.summary(
-                    report.open_report(
-                        plan.cadence, plan.parameters["as_of"], warehouse_path,
-                        plan.parameters["params_dir"],
-                    )
-                )  # fmt: skip
-        out.set_result(summary)
-    except BaseException as err:  # noqa: BLE001 - handed to whoever waits for the summary
-        kernel.shutdown()
-        out.set_exception(err)
+    return report.summary(
+        report.open_report(
+            plan.cadence, plan.parameters["as_of"], plan.parameters["warehouse"],
+            plan.parameters["params_dir"],
+        )
+    )  # fmt: skip
 
 
 def export_report(executed: Executed) -> RunResult:
@@ -585,7 +577,7 @@ def export_report(executed: Executed) -> RunResult:
             "parameters": plan.parameters,
             "data_range": [t.isoformat() if t is not None else None for t in plan.data_range],
             "rows": plan.rows,
-            **e.summary.result(),
+            **e.summary,
             "generated_at": plan.now.isoformat(timespec="seconds"),
             "versions": package_versions(),
             "seconds": seconds,

@@ -538,7 +538,9 @@ def summary(r: Report) -> dict:
 
     Plain JSON values only.
     """
-    rows = metrics.volume_summary(r.ours, r.period.start, r.period.end, by=["channel"])
+    days = r.daily_volume["day"].dt.date  # the trend window holds the period
+    inside = r.daily_volume[(days >= r.period.first_day) & (days <= r.period.last_day)]
+    rows = inside.groupby("channel", as_index=False)["total"].sum()
     return {
         "headline_figures": {
             k: (float(v) if isinstance(v, int | float) else v) for k, v in r.current.items()
