@@ -234,6 +234,17 @@ def test_renderer_bundle_carries_spec_svg_and_text_alternative():
     assert bundle["text/plain"].startswith("SLA attainment by channel. Horizontal bars")
 
 
+def test_static_svg_can_be_left_to_the_exporting_process(monkeypatch):
+    spec = charts.sla_by_channel(sla_frame(), CONTRACT).to_dict()
+    monkeypatch.setenv(charts.DEFER_SVG, "1")
+    deferred = charts.render_mimebundle(spec)
+    assert "image/svg+xml" not in deferred and charts.VEGALITE_MIME_TYPE in deferred
+    outputs = [{"data": deferred}, {"data": {"text/plain": "a table"}}]
+    assert charts.with_static_charts(outputs) == 1
+    assert deferred["image/svg+xml"].startswith("<svg")
+    assert charts.with_static_charts(outputs) == 0  # already drawn
+
+
 def test_renderer_bundle_is_a_valid_notebook_output():
     bundle = charts.render_mimebundle(charts.sla_by_channel(sla_frame(), CONTRACT).to_dict())
     output = nbformat.v4.new_output("display_data", data=bundle)

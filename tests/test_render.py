@@ -114,10 +114,18 @@ def test_as_of_defaults_to_the_last_full_day_of_data(rendered):
 
 def test_manifest_records_versions_and_seconds_per_stage(rendered):
     manifest = json.loads((rendered.folder / "manifest.json").read_text())
-    assert set(manifest["seconds"]) == {"validate", "execute", "html", "pdf", "summary", "total"}
+    stages = {"validate", "execute", "summary", "charts", "html", "pdf", "total"}
+    assert set(manifest["seconds"]) == stages
     assert {"cxpulse", "python", "papermill", "weasyprint", "altair"} <= set(manifest["versions"])
     assert isinstance(manifest["headline_figures"], dict)
     assert str(rendered.folder) in rendered.summary()
+
+
+def test_charts_drawn_by_the_exporting_process_are_saved_in_the_notebook(rendered):
+    nb = nbformat.read(rendered.folder / "report.ipynb", as_version=4)
+    charts = [o["data"] for c in nb.cells for o in c.get("outputs", []) if "data" in o]
+    charts = [d for d in charts if any(k.startswith("application/vnd.vegalite") for k in d)]
+    assert len(charts) == 3 and all(d["image/svg+xml"].startswith("<svg") for d in charts)
 
 
 def test_parameters_are_injected_into_the_notebook(rendered):

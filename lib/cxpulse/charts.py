@@ -14,6 +14,7 @@ Builders are pure: a small frame in, an ``alt.Chart`` out. Each chart has a titl
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 
 import altair as alt
@@ -109,20 +110,40 @@ def text_alternative(spec: dict) -> str:
     return ". ".join(p.rstrip(".") for p in parts if p) + "."
 
 
+DEFER_SVG = "CXPULSE_DEFER_SVG"
+"""When this environment variable is "1" (``cxpulse run`` sets it for its kernels), the
+renderer leaves the static SVG out and the process exporting the report adds it
+(``with_static_charts``), while the next notebook runs."""
+
+
 def render_mimebundle(spec: dict, **metadata) -> dict:
-    """Altair renderer: the Vega-Lite spec, a static SVG and a text alternative."""
-    return {
-        VEGALITE_MIME_TYPE: spec,
-        "image/svg+xml": vlc.vegalite_to_svg(spec, vl_version=VL_VERSION),
-        "text/plain": text_alternative(spec),
-    }
+    """Altair renderer: the Vega-Lite spec, a static SVG (unless ``DEFER_SVG``) and a text
+    alternative."""
+    bundle = {VEGALITE_MIME_TYPE: spec, "text/plain": text_alternative(spec)}
+    if os.environ.get(DEFER_SVG) != "1":
+        bundle["image/svg+xml"] = svg_of(spec)
+    return bundle
+
+
+def svg_of(spec: dict) -> str:
+    """The chart ``spec`` drawn as a static SVG (vl-convert; for print and e-mail)."""
+    return vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+
+
+def with_static_charts(outputs: list[dict]) -> int:
+    """Add the static SVG to each chart output (``VEGALITE_MIME_TYPE``) of ``outputs``
+    (notebook output dicts, changed in place) that has none; the number added."""
+    missing = [o["data"] for o in outputs if VEGALITE_MIME_TYPE in o.get("data", {})]
+    missing = [data for data in missing if "image/svg+xml" not in data]
+    for data in missing:
+        data["image/svg+xml"] = svg_of(data[VEGALITE_MIME_TYPE])
+    return len(missing)
 
 
 def warm_up() -> None:
     """Draw a one-point chart to SVG: vl-convert's first conversion in a process starts its
     JavaScript engine and loads Vega-Lite (0.3 s or more), which then serves every chart."""
-    spec = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}}
-    vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    svg_of({"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}})
 
 
 alt.renderers.register("cxpulse", render_mimebundle)

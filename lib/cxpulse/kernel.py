@@ -11,6 +11,7 @@ import ast
 import contextlib
 import json
 import logging
+import os
 import queue
 import shutil
 import tempfile
@@ -18,10 +19,53 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jupyter_client.asynchronous import AsyncKernelClient
+
 if TYPE_CHECKING:
     from jupyter_client import AsyncKernelManager, BlockingKernelClient
 
 log = logging.getLogger("cxpulse.render")
+
+DEFER_SVG = "CXPULSE_DEFER_SVG"
+"""``charts.DEFER_SVG``, spelled here so that starting a kernel imports no Altair."""
+
+
+class PromptClient(AsyncKernelClient):
+    """The client papermill's executor makes for our kernels: ready as soon as it is.
+
+    jupyter_client's ``wait_for_ready`` ends by waiting for 0.2 s of silence on IOPub,
+    every time. Here a client is ready when a ``kernel_info`` request has its reply on the
+    shell channel and its closing "idle" status on IOPub: IOPub is then connected (a
+    subscriber that joined too late misses the status, and the request is sent again)
+    and holds nothing more of that request."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else 60)
+        while time.monotonic() < deadline:
+            msg_id = self.kernel_info()
+            try:
+                await self._reply_to(self.shell_channel, msg_id, "kernel_info_reply", deadline)
+                await self._reply_to(self.iopub_channel, msg_id, "status", deadline, 0.2)
+            except queue.Empty:
+                if not await self.is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                continue
+            return
+        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    @staticmethod
+    async def _reply_to(
+        channel: object, msg_id: str, msg_type: str, deadline: float, wait_s: float = 1.0
+    ) -> dict:
+        """The next ``msg_type`` message answering ``msg_id`` on ``channel`` (a status must
+        be "idle"); ``queue.Empty`` when none comes within ``wait_s``."""
+        while True:
+            left = min(wait_s, deadline - time.monotonic())
+            msg = await channel.get_msg(timeout=max(left, 0.0))
+            if msg["parent_header"].get("msg_id") != msg_id or msg["msg_type"] != msg_type:
+                continue
+            if msg_type != "status" or msg["content"].get("execution_state") == "idle":
+                return msg
 
 
 def _not_zmq_context_notice(record: logging.LogRecord) -> bool:
@@ -57,11 +101,16 @@ class Kernel:
         # localhost (which any local user can reach, and which the kernel warns about).
         self.sockets = Path(tempfile.mkdtemp(prefix="cxpulse-kernel-"))
         self.manager: AsyncKernelManager = AsyncKernelManager(
-            kernel_name="python3", transport="ipc", ip=str(self.sockets / "kernel")
+            kernel_name="python3",
+            transport="ipc",
+            ip=str(self.sockets / "kernel"),
+            client_class="cxpulse.kernel.PromptClient",
         )
         # As nbclient starts its kernels: no history file for a batch run.
         run_sync(self.manager.start_kernel)(
-            extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(cwd)
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            cwd=str(cwd),
+            env={**os.environ, DEFER_SVG: "1"},  # this process draws the static charts
         )
         self.client: BlockingKernelClient = BlockingKernelClient()
         self.client.load_connection_info(self.manager.get_connection_info())
@@ -122,8 +171,9 @@ class Kernel:
 
 def warm_up() -> None:
     """Run in the kernel before its notebook: import the report library (the collector
-    paused), then start the chart engine in a thread (it releases the GIL), so the first
-    chart costs what the others do."""
+    paused); unless the static charts are left to the host (``DEFER_SVG``), start the
+    chart engine in a thread (it releases the GIL), so the first chart costs what the
+    others do."""
     import gc
     import threading
 
@@ -135,7 +185,8 @@ def warm_up() -> None:
     finally:
         gc.freeze()  # the library stays for the kernel's life: keep it out of collections
         gc.enable()
-    threading.Thread(target=charts.warm_up, name="chart-warm-up", daemon=True).start()
+    if os.environ.get(DEFER_SVG) != "1":
+        threading.Thread(target=charts.warm_up, name="chart-warm-up", daemon=True).start()
 
 
 def plain(value: object) -> object:

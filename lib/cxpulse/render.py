@@ -283,12 +283,16 @@ def _warm_up_exporters() -> None:
     from weasyprint import HTML
 
     HTML(string="<p>cxpulse</p>").render()
+    from cxpulse import charts
+
+    charts.warm_up()
 
 
 def warm_up_exporters() -> None:
     """Import nbconvert and WeasyPrint and put a tiny page through each (template loading,
-    font configuration: about 1.5 s), once a process: ``execute_report`` starts it in a
-    thread while the kernel executes; ``export_report`` waits for it."""
+    font configuration), and draw a tiny chart (the chart engine's start): about 1.5 s,
+    once a process. ``execute_report`` starts it in a thread while the kernel executes;
+    ``export_report`` waits for it."""
     with _WARM_UP_LOCK:
         _warm_up_exporters()
 
@@ -547,14 +551,28 @@ def read_summary(plan: Planned, kernel: Kernel) -> dict:
     )  # fmt: skip
 
 
+def add_static_charts(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Draw the static SVG of each chart the kernel left without one (it does under
+    ``cxpulse run``: ``charts.DEFER_SVG``) and save the notebook to ``path`` with them."""
+    import nbformat
+
+    from cxpulse.charts import with_static_charts
+
+    outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
+    if with_static_charts(outputs):
+        nbformat.write(nb, path)
+
+
 def export_report(executed: Executed) -> RunResult:
     """Export an executed report to report.html and report.pdf, write manifest.json and
     publish the folder in place of an older render of the period (``publish_folder``).
     A failure moves the folder to ``.failed-<label>`` and raises."""
     e, plan, seconds = executed, executed.plan, executed.plan.seconds
     try:
-        with timed("html", seconds, plan.cadence):
+        with timed("charts", seconds, plan.cadence):
             warm_up_exporters()
+            add_static_charts(e.nb, e.work / "report.ipynb")
+        with timed("html", seconds, plan.cadence):
             (e.work / "report.html").write_text(
                 export_html(e.nb, True, plan.cover), encoding="utf-8"
             )
