@@ -70,7 +70,7 @@ weekly: $(STAMP) ## ingest the inbox, render and e-mail the weekly review (DATE=
 quarterly: $(STAMP) ## ingest the inbox, render and e-mail the quarterly review (DATE= a day of it)
 	$(SEND) quarterly
 
-bench: $(STAMP) browser ## benchmark ingest and reports against the targets (about 15 min; bench/results.json)
+bench: $(STAMP) browser ## benchmark ingest and reports against the targets (about 5 min; bench/results.json)
 	$(BIN)/python bench/run.py
 
 bench-smoke: $(STAMP) ## the benchmark on small sizes, once each (under a minute)
