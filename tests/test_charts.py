@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import altair as alt
@@ -245,6 +246,16 @@ def test_static_svg_can_be_left_to_the_exporting_process(monkeypatch):
     assert charts.with_static_charts(outputs) == 0  # already drawn
 
 
+def test_each_static_chart_has_ids_of_its_own():
+    sla = charts.svg_of(charts.sla_by_channel(sla_frame(), CONTRACT).to_dict())
+    other = charts.svg_of(charts.sla_by_channel(sla_frame().head(1), CONTRACT).to_dict())
+    ids = [set(re.findall(r'\bid="([^"]+)"', svg)) for svg in (sla, other)]
+    assert ids[0] and ids[1] and not ids[0] & ids[1]
+    for svg, own in zip((sla, other), ids, strict=True):
+        refs = set(re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', svg))
+        assert {r for pair in refs for r in pair if r} <= own  # every reference is its own
+
+
 def test_renderer_bundle_is_a_valid_notebook_output():
     bundle = charts.render_mimebundle(charts.sla_by_channel(sla_frame(), CONTRACT).to_dict())
     output = nbformat.v4.new_output("display_data", data=bundle)
@@ -305,16 +316,40 @@ def test_trend_draws_annotations_as_labelled_rules():
     assert "02 Mar Outage" in chart.to_dict()["description"]
 
 
-def test_trend_stacks_labels_of_nearby_annotations():
-    days = [dt.date(2024, 3, d) for d in range(1, 29)]
+def test_trend_stacks_labels_that_would_overlap_and_turns_the_last_one_leftwards():
+    days = [dt.date(2024, 3, d) for d in range(1, 29)]  # 28 days on 560 px: 20 px a day
     frame = pd.DataFrame({"day": days, "net_sentiment": range(28)})
+    text = "Outage in the North, fixed"  # 26 characters: about 170 px
     notes = pd.DataFrame(
-        {"day": [dt.date(2024, 3, d) for d in (20, 2, 3, 4)], "text": ["D", "A", "B", "C"]}
+        {
+            "day": [dt.date(2024, 3, d) for d in (16, 2, 3, 4, 28)],
+            "text": [f"D {text}", f"A {text}", f"B {text}", f"C {text}", f"E {text}"],
+        }
     )
     chart = charts.trend(frame, "net_sentiment", "Net sentiment", CONTRACT, annotations=notes)
-    spec = chart.to_dict()
-    rows = {r["text"]: r["row"] for r in layer_rows(spec, 1)}
-    assert rows == {"A": 0, "B": 1, "C": 2, "D": 0}
+    rows = {r["text"][0]: (r["row"], r["right"]) for r in layer_rows(chart.to_dict(), 1)}
+    assert rows == {
+        "A": (0, False),
+        "B": (1, False),
+        "C": (2, False),
+        "D": (0, False),  # clear of A's label, on A's row
+        "E": (1, True),  # at the right edge: reads leftwards, under D, clear of B
+    }
+    narrow = charts.trend(frame, "net_sentiment", "Net", CONTRACT, annotations=notes, width=270)
+    assert narrow.to_dict()["width"] == 270
+    assert max(r["row"] for r in layer_rows(narrow.to_dict(), 1)) >= 3  # less room: more rows
+
+
+def test_a_label_longer_than_the_room_on_either_side_is_cut_to_fit():
+    days = [dt.date(2024, 3, d) for d in range(1, 29)]
+    frame = pd.DataFrame({"day": days, "net_sentiment": range(28)})
+    text = "Broadband outage across the North (INC-2291), fixed 10 Nov 16:00 after the rota"
+    notes = pd.DataFrame({"day": [dt.date(2024, 3, 15)], "text": [text]})
+    chart = charts.trend(frame, "net_sentiment", "Net", CONTRACT, annotations=notes, width=270)
+    (note,) = layer_rows(chart.to_dict(), 1)
+    assert note["text"] == text  # the whole note stays in the tooltip
+    assert note["label"].endswith("…") and text.startswith(note["label"][:-1])
+    assert charts.LABEL_CHAR_PX * len(note["label"]) + 8 <= 270 / 2
 
 
 def test_trend_labels_mondays_over_a_month_and_months_over_a_quarter():

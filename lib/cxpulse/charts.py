@@ -13,8 +13,10 @@ Builders are pure: a small frame in, an ``alt.Chart`` out. Each chart has a titl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import textwrap
 
 import altair as alt
@@ -126,8 +128,25 @@ def render_mimebundle(spec: dict, **metadata) -> dict:
 
 
 def svg_of(spec: dict) -> str:
-    """The chart ``spec`` drawn as a static SVG (vl-convert; for print and e-mail)."""
-    return vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    """The chart ``spec`` drawn as a static SVG (vl-convert; for print and e-mail), its
+    element ids made its own (``own_ids``)."""
+    svg = vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    digest = hashlib.md5(json.dumps(spec, sort_keys=True).encode(), usedforsecurity=False)
+    return own_ids(svg, f"c{digest.hexdigest()[:8]}-")
+
+
+def own_ids(svg: str, prefix: str) -> str:
+    """``svg`` with every element id, and every reference to one, prefixed by ``prefix``.
+
+    vl-convert numbers the ids of each drawing from 0 (``gradient_0``, ``clip3``): two
+    charts inlined in one page then share ids, and a PDF fills one chart's legend or clips
+    its marks with the other's."""
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if not ids:
+        return svg
+    names = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    svg = re.sub(rf'\bid="({names})"', rf'id="{prefix}\1"', svg)
+    return re.sub(rf'(url\(#|href="#)({names})([)"])', rf"\g<1>{prefix}\2\3", svg)
 
 
 def with_static_charts(outputs: list[dict]) -> int:
@@ -309,19 +328,43 @@ def _day_axis(days: pd.Series) -> alt.Axis:
     )
 
 
-def _label_rows(days: pd.Series, min_gap_days: float) -> list[int]:
-    """A text row per annotation (in day order) so that labels closer than
-    ``min_gap_days`` to one another stack instead of overlapping."""
-    last_day: list[pd.Timestamp] = []
-    rows = []
-    for day in days:
-        free = [i for i, d in enumerate(last_day) if (day - d).days >= min_gap_days]
-        row = free[0] if free else len(last_day)
-        if row == len(last_day):
-            last_day.append(day)
-        last_day[row] = day
+LABEL_CHAR_PX = 6.2
+"""Width of one character of an 11 px annotation label, in pixels (a generous average)."""
+
+
+def _label_layout(
+    notes: pd.DataFrame, first: pd.Timestamp, span_days: int, width: int
+) -> pd.DataFrame:
+    """Where each annotation label goes (``notes`` in day order: day, text), so that no
+    two overlap and none runs off the plot (``width`` pixels for ``span_days`` days from
+    ``first``).
+
+    A label of n characters is ``LABEL_CHAR_PX`` x n + 8 pixels wide. It reads rightwards
+    from its rule when it fits there, else leftwards when it fits there, else it is cut
+    (with "…") to the wider side. Each takes the first text row where it clears the
+    labels already there. Columns: label (the text shown), row (0 = top), right (True:
+    reads leftwards, ending at its rule).
+    """
+    ends: list[float] = []  # per row: the right end, in pixels, of its last label
+    labels, rows, right = [], [], []
+    for day, text in zip(notes["day"], notes["text"], strict=True):
+        x = (day - first).days / max(span_days, 1) * width
+        label = str(text)
+        size = LABEL_CHAR_PX * len(label) + 8
+        leftwards = x + size > width and (size <= x or x > width - x)
+        room = x if leftwards else width - x
+        if size > room:
+            label = label[: max(int((room - 8) / LABEL_CHAR_PX) - 1, 1)].rstrip() + "…"
+            size = LABEL_CHAR_PX * len(label) + 8
+        start = x - size if leftwards else x
+        row = next((i for i, end in enumerate(ends) if start > end), len(ends))
+        if row == len(ends):
+            ends.append(-1.0)
+        ends[row] = x if leftwards else x + size
+        labels.append(label)
         rows.append(row)
-    return rows
+        right.append(leftwards)
+    return pd.DataFrame({"label": labels, "row": rows, "right": right}, index=notes.index)
 
 
 def _series_color(frame: pd.DataFrame, column: str, highlight: str | None) -> alt.Color:
@@ -345,15 +388,18 @@ def trend(
     annotations: pd.DataFrame | None = None,
     highlight: str | None = None,
     grain: str = "day",
+    width: int = WIDTH,
 ) -> alt.Chart | alt.LayerChart:
-    """A line of ``y`` over ``day``, one line per value of ``color`` when given.
+    """A line of ``y`` over ``day``, one line per value of ``color`` when given, ``width``
+    pixels wide.
 
     ``grain`` names what one point is ("day", or "week" when ``day`` holds week starts).
 
     ``highlight`` names the ``color`` value drawn in the brand colour (our brand); the
     others are grey. ``annotations`` (columns day, text) become labelled vertical rules;
-    labels of nearby annotations stack, on a white halo so the lines under them don't
-    hide them. Days carry points up to ``WEEKLY_AFTER_DAYS`` days.
+    labels that would overlap stack and a label near the right edge reads leftwards
+    (``_label_layout``), on a white halo so the lines under them don't hide them. Days
+    carry points up to ``WEEKLY_AFTER_DAYS`` days.
     """
     subject = f"{y_title} per {grain}" + (f" by {color.replace('_', ' ')}" if color else "")
     title = subject[0].upper() + subject[1:]
@@ -382,21 +428,21 @@ def trend(
     notes = None
     if annotations is not None and len(annotations):
         notes = _days(annotations).sort_values("day", ignore_index=True)
-        notes["row"] = _label_rows(notes["day"], min_gap_days=span / 5)
+        notes = notes.join(_label_layout(notes, data["day"].min(), span, width))
         base = alt.Chart(notes).encode(
             x="day:T", tooltip=[alt.Tooltip("day:T", title="Day", format="%d %b"), "text:N"]
         )
         layers.append(base.mark_rule(color=TARGET, strokeDash=[4, 3]))
         text = {
-            "align": "left",
+            "align": alt.expr("datum.right ? 'right' : 'left'"),
             "baseline": "top",
-            "dx": 4,
+            "dx": alt.expr("datum.right ? -4 : 4"),
             "y": 2,
             "dy": alt.expr("datum.row * 14"),
         }
         halo = base.mark_text(**text, stroke="white", strokeWidth=3, strokeJoin="round")
-        layers.append(halo.encode(text="text:N"))
-        layers.append(base.mark_text(**text, color=TARGET).encode(text="text:N"))
+        layers.append(halo.encode(text="label:N"))
+        layers.append(base.mark_text(**text, color=TARGET).encode(text="label:N"))
     noted = (
         "; annotated: "
         + "; ".join(f"{d:%d %b} {t}" for d, t in zip(notes["day"], notes["text"], strict=True))
@@ -410,7 +456,7 @@ def trend(
         + (f", {highlight} highlighted" if highlight else "")
         + noted
         + ".",
-        width=WIDTH,
+        width=width,
     )
 
 
@@ -555,7 +601,11 @@ def hour_of_week_heatmap(
     )
     if percent:
         scale = alt.Scale(domain=[0, 1], scheme={"name": "orangered", "extent": [1, 0.12]})
-        legend = alt.Legend(format=".0%", gradientLength=200, values=[0, 0.25, 0.5, 0.75, 1])
+        # Swatches, not a gradient: WeasyPrint draws this scale's gradient wrongly once the
+        # chart is scaled to the page (no bar, squeezed labels).
+        legend = alt.Legend(
+            format=".0%", type="symbol", symbolType="square", values=[0, 0.25, 0.5, 0.75, 1]
+        )
         number = ".1%"
     else:
         scale = alt.Scale(scheme={"name": "blues", "extent": [0.15, 1]}, zero=True)
@@ -961,10 +1011,14 @@ def volume_vs_spend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt.
     )
 
 
+HALF_WIDTH = WIDTH // 2 - 20
+"""The width of each chart of ``side_by_side``."""
+
+
 def side_by_side(left: alt.TopLevelMixin, right: alt.TopLevelMixin) -> alt.HConcatChart:
-    """Two charts in one row, each half the usual width and shorter: for pages where
-    space is short (the daily brief). Each keeps its own title, contract and tooltips."""
-    half = WIDTH // 2 - 20
+    """Two charts in one row, each ``HALF_WIDTH`` wide and shorter: for pages where space
+    is short (the daily brief). Each keeps its own title, contract and tooltips."""
+    half = HALF_WIDTH
 
     description = " ".join(str(c.to_dict().get("description", "")) for c in (left, right))
     return alt.hconcat(

@@ -510,21 +510,22 @@ def frt_chart(r: Report) -> alt.Chart:
     return charts.frt_by_channel(frame, r.brand.sla_targets_s, contract)
 
 
-def sentiment_trend(r: Report) -> alt.Chart:
-    """Net sentiment per day over the trend window."""
+def sentiment_trend(r: Report, width: int = charts.WIDTH) -> alt.Chart:
+    """Net sentiment per day over the trend window, ``width`` pixels wide."""
     start, end = r.trend_window
     contract = (
         "(positive − negative) ÷ (positive + negative) × 100 per local day, VADER, "
         "customer messages and mentions"
     )
     return charts.trend(
-        r.daily_voices, "net_sentiment", "Net sentiment (points)", contract, annotations=r.notes
-    )
+        r.daily_voices, "net_sentiment", "Net sentiment (points)", contract,
+        annotations=r.notes, width=width,
+    )  # fmt: skip
 
 
 def trends(r: Report) -> alt.HConcatChart:
     """Net sentiment and inbound volume side by side (compact, for the daily brief)."""
-    return charts.side_by_side(sentiment_trend(r), volume_chart(r))
+    return charts.side_by_side(sentiment_trend(r, charts.HALF_WIDTH), volume_chart(r))
 
 
 def volume_chart(r: Report) -> alt.Chart:
