@@ -435,6 +435,16 @@ class Planned:
     """Seconds per stage; "total" is their sum: the report's own time, which in a
     pipelined run overlaps other reports' stages."""
 
+    @property
+    def final(self) -> Path:
+        """Where the report is published: ``<folder>/<period label>``."""
+        return self.folder / self.period.label
+
+    @property
+    def failed(self) -> Path:
+        """Where a failed run's files are kept: ``.failed-<label>`` beside ``final``."""
+        return self.folder / f".failed-{self.period.label}"
+
 
 def plan_report(
     cadence: str, as_of: str | None, warehouse: Path, params_dir: Path, reports_dir: Path
@@ -484,15 +494,6 @@ class Executed:
     nb: nbformat.NotebookNode
     summary: dict
 
-    @property
-    def final(self) -> Path:
-        return self.plan.folder / self.plan.period.label
-
-    @property
-    def failed(self) -> Path:
-        """Where a failed run's files are kept: ``.failed-<label>`` beside ``final``."""
-        return self.plan.folder / f".failed-{self.plan.period.label}"
-
 
 def keep_failed(work: Path, failed: Path) -> None:
     """Move a failed run's ``work`` folder to ``failed``, replacing an older failure."""
@@ -529,7 +530,7 @@ def execute_report(
         with timed("summary", plan.seconds, plan.cadence):
             summary = read_summary(plan, kernel)
     except BaseException:
-        keep_failed(work, plan.folder / f".failed-{plan.period.label}")
+        keep_failed(work, plan.failed)
         raise
     return Executed(plan, work, nb, summary)
 
@@ -604,9 +605,9 @@ def export_report(executed: Executed) -> RunResult:
             json.dumps(manifest, indent=2, default=plain) + "\n", encoding="utf-8"
         )
     except BaseException:
-        keep_failed(e.work, e.failed)
+        keep_failed(e.work, plan.failed)
         raise
-    publish_folder(e.work, e.final)
-    shutil.rmtree(e.failed, ignore_errors=True)
-    sizes = {p.name: p.stat().st_size for p in sorted(e.final.iterdir())}
-    return RunResult(e.final, pages, sizes, seconds)
+    publish_folder(e.work, plan.final)
+    shutil.rmtree(plan.failed, ignore_errors=True)
+    sizes = {p.name: p.stat().st_size for p in sorted(plan.final.iterdir())}
+    return RunResult(plan.final, pages, sizes, seconds)
