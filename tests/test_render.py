@@ -230,6 +230,24 @@ def test_several_reports_in_one_process_each_publish_or_fail_on_their_own(tmp_pa
     assert failed.name.startswith(".failed-") and (failed / "report.ipynb").is_file()
 
 
+def test_reports_in_one_process_share_a_kernel_but_not_a_namespace(tmp_path):
+    root = make_project(tmp_path, "three_charts.ipynb")
+    base = nbformat.read(NOTEBOOKS / "three_charts.ipynb", as_version=4)
+    extra = {"quarterly": "leftover = 42", "daily": 'assert "leftover" not in globals()'}
+    for cadence, code in extra.items():  # quarterly renders first, then daily
+        nb = nbformat.from_dict(base)
+        nb.cells.append(nbformat.v4.new_code_cell(code))
+        nbformat.write(nb, root / "notebooks" / f"{cadence}.ipynb")
+        (root / "params" / f"{cadence}.yaml").write_text(
+            f"title: {cadence}\nnotebook: notebooks/{cadence}.ipynb\ntimeout_s: 120\n"
+        )
+    args = (None, root / "data" / "warehouse.duckdb", root / "params", root / "reports")
+    daily, _ = render.run_reports(["daily", "quarterly"], *args)
+    executed = nbformat.read(daily.folder / "report.ipynb", as_version=4)
+    counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # numbered from 1 again
+
+
 def test_publish_folder_replaces_an_older_render(tmp_path):
     old, new = tmp_path / "2024-03-30", tmp_path / ".tmp-2024-03-30"
     old.mkdir()

@@ -123,10 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="render reports (execute notebook, HTML, PDF, manifest)",
         description="Render one or more reports in this one process (cxpulse run daily "
-        "weekly quarterly): imports are paid once, each next report's kernel starts while "
-        "the notebook before it runs, and a report's HTML and PDF are made while the next "
-        "notebook runs. The longest period renders first; a failure stops the reports not "
-        "yet started.",
+        "weekly quarterly): imports are paid once, the notebooks run one after another on "
+        "one kernel emptied between them, and a report's charts, HTML and PDF are made while "
+        "the next notebook runs. The longest period renders first; a failure stops the "
+        "reports not yet started.",
     )
     _add_common(p)
     p.add_argument("cadence", nargs="+", choices=["daily", "weekly", "quarterly"])

@@ -115,19 +115,32 @@ class Kernel:
         self.client: BlockingKernelClient = BlockingKernelClient()
         self.client.load_connection_info(self.manager.get_connection_info())
         self.client.start_channels()
-        self.warm_up_id = self.client.execute(WARM_UP, silent=True, store_history=False)
+        self.pending: str | None = self.client.execute(WARM_UP, silent=True, store_history=False)
+        """The request ``wait_warm`` waits for (the warm-up, or a ``reset``); None when done."""
         self.alive = True
 
     def wait_warm(self, timeout_s: float) -> None:
         """Block until the kernel has run ``WARM_UP`` (or ``timeout_s`` passed): from then
         on it needs no more CPU until its notebook arrives."""
+        if self.pending is not None:
+            self._wait_for(self.pending, timeout_s)
+            self.pending = None
+
+    def reset(self) -> None:
+        """Clear the kernel for its next notebook: IPython's ``%reset -f`` empties the
+        namespace (what one notebook defined is gone; imported modules stay loaded) and the
+        cell count starts again at 1. ``wait_warm`` waits for it."""
+        code = "get_ipython().run_line_magic('reset', '-f'); get_ipython().execution_count = 1"
+        self.pending = self.client.execute(code, silent=True, store_history=False)
+
+    def _wait_for(self, msg_id: str, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while (left := deadline - time.monotonic()) > 0:
             try:
                 reply = self.client.get_shell_msg(timeout=left)
             except queue.Empty:
                 return
-            if reply["parent_header"].get("msg_id") == self.warm_up_id:
+            if reply["parent_header"].get("msg_id") == msg_id:
                 return
 
     def summary(self, cadence: str, label: str, timeout_s: float) -> dict | None:

@@ -13,8 +13,8 @@ the libraries, so the two overlap: the kernel is started first and imports the r
 library while this process validates and imports papermill; nbconvert and WeasyPrint warm
 up while the notebook runs; the summary for the manifest is read from the kernel's
 ``Report``, not computed again here. ``run_reports`` renders several reports in one
-process as a pipeline: the next kernel boots while a notebook executes, and a report is
-exported to HTML and PDF while the next one executes.
+process and one kernel (emptied between notebooks), as a pipeline: a report is exported
+to HTML and PDF while the next notebook executes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -330,24 +330,19 @@ def run_reports(
     in the order of ``cadences``.
 
     Every report's params are validated first (``plan_report``), so a bad params file stops
-    the run before anything renders. Imports are paid once. Each report's kernel is started
-    while the notebook before it executes, so it has booted and imported the report library
-    by its turn; a report's HTML and PDF are made in a worker thread, at a lower CPU
-    priority, while the next notebook executes.
-    The longest period goes first (``RENDER_ORDER``): only the last report's export
-    overlaps nothing, and the daily's is the shortest. After the first report that fails
-    no new report starts; the reports already executed are still exported, and the first
-    error is raised at the end. ``kernel``: the first report's kernel, when the caller
-    started it (``cxpulse run`` does, first thing).
+    the run before anything renders. Imports are paid once, here and in the kernel: the
+    notebooks run one after another on one kernel, emptied between them
+    (``Kernel.reset``: a notebook sees nothing of the one before, and no second kernel
+    boots or holds memory). A report's charts, HTML and PDF are made in a worker thread,
+    at a lower CPU priority, while the next notebook executes. The longest period goes
+    first (``RENDER_ORDER``): only the last report's export overlaps nothing, and the
+    daily's is the shortest. After the first report that fails no new report starts; the
+    reports already executed are still exported, and the first error is raised at the
+    end. ``kernel``: the kernel, when the caller started it (``cxpulse run`` does, first
+    thing).
     """
-    project = Path(params_dir).resolve().parent
-    kernels: list[Kernel] = [kernel or Kernel(project)]
+    kernel = kernel or Kernel(Path(params_dir).resolve().parent)
     ordered = sorted(cadences, key=RENDER_ORDER.index)
-
-    def start_next() -> None:
-        if len(kernels) < len(ordered):
-            kernels.append(Kernel(project))
-
     exports: list[Future[RunResult]] = []
     failure: BaseException | None = None
     with ThreadPoolExecutor(1, "export", initializer=lower_thread_priority) as exporter:
@@ -356,22 +351,20 @@ def run_reports(
             for n, plan in enumerate(plans):
                 if any(f.done() and f.exception() for f in exports):
                     break
-                try:
-                    executed = execute_report(plan, kernels[n], start_next)
-                except BaseException:
-                    kernels[n].shutdown()
-                    raise
+                if n:
+                    kernel.reset()
+                executed = execute_report(plan, kernel)
                 exports.append(exporter.submit(export_report, executed))
         except BaseException as err:  # noqa: BLE001 - re-raised below, after the exports
             failure = err
+        finally:
+            kernel.shutdown()
         results = {}
         for cadence, future in zip(ordered, exports, strict=False):  # wait for every export
             try:
                 results[cadence] = future.result()
             except BaseException as err:  # noqa: BLE001 - the first error is raised below
                 failure = failure or err
-        for kernel_left in kernels:
-            kernel_left.shutdown()
     if failure is not None:
         raise failure
     return [results[c] for c in cadences]
@@ -409,9 +402,8 @@ def run_report(
     try:
         plan = plan_report(cadence, as_of, warehouse, params_dir, reports_dir)
         executed = execute_report(plan, kernel)
-    except BaseException:
+    finally:
         kernel.shutdown()
-        raise
     return export_report(executed)
 
 
@@ -502,15 +494,10 @@ def keep_failed(work: Path, failed: Path) -> None:
     log.error("run failed; its files are kept in %s", failed)
 
 
-def execute_report(
-    plan: Planned, kernel: Kernel, kernel_started: Callable[[], None] = lambda: None
-) -> Executed:
-    """Execute the planned notebook on ``kernel`` into a temporary folder under
-    ``plan.folder``, then read the report's summary from the kernel and shut it down
-    (``read_summary``). ``kernel_started`` is called once ``kernel`` has
-    warmed up, as the notebook starts (``run_reports`` starts the next report's kernel
-    then, so two kernels do not start up at once). A failure moves the folder to
-    ``.failed-<label>`` and raises."""
+def execute_report(plan: Planned, kernel: Kernel) -> Executed:
+    """Execute the planned notebook on ``kernel`` (once it is warm) into a temporary folder
+    under ``plan.folder``, then read the report's summary from the kernel
+    (``read_summary``). A failure moves the folder to ``.failed-<label>`` and raises."""
     plan.folder.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.period.label}-", dir=plan.folder))
     work.chmod(0o755)  # mkdtemp makes it private; the published report is for readers
@@ -521,7 +508,6 @@ def execute_report(
         import papermill  # noqa: F401 - imported while the kernel warms up, not after
 
         kernel.wait_warm(timeout_s)
-        kernel_started()
         with timed("execute", plan.seconds, plan.cadence):
             nb = execute_notebook(
                 plan.source, work / "report.ipynb", plan.parameters, timeout_s, plan.project,
@@ -536,10 +522,9 @@ def execute_report(
 
 
 def read_summary(plan: Planned, kernel: Kernel) -> dict:
-    """``report.summary`` of the notebook's ``r``, read from ``kernel`` (shut down then);
-    computed here when the notebook holds no ``Report`` named ``r``."""
+    """``report.summary`` of the notebook's ``r``, read from ``kernel``; computed here when
+    the notebook holds no ``Report`` named ``r``."""
     summary = kernel.summary(plan.cadence, plan.period.label, plan.params.report.timeout_s)
-    kernel.shutdown()
     if summary is not None:
         return summary
     from cxpulse import report
