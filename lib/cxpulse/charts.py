@@ -24,6 +24,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from cxpulse import formatting as fmt
+from cxpulse.kernel import DEFER_SVG
 
 VEGALITE_MIME_TYPE = f"application/vnd.vegalite.{alt.SCHEMA_VERSION.split('.')[0]}+json"
 """The Vega-Lite spec's mimetype. Altair 6.3 spells it ``...v6.json``, which nbformat does
@@ -110,12 +111,6 @@ def text_alternative(spec: dict) -> str:
         title = title.get("text", "")
     parts = [str(title).strip(), str(spec.get("description", "")).strip()]
     return ". ".join(p.rstrip(".") for p in parts if p) + "."
-
-
-DEFER_SVG = "CXPULSE_DEFER_SVG"
-"""When this environment variable is "1" (``cxpulse run`` sets it for its kernels), the
-renderer leaves the static SVG out and the process exporting the report adds it
-(``with_static_charts``), while the next notebook runs."""
 
 
 def render_mimebundle(spec: dict, **metadata) -> dict:

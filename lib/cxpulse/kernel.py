@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("cxpulse.render")
 
 DEFER_SVG = "CXPULSE_DEFER_SVG"
-"""``charts.DEFER_SVG``, spelled here so that starting a kernel imports no Altair."""
+"""Set to "1" in our kernels' environment: their chart renderer (``charts``) leaves the
+static SVG out, and the process exporting the report adds it
+(``charts.with_static_charts``) while the next notebook runs."""
 
 
 class PromptClient(AsyncKernelClient):
@@ -183,23 +185,19 @@ class Kernel:
 
 
 def warm_up() -> None:
-    """Run in the kernel before its notebook: import the report library (the collector
-    paused); unless the static charts are left to the host (``DEFER_SVG``), start the
-    chart engine in a thread (it releases the GIL), so the first chart costs what the
-    others do."""
+    """Run in the kernel before its notebook: import the report library, the collector
+    paused. (The chart engine is not started here: these kernels leave static charts to
+    the host, ``DEFER_SVG``.)"""
     import gc
-    import threading
 
     gc.disable()  # imports make many objects and no garbage: 0.15 s of collections saved
     try:
         import ibis.backends.duckdb  # noqa: F401 - loaded by the first query otherwise
 
-        from cxpulse import charts, report  # noqa: F401 - imported to be ready
+        from cxpulse import report  # noqa: F401 - imported to be ready
     finally:
         gc.freeze()  # the library stays for the kernel's life: keep it out of collections
         gc.enable()
-    if os.environ.get(DEFER_SVG) != "1":
-        threading.Thread(target=charts.warm_up, name="chart-warm-up", daemon=True).start()
 
 
 def plain(value: object) -> object:

@@ -539,7 +539,7 @@ def read_summary(plan: Planned, kernel: Kernel) -> dict:
 
 def add_static_charts(nb: nbformat.NotebookNode, path: Path) -> None:
     """Draw the static SVG of each chart the kernel left without one (it does under
-    ``cxpulse run``: ``charts.DEFER_SVG``) and save the notebook to ``path`` with them."""
+    ``cxpulse run``: ``kernel.DEFER_SVG``) and save the notebook to ``path`` with them."""
     import nbformat
 
     from cxpulse.charts import with_static_charts
