@@ -20,18 +20,33 @@ SEND_FLAGS ?=
 # One cxpulse process per scheduled run: ingest the inbox, render, gate, e-mail (one at a time).
 SEND = $(CX) send --ingest --warehouse $(WAREHOUSE) --params $(PARAMS) --reports $(REPORTS) $(AS_OF) $(SEND_FLAGS)
 
-.PHONY: help install demo test lab daily weekly quarterly status clean lint bench bench-smoke browser
+.PHONY: help install upgrade-lock demo test lab daily weekly quarterly status clean lint bench bench-smoke browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Every package is installed at the version in constraints.txt (the last versions the suite
+# passed with); a new upstream release changes nothing until `make upgrade-lock`.
+LOCK := constraints.txt
+PIP_QUIET = 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip 2>&1 | { grep -v 'is ignored: it is neither' || true; }
-	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	$(BIN)/pip install --quiet -c $(LOCK) pip $(PIP_QUIET)
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev]' $(PIP_QUIET)
 	@touch $@
 
-install: $(STAMP) ## create .venv and install cxpulse with its test tools
+install: $(STAMP) ## create .venv and install cxpulse with its test tools (versions from constraints.txt)
+
+upgrade-lock: ## re-resolve every dependency to its newest release and rewrite constraints.txt (then: make test)
+	rm -rf $(VENV)/.upgrade && $(PYTHON) -m venv $(VENV)/.upgrade
+	$(VENV)/.upgrade/bin/pip install --quiet --upgrade pip $(PIP_QUIET)
+	$(VENV)/.upgrade/bin/pip install --quiet '.[dev]' $(PIP_QUIET)
+	{ sed -n '1,/^pip==/{/^pip==/!p}' $(LOCK); \
+	  $(VENV)/.upgrade/bin/pip --version | awk '{print "pip==" $$2}'; \
+	  $(VENV)/.upgrade/bin/pip freeze --exclude-editable | grep -v '^cxpulse[= @]'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK) && rm -rf $(VENV)/.upgrade
+	@echo "constraints.txt rewritten: run 'make test', then commit it with pyproject.toml"
 
 # chromium: the browser test; poppler-utils: PDF checks; fonts-dejavu-core: the reports'
 # font; libharfbuzz-subset0: WeasyPrint subsets fonts with it (0.2 s less per PDF than
