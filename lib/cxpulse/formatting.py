@@ -6,6 +6,13 @@ import math
 
 Number = float | int | None
 
+BIDI_CONTROLS = frozenset(
+    [chr(c) for c in range(0x202A, 0x202F)]  # LRE, RLE, PDF, LRO, RLO
+    + [chr(c) for c in range(0x2066, 0x206A)]  # LRI, RLI, FSI, PDI
+    + ["\u200e", "\u200f", "\u061c"]  # LRM, RLM, ALM
+)
+"""Unicode's explicit bidi formatting characters: they reorder the text around them."""
+
 
 def is_missing(value: Number) -> bool:
     """True for None and NaN (pandas' missing values included)."""
