@@ -545,8 +545,10 @@ def test_two_make_daily_runs_at_once_send_one_email(server, tmp_path):
     assert "Fixture heading" in attachment_text(message)[1]
     assert len(sent_log(root)) == 1 and outbox(root) == []
     assert sorted(p.name for p in archive.iterdir()) == ["demo-0001.parquet"]
-    (folder,) = (root / "reports" / "daily").iterdir()  # no temporary or failed folders
-    assert folder.name == sent_log(root)[0]["period"]
+    daily = root / "reports" / "daily"  # the report, its one version; no leftovers
+    (folder,) = [p for p in daily.iterdir() if p.name != ".versions"]
+    assert folder.name == sent_log(root)[0]["period"] and folder.is_symlink()
+    assert [os.readlink(folder)] == [f".versions/{p.name}" for p in (daily / ".versions").iterdir()]
 
 
 # Any other failure of a scheduled run reaches the analyst.
