@@ -78,9 +78,10 @@ upgrade-lock: ## re-resolve every dependency to its newest release and rewrite c
 	@echo "constraints.txt rewritten: run 'make test', then commit it with pyproject.toml"
 
 # chromium: the browser test; poppler-utils: PDF checks; fonts-dejavu-core: the reports'
-# font; libharfbuzz-subset0: WeasyPrint subsets fonts with it (0.2 s less per PDF than
-# its fontTools fallback).
-DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libharfbuzz-subset0
+# font; fonts-noto-color-emoji: the emoji customers write (blank boxes in PDFs without it);
+# libharfbuzz-subset0: WeasyPrint subsets fonts with it (0.2 s less per PDF than its
+# fontTools fallback).
+DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core fonts-noto-color-emoji libharfbuzz-subset0
 
 browser: ## install the Debian packages reports and tests use (chromium, poppler, fonts) when missing
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from cxpulse import periods, publish, render, schema, warehouse
+from cxpulse import periods, publish, render, report, schema, warehouse
 from cxpulse.config import ParamsError
 
 NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
@@ -185,6 +185,39 @@ def test_html_to_pdf_refuses_network_urls(tmp_path):
     html = '<h1>Hi</h1><img src="http://127.0.0.1:9/never.png">'
     assert render.html_to_pdf(html, tmp_path / "x.pdf", "Letter") == 1
     assert PdfReader(tmp_path / "x.pdf").pages[0].mediabox.width == pytest.approx(612)
+
+
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+
+
+@pytest.mark.skipif(not EMOJI_FONT.exists(), reason=f"{EMOJI_FONT} missing (make browser)")
+def test_emoji_print_with_the_emoji_font_and_bidi_overrides_print_visibly(tmp_path):
+    table = report._table(
+        [report._Col("text", "Message")],
+        [{"text": "Thanks 😀👍 but \u202eLTR\u202c"}],
+        "contract",
+        empty="",
+    )
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("cx.urgent(r)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": table.data})]
+    nb.cells = [cell]
+    pages = render.html_to_pdf(render.export_html(nb, False, COVER), tmp_path / "e.pdf", "A4")
+    assert pages == 1
+    drawn: list[tuple[str, str]] = []  # (text, the font it is drawn with)
+    text = (
+        PdfReader(tmp_path / "e.pdf")
+        .pages[0]
+        .extract_text(
+            visitor_text=lambda text, cm, tm, font, size: drawn.append(
+                (text, str(font["/BaseFont"]).split("+")[-1] if font else "")
+            )
+        )
+    )
+    assert ("😀👍", "Noto-Color-Emoji") in drawn
+    digits = [font for text, font in drawn if any(c.isdigit() for c in text)]
+    assert digits and "Noto-Color-Emoji" not in digits  # it has keycap digits: not for text
+    assert "[U+202E]LTR[U+202C]" in text
 
 
 def test_broken_notebook_raises_naming_the_cell_and_publishes_nothing(tmp_path):

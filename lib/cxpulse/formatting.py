@@ -14,15 +14,15 @@ BIDI_CONTROLS = frozenset(
 """Unicode's explicit bidi formatting characters: they reorder the text around them."""
 
 
-def visible_controls(text: str) -> str:
-    """``text`` with each bidi formatting character and each control character but tab
-    and line breaks written as a visible marker (U+202E -> ``[U+202E]``): untrusted text
-    can then neither reorder what is around it nor hide what it holds."""
+def visible_controls(text: object) -> str:
+    """``text`` (as a string) with each bidi formatting character and each control
+    character but tab and line breaks written as a visible marker (U+202E -> ``[U+202E]``):
+    untrusted text can then neither reorder what is around it nor hide what it holds."""
     return "".join(
         f"[U+{ord(c):04X}]"
         if c in BIDI_CONTROLS or (c < " " and c not in "\t\n\r") or "\x7f" <= c <= "\x9f"
         else c
-        for c in text
+        for c in str(text)
     )
 
 
