@@ -30,9 +30,10 @@ _TEMPLATES = jinja2.Environment(
     autoescape=True,
     trim_blocks=False,
 )
-# A table cell's text may be a customer's: the templates put it inside <bdi> (it cannot
-# reorder the report around it) through ``visible`` (its bidi and control characters are
-# shown, U+202E as [U+202E]: it cannot show text in another order than it holds).
+# A table cell's text may be a customer's: the templates put it inside <bdi> (browsers
+# isolate it: it cannot reorder the page around it) through ``visible`` (its bidi and
+# control characters are shown, U+202E as [U+202E]: it cannot show text in another order
+# than it holds, in the browser or in the PDF, whose WeasyPrint ignores bdi isolation).
 _TEMPLATES.filters["visible"] = fmt.visible_controls
 
 TREND_DAYS = {"daily": 28, "weekly": 35}
