@@ -644,3 +644,34 @@ def test_a_truncated_pdf_is_never_sent():
     assert deliver.check_pdf(b"%PDF-1.7\n...\n%%EOF\n") is None
     assert "truncated" in deliver.check_pdf(b"%PDF-1.7\n" + b"0" * 4096)
     assert "does not start" in deliver.check_pdf(b"")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KB tmpfs at ``tmp_path/disk`` (a disk about to be full); skips unless this
+    process may mount one (root, as in a container)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_full_disk_while_rendering_tells_the_analyst_and_sends_executives_nothing(
+    demo_warehouse, server, tmp_path, small_disk, capsys
+):
+    port, mailbox = server
+    root = make_project(tmp_path, port)
+    args = ["send", "daily", "--warehouse", str(demo_warehouse), "--params", str(root / "params")]
+    code = cli.main([*args, "--reports", str(small_disk), "--as-of", DAY])
+    assert code == 1
+    reason = "while rendering the report: OSError: [Errno 28] No space left on device"
+    assert reason in capsys.readouterr().out
+    assert mailbox.reports() == []
+    (notice,) = mailbox.to_analyst()  # sent, though the outbox could not be written
+    assert reason in notice.get_content()
+    assert not (small_disk / "daily" / DAY).exists()
