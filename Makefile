@@ -5,20 +5,49 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 VENV := .venv
-BIN := $(VENV)/bin
-CX := $(BIN)/cxpulse
-STAMP := $(VENV)/.installed
 WAREHOUSE ?= data/warehouse.duckdb
 PARAMS ?= params
 DATE ?=
 # The demo data ends here, so `make demo` renders the same reports on every machine;
 # params/annotations.yaml notes the outage the demo places ten days before it.
 DEMO_END ?= 2026-11-20T08:00
-AS_OF := $(if $(DATE),--as-of $(DATE),)
 REPORTS ?= reports
 SEND_FLAGS ?=
+
+# Every variable a recipe passes on is checked here, before any shell sees it. Its text is
+# taken literally ($(value): make expands nothing in it, so '$$(shell ...)' stays text);
+# paths must not hold a single quote, because recipes pass them as one quoted word; DATE
+# and DEMO_END must be dates and SEND_FLAGS known flags.
+PATH_VARIABLES := PYTHON VENV WAREHOUSE PARAMS REPORTS
+$(foreach v,$(PATH_VARIABLES) DATE DEMO_END SEND_FLAGS,$(eval override $v := $$(value $v)))
+$(foreach v,$(PATH_VARIABLES),$(if $(findstring ',$($v)),\
+  $(error $v must not contain a single quote, got: $($v))))
+ifneq ($(words $(VENV)),1)
+$(error VENV must be one path without spaces, got: $(VENV))
+endif
+# The shape of a value: each digit becomes D (2026-11-19 -> DDDD-DD-DD).
+shape = $(subst 0,D,$(subst 1,D,$(subst 2,D,$(subst 3,D,$(subst 4,D,$(subst 5,D,$(subst 6,D,$(subst 7,D,$(subst 8,D,$(subst 9,D,$1))))))))))
+ifneq ($(DATE),)
+ifneq ($(call shape,$(DATE)),DDDD-DD-DD)
+$(error DATE must be a day as YYYY-MM-DD, e.g. DATE=2026-11-19; got: $(DATE))
+endif
+endif
+ifneq ($(call shape,$(DEMO_END)),DDDD-DD-DD)
+ifneq ($(call shape,$(DEMO_END)),DDDD-DD-DDTDD:DD)
+$(error DEMO_END must be YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), e.g. DEMO_END=2026-11-20T08:00; got: $(DEMO_END))
+endif
+endif
+SEND_FLAG_CHOICES := --dry-run --force --no-render
+ifneq ($(filter-out $(SEND_FLAG_CHOICES),$(SEND_FLAGS)),)
+$(error SEND_FLAGS may hold $(SEND_FLAG_CHOICES); got: $(SEND_FLAGS))
+endif
+
+BIN := $(VENV)/bin
+CX := $(BIN)/cxpulse
+STAMP := $(VENV)/.installed
+AS_OF := $(if $(DATE),--as-of $(DATE),)
 # One cxpulse process per scheduled run: ingest the inbox, render, gate, e-mail (one at a time).
-SEND = $(CX) send --ingest --warehouse $(WAREHOUSE) --params $(PARAMS) --reports $(REPORTS) $(AS_OF) $(SEND_FLAGS)
+SEND = '$(CX)' send --ingest --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' --reports '$(REPORTS)' $(AS_OF) $(SEND_FLAGS)
 
 .PHONY: help install upgrade-lock demo test lab daily weekly quarterly status clean lint bench bench-smoke browser
 
@@ -31,27 +60,28 @@ LOCK := constraints.txt
 PIP_QUIET = 2>&1 | { grep -v 'is ignored: it is neither' || true; }
 
 $(STAMP): pyproject.toml $(LOCK)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c $(LOCK) pip $(PIP_QUIET)
-	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev]' $(PIP_QUIET)
+	'$(PYTHON)' -m venv '$(VENV)'
+	'$(BIN)/pip' install --quiet -c $(LOCK) pip $(PIP_QUIET)
+	'$(BIN)/pip' install --quiet -c $(LOCK) -e '.[dev]' $(PIP_QUIET)
 	@touch $@
 
 install: $(STAMP) ## create .venv and install cxpulse with its test tools (versions from constraints.txt)
 
 upgrade-lock: ## re-resolve every dependency to its newest release and rewrite constraints.txt (then: make test)
-	rm -rf $(VENV)/.upgrade && $(PYTHON) -m venv $(VENV)/.upgrade
-	$(VENV)/.upgrade/bin/pip install --quiet --upgrade pip $(PIP_QUIET)
-	$(VENV)/.upgrade/bin/pip install --quiet '.[dev]' $(PIP_QUIET)
+	rm -rf '$(VENV)/.upgrade' && '$(PYTHON)' -m venv '$(VENV)/.upgrade'
+	'$(VENV)/.upgrade/bin/pip' install --quiet --upgrade pip $(PIP_QUIET)
+	'$(VENV)/.upgrade/bin/pip' install --quiet '.[dev]' $(PIP_QUIET)
 	{ sed -n '1,/^pip==/{/^pip==/!p}' $(LOCK); \
-	  $(VENV)/.upgrade/bin/pip --version | awk '{print "pip==" $$2}'; \
-	  $(VENV)/.upgrade/bin/pip freeze --exclude-editable | grep -v '^cxpulse[= @]'; } > $(LOCK).new
-	mv $(LOCK).new $(LOCK) && rm -rf $(VENV)/.upgrade
+	  '$(VENV)/.upgrade/bin/pip' --version | awk '{print "pip==" $$2}'; \
+	  '$(VENV)/.upgrade/bin/pip' freeze --exclude-editable | grep -v '^cxpulse[= @]'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK) && rm -rf '$(VENV)/.upgrade'
 	@echo "constraints.txt rewritten: run 'make test', then commit it with pyproject.toml"
 
 # chromium: the browser test; poppler-utils: PDF checks; fonts-dejavu-core: the reports'
-# font; libharfbuzz-subset0: WeasyPrint subsets fonts with it (0.2 s less per PDF than
-# its fontTools fallback).
-DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libharfbuzz-subset0
+# font; fonts-noto-color-emoji: the emoji customers write (blank boxes in PDFs without it);
+# libharfbuzz-subset0: WeasyPrint subsets fonts with it (0.2 s less per PDF than its
+# fontTools fallback).
+DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core fonts-noto-color-emoji libharfbuzz-subset0
 
 browser: ## install the Debian packages reports and tests use (chromium, poppler, fonts) when missing
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -63,18 +93,21 @@ browser: ## install the Debian packages reports and tests use (chromium, poppler
 	fi
 
 demo: $(STAMP) browser ## generate the seeded demo data, ingest it, render the three reports
-	$(CX) demo --warehouse $(WAREHOUSE) --end $(DEMO_END)
-	$(CX) run daily weekly quarterly --warehouse $(WAREHOUSE) --params $(PARAMS) $(AS_OF)
+	'$(CX)' demo --warehouse '$(WAREHOUSE)' --end $(DEMO_END)
+	'$(CX)' run daily weekly quarterly --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' $(AS_OF)
 
 test: $(STAMP) browser ## run the whole test suite (installs what it needs)
-	$(BIN)/python -m pytest
+	'$(BIN)/python' -m pytest
 
 lint: $(STAMP) ## ruff check and format check
-	$(BIN)/ruff check lib tests
-	$(BIN)/ruff format --check lib tests
+	'$(BIN)/ruff' check lib tests
+	'$(BIN)/ruff' format --check lib tests
 
-lab: $(STAMP) ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+# Containers run as root, which JupyterLab refuses without --allow-root.
+ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab: $(STAMP) ## open JupyterLab on the notebooks (with --allow-root as root)
+	'$(BIN)/jupyter' lab notebooks/ $(ALLOW_ROOT)
 
 daily: $(STAMP) ## ingest the inbox, render and e-mail the daily brief (DATE=, SEND_FLAGS=--dry-run)
 	$(SEND) daily
@@ -86,13 +119,13 @@ quarterly: $(STAMP) ## ingest the inbox, render and e-mail the quarterly review 
 	$(SEND) quarterly
 
 bench: $(STAMP) browser ## benchmark ingest and reports against the targets (about 5 min; bench/results.json)
-	$(BIN)/python bench/run.py
+	'$(BIN)/python' bench/run.py
 
 bench-smoke: $(STAMP) ## the benchmark on small sizes, once each (under a minute)
-	$(BIN)/python bench/run.py --smoke
+	'$(BIN)/python' bench/run.py --smoke
 
 status: $(STAMP) ## what the warehouse holds
-	$(CX) status --warehouse $(WAREHOUSE)
+	'$(CX)' status --warehouse '$(WAREHOUSE)'
 
 clean: ## remove generated data and reports (keeps .venv)
 	rm -rf data/demo data/warehouse.duckdb data/warehouse.duckdb.lock data/warehouse.duckdb.wal

@@ -60,3 +60,76 @@ def test_parse_date_says_what_was_expected():
         config.parse_date("31/03/2024", "as_of")
     with pytest.raises(config.ParamsError, match="as_of"):
         config.parse_date("2024-02-30", "as_of")
+
+
+def test_unknown_nested_key_lists_the_keys_allowed_there(params_dir):
+    path = params_dir / "brand.yaml"
+    path.write_text(path.read_text().replace("  short_abandon_s: 5\n", "  short_abandon: 5\n"))
+    with pytest.raises(config.ParamsError) as err:
+        config.load_brand(params_dir)
+    assert str(err.value) == (
+        f"{path}: key 'calls.short_abandon': unknown key; expected one of: "
+        "service_level_threshold_s, short_abandon_s, service_level_formula"
+    )
+
+
+def test_unknown_key_inside_a_named_source_lists_the_source_keys(params_dir):
+    path = params_dir / "sources.yaml"
+    path.write_text(path.read_text().replace("    timezone: UTC\n", "    tz: UTC\n", 1))
+    with pytest.raises(config.ParamsError, match=r"key 'sources.twcs.tz': unknown key; "
+                       r"expected one of: format, brand, timezone, encoding"):  # fmt: skip
+        config.load_sources(params_dir)
+
+
+def test_a_key_written_twice_names_the_file_both_lines_and_the_key(params_dir):
+    path = params_dir / "brand.yaml"
+    lines = path.read_text().splitlines()
+    first = next(n for n, line in enumerate(lines, 1) if line.startswith("  short_abandon_s:"))
+    lines.insert(first, "  short_abandon_s: 30")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(config.ParamsError) as err:
+        config.load_brand(params_dir)
+    assert str(err.value) == (
+        f"{path}: line {first + 1}: key 'short_abandon_s' appears twice "
+        f"(first on line {first}); keep one"
+    )
+
+
+@pytest.mark.parametrize("line", ["opt_out_file: opt_out.csv", "customers_file: null"])
+def test_a_file_named_in_brand_yaml_must_exist_when_params_load(params_dir, line):
+    path, key = params_dir / "brand.yaml", line.split(":")[0]
+    path.write_text(path.read_text().replace(line, f"{key}: lists/missing.csv"))
+    with pytest.raises(config.ParamsError) as err:
+        config.load_report_params("quarterly", params_dir)
+    assert str(err.value) == (
+        f"{path}: key '{key}': {params_dir / 'lists' / 'missing.csv'} not found "
+        "(a CSV file relative to the params folder, or null)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "key", "char"),
+    [
+        ("brand.yaml", "brand: Northwind Mobile", 'brand: "Northwind\\nMobile"', "brand", "000A"),
+        ("brand.yaml", "brand: Northwind Mobile", 'brand: "North\\rwind"', "brand", "000D"),
+        ("brand.yaml", "[Contoso Telecom,", '["Contoso \\u202eTelecom",', "competitors.0", "202E"),
+        ("daily.yaml", "title: Daily customer brief", 'title: "Daily\\u2066 brief"', "title",
+         "2066"),
+        ("sources.yaml", "{NorthwindHelp: Northwind Mobile,", '{NorthwindHelp: "North\\x1bwind",',
+         "sources.x-api.accounts.NorthwindHelp", "001B"),
+    ],
+    ids=["linefeed", "carriage-return", "bidi-override", "bidi-isolate", "escape"],
+)  # fmt: skip
+def test_control_characters_in_names_are_refused_naming_file_and_key(
+    params_dir, file, old, new, key, char
+):
+    path = params_dir / file
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    with pytest.raises(config.ParamsError) as err:
+        config.load_report_params("daily", params_dir)
+        config.load_sources(params_dir)
+    assert str(err.value).startswith(
+        f"{path}: key '{key}': Value error, control character U+{char} at position"
+    )
+    assert "a name is one line of plain text" in str(err.value)

@@ -502,8 +502,11 @@ def test_a_second_run_gives_up_cleanly_when_the_lock_is_held(
     root = make_project(tmp_path, port, rendered, lock_wait_s=0)
     with deliver.hold_lock(root / "reports", 0):
         assert send(root, demo_warehouse, "--no-render") == 2
-    assert "another cxpulse process" in capsys.readouterr().err
-    assert mailbox.received == [] and outbox(root) == []
+    assert "while waiting for the delivery lock: WarehouseLocked: " in capsys.readouterr().out
+    assert mailbox.reports() == [] and sent_log(root) == []
+    (notice,) = mailbox.to_analyst()
+    assert notice["Subject"] == f"[cxpulse] the daily run as of {DAY} stopped"
+    assert "another cxpulse process" in notice.get_content()
 
 
 def test_two_make_daily_runs_at_once_send_one_email(server, tmp_path):
@@ -542,5 +545,133 @@ def test_two_make_daily_runs_at_once_send_one_email(server, tmp_path):
     assert "Fixture heading" in attachment_text(message)[1]
     assert len(sent_log(root)) == 1 and outbox(root) == []
     assert sorted(p.name for p in archive.iterdir()) == ["demo-0001.parquet"]
-    (folder,) = (root / "reports" / "daily").iterdir()  # no temporary or failed folders
-    assert folder.name == sent_log(root)[0]["period"]
+    daily = root / "reports" / "daily"  # the report, its one version; no leftovers
+    (folder,) = [p for p in daily.iterdir() if p.name != ".versions"]
+    assert folder.name == sent_log(root)[0]["period"] and folder.is_symlink()
+    assert [os.readlink(folder)] == [f".versions/{p.name}" for p in (daily / ".versions").iterdir()]
+
+
+# Any other failure of a scheduled run reaches the analyst.
+
+
+def test_a_corrupt_warehouse_tells_the_analyst_and_sends_executives_nothing(
+    server, tmp_path, capsys
+):
+    port, mailbox = server
+    root = make_project(tmp_path, port)
+    corrupt = tmp_path / "warehouse.duckdb"
+    corrupt.write_bytes(b"not a DuckDB file " * 1000)
+    assert send(root, corrupt) == 1
+    what = f"the daily run as of {DAY} failed"
+    reason = f"while reading the warehouse {corrupt}: "  # then the error, in one line
+    assert capsys.readouterr().out.startswith(f"run failed: {what}: {reason}")
+    assert mailbox.reports() == []
+    (notice,) = mailbox.to_analyst()
+    assert notice["Subject"] == f"[cxpulse] {what}"
+    (line,) = [line for line in notice.get_content().splitlines() if line.startswith("- ")]
+    assert line.startswith(f"- {reason}") and "not a valid DuckDB database file" in line
+    assert sent_log(root) == [] and not (root / "reports" / "daily").exists()
+
+
+def test_a_failure_with_the_smtp_server_down_keeps_the_notice_in_the_outbox(tmp_path, capsys):
+    root = make_project(tmp_path, free_port())
+    corrupt = tmp_path / "warehouse.duckdb"
+    corrupt.write_bytes(b"not a DuckDB file " * 1000)
+    assert send(root, corrupt) == 1
+    (name,) = outbox(root)
+    assert name.startswith("notice-daily-")
+    kept = BytesParser(policy=policy.default).parsebytes(
+        (root / "reports" / "outbox" / name).read_bytes()
+    )
+    assert addresses([kept["To"]]) == [ANALYST]
+    assert f"while reading the warehouse {corrupt}: " in kept.get_content()
+
+
+def test_a_stage_that_raises_tells_the_analyst_even_when_the_outbox_cannot_be_written(
+    rendered, demo_warehouse, server, tmp_path, capsys, caplog
+):
+    port, mailbox = server
+    root = make_project(tmp_path, port, rendered)
+    (root / "reports" / "outbox").write_text("a file where the outbox folder belongs")
+    assert send(root, demo_warehouse, "--no-render") == 1
+    assert mailbox.reports() == [] and sent_log(root) == []
+    (notice,) = mailbox.to_analyst()
+    reason = "while writing the message to the outbox: FileExistsError: "
+    assert reason in notice.get_content() and reason in capsys.readouterr().out
+    assert "could not write the notice to the outbox" in caplog.text
+
+
+def test_a_newline_in_the_brand_stops_the_run_naming_file_and_key(
+    demo_warehouse, server, tmp_path, capsys
+):
+    port, mailbox = server
+    root = make_project(tmp_path, port)
+    brand = root / "params" / "brand.yaml"
+    brand.write_text(brand.read_text().replace("brand: Northwind Mobile", 'brand: "Acme\\nBcc: x"'))
+    assert send(root, demo_warehouse) == 2
+    reason = (
+        f"while reading params: ParamsError: {brand}: key 'brand': Value error, "
+        "control character U+000A at position 4; a name is one line of plain text "
+        "(got 'Acme\\nBcc: x')"
+    )
+    assert capsys.readouterr().out == f"stopped: the daily run as of {DAY} stopped: {reason}\n"
+    assert mailbox.reports() == []
+    (notice,) = mailbox.to_analyst()
+    assert f"- {reason}" in notice.get_content().splitlines()
+    assert not (root / "reports" / "daily").exists()
+
+
+def test_headers_stay_one_line_whatever_the_params_hold():
+    params = config.DistributionParams.model_validate(distribution(25))
+    period = periods.period_for("daily", pd.Timestamp(DAY).date(), "Europe/London")
+    subject = deliver.format_subject(params.subject, "Acme\r\nBcc: x@evil.example", "T", period)
+    message = deliver.new_message(params, TO, [], subject, pd.Timestamp("2026-03-20", tz="UTC"))
+    assert message["Subject"].startswith("Acme  Bcc: x@evil.example · T · ")
+    assert b"\nBcc:" not in message.as_bytes()
+
+
+def test_a_failure_is_one_line_without_secrets_or_control_characters():
+    err = ValueError("login as reports with s3cret failed\u202e\x1b[31m\nsecond line")
+    err.add_note("while sending")
+    assert deliver.describe_failure(err, ["s3cret"]) == (
+        "while sending: ValueError: login as reports with [secret] failed[U+202E][U+001B][31m"
+        " (and 1 more line(s))"
+    )
+    assert len(deliver.describe_failure(ValueError("x" * 1000))) == deliver.FAILURE_CHARS
+
+
+def test_a_truncated_pdf_is_never_sent():
+    assert deliver.check_pdf(b"%PDF-1.7\n...\n%%EOF\n") is None
+    assert "truncated" in deliver.check_pdf(b"%PDF-1.7\n" + b"0" * 4096)
+    assert "does not start" in deliver.check_pdf(b"")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KB tmpfs at ``tmp_path/disk`` (a disk about to be full); skips unless this
+    process may mount one (root, as in a container)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_full_disk_while_rendering_tells_the_analyst_and_sends_executives_nothing(
+    demo_warehouse, server, tmp_path, small_disk, capsys
+):
+    port, mailbox = server
+    root = make_project(tmp_path, port)
+    args = ["send", "daily", "--warehouse", str(demo_warehouse), "--params", str(root / "params")]
+    code = cli.main([*args, "--reports", str(small_disk), "--as-of", DAY])
+    assert code == 1
+    reason = "while rendering the report: OSError: [Errno 28] No space left on device"
+    assert reason in capsys.readouterr().out
+    assert mailbox.reports() == []
+    (notice,) = mailbox.to_analyst()  # sent, though the outbox could not be written
+    assert reason in notice.get_content()
+    assert not (small_disk / "daily" / DAY).exists()

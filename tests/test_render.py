@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from cxpulse import periods, render, schema, warehouse
+from cxpulse import periods, publish, render, report, schema, warehouse
 from cxpulse.config import ParamsError
 
 NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
@@ -99,7 +100,7 @@ def test_run_report_writes_notebook_html_pdf_and_manifest(rendered):
     names = sorted(p.name for p in rendered.folder.iterdir())
     assert names == ["manifest.json", "report.html", "report.ipynb", "report.pdf"]
     assert rendered.folder.parent.name == "daily"
-    assert not [p for p in rendered.folder.parent.iterdir() if p.name.startswith(".")]
+    assert published_versions(rendered.folder.parent) == {rendered.folder.name: 1}
 
 
 def test_as_of_defaults_to_the_last_full_day_of_data(rendered):
@@ -186,6 +187,39 @@ def test_html_to_pdf_refuses_network_urls(tmp_path):
     assert PdfReader(tmp_path / "x.pdf").pages[0].mediabox.width == pytest.approx(612)
 
 
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+
+
+@pytest.mark.skipif(not EMOJI_FONT.exists(), reason=f"{EMOJI_FONT} missing (make browser)")
+def test_emoji_print_with_the_emoji_font_and_bidi_overrides_print_visibly(tmp_path):
+    table = report._table(
+        [report._Col("text", "Message")],
+        [{"text": "Thanks 😀👍 but \u202eLTR\u202c"}],
+        "contract",
+        empty="",
+    )
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("cx.urgent(r)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": table.data})]
+    nb.cells = [cell]
+    pages = render.html_to_pdf(render.export_html(nb, False, COVER), tmp_path / "e.pdf", "A4")
+    assert pages == 1
+    drawn: list[tuple[str, str]] = []  # (text, the font it is drawn with)
+    text = (
+        PdfReader(tmp_path / "e.pdf")
+        .pages[0]
+        .extract_text(
+            visitor_text=lambda text, cm, tm, font, size: drawn.append(
+                (text, str(font["/BaseFont"]).split("+")[-1] if font else "")
+            )
+        )
+    )
+    assert ("😀👍", "Noto-Color-Emoji") in drawn
+    digits = [font for text, font in drawn if any(c.isdigit() for c in text)]
+    assert digits and "Noto-Color-Emoji" not in digits  # it has keycap digits: not for text
+    assert "[U+202E]LTR[U+202C]" in text
+
+
 def test_broken_notebook_raises_naming_the_cell_and_publishes_nothing(tmp_path):
     root = make_project(tmp_path, "broken.ipynb")
     with pytest.raises(render.RenderError) as caught:
@@ -226,8 +260,9 @@ def test_several_reports_in_one_process_each_publish_or_fail_on_their_own(tmp_pa
     with pytest.raises(render.RenderError, match="share = total / 0"):
         render.run_reports(["daily", "weekly", "quarterly"], *args)  # quarterly, weekly, daily
     assert (results[0].folder / "manifest.json").read_text() == day  # not started again
-    (failed,) = (root / "reports" / "weekly").iterdir()  # nothing published for the week
-    assert failed.name.startswith(".failed-") and (failed / "report.ipynb").is_file()
+    (failed,) = (root / "reports" / "weekly").glob(".failed-*")
+    assert (failed / "report.ipynb").is_file()
+    assert published_versions(root / "reports" / "weekly") == {}  # nothing for the week
 
 
 def test_reports_in_one_process_share_a_kernel_but_not_a_namespace(tmp_path):
@@ -248,15 +283,31 @@ def test_reports_in_one_process_share_a_kernel_but_not_a_namespace(tmp_path):
     assert counts == list(range(1, len(counts) + 1))  # numbered from 1 again
 
 
-def test_publish_folder_replaces_an_older_render(tmp_path):
-    old, new = tmp_path / "2024-03-30", tmp_path / ".tmp-2024-03-30"
-    old.mkdir()
-    (old / "report.pdf").write_text("old")
-    new.mkdir()
-    (new / "report.pdf").write_text("new")
-    render.publish_folder(new, old)
-    assert (old / "report.pdf").read_text() == "new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["2024-03-30"]
+def published_versions(folder: Path) -> dict[str, int]:
+    """Each published report of a cadence ``folder`` and how many versions its folder holds
+    (1: only the one published); fails on anything else left in the folder."""
+    versions = folder / publish.VERSIONS
+    held = sorted(p.name for p in versions.iterdir()) if versions.exists() else []
+    links = {p.name: os.readlink(p) for p in folder.iterdir() if p.is_symlink()}
+    assert sorted(f"{publish.VERSIONS}/{name}" for name in held) == sorted(links.values())
+    others = {p.name for p in folder.iterdir()} - set(links) - {publish.VERSIONS}
+    assert {name for name in others if not name.startswith(".failed-")} == set()
+    return {name: sum(1 for n in held if links[name].endswith(n)) for name in links}
+
+
+def test_a_render_replaces_an_older_one_and_removes_what_killed_runs_left(rendered, tmp_path):
+    root = make_project(tmp_path, "three_charts.ipynb")
+    daily = root / "reports" / "daily"
+    shutil.copytree(rendered.folder, daily / f".old-2024-03-30-k2/{rendered.folder.name}")
+    (daily / ".tmp-2024-03-30-x8").mkdir()
+    dead = publish.start_version(daily, "2024-03-29")  # a run killed while it wrote
+    os.close(dead.lock)
+    first = run(root, "2024-03-30")
+    first_version = os.readlink(first.folder)
+    second = run(root, "2024-03-30")
+    assert second.folder == first.folder and os.readlink(second.folder) != first_version
+    assert published_versions(daily) == {"2024-03-30": 1}
+    assert json.loads((second.folder / "manifest.json").read_text())["period"] == "2024-03-30"
 
 
 def test_unknown_params_key_fails_before_anything_runs(tmp_path):

@@ -79,6 +79,25 @@ def test_customer_text_is_escaped_in_the_needs_action_list(demo_warehouse, tmp_p
     assert "<b>you</b>" not in html
 
 
+def test_a_bidi_override_in_customer_text_is_shown_and_isolated(demo_warehouse, tmp_path):
+    path = tmp_path / "w.duckdb"
+    shutil.copy(demo_warehouse, path)
+    con = duckdb.connect(str(path))
+    con.execute(
+        "INSERT INTO interactions (id, channel, brand, direction, author_id, created_at, text, "
+        "sentiment) VALUES ('twitter:spoof', 'twitter', 'Northwind Mobile', 'inbound', 'x', "
+        "TIMESTAMPTZ '2026-03-19 09:00:00+00', ?, -0.9)",
+        ["Outage again \u202eLTR\u202c \u2067RTL\u2069 \u200f!"],
+    )
+    con.close()
+    r = report.open_report("daily", "2026-03-19", path, ROOT / "params")
+    html = report.needs_action(r).data
+    shown = "<bdi>Outage again [U+202E]LTR[U+202C] [U+2067]RTL[U+2069] [U+200F]!</bdi>"
+    assert shown in html
+    assert not {"\u202e", "\u202c", "\u2067", "\u2069", "\u200f"} & set(html)
+    assert html.count("<td") == html.count("<bdi>")  # every cell isolated
+
+
 def test_analysts_notes_reach_charts_and_alert_lists(demo_warehouse, tmp_path):
     params = tmp_path / "params"
     shutil.copytree(ROOT / "params", params)

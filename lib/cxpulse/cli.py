@@ -263,27 +263,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from cxpulse import config, deliver, ingest
+    from cxpulse import deliver
 
-    wait_s = config.load_distribution(args.params).lock_wait_s
-    with deliver.hold_lock(args.reports, wait_s):
-        if args.ingest:
-            for result in ingest.ingest_inbox(args.warehouse, args.params):
-                log.log(
-                    logging.ERROR if result.status == "failed" else logging.INFO,
-                    "%s",
-                    result.summary(),
-                )
-        outcome = deliver.send_report(
-            args.cadence,
-            args.as_of,
-            args.warehouse,
-            args.params,
-            args.reports,
-            dry_run=args.dry_run,
-            force=args.force,
-            render_report=args.render,
-        )
+    outcome = deliver.send_scheduled(
+        args.cadence,
+        args.as_of,
+        args.warehouse,
+        args.params,
+        args.reports,
+        ingest_inbox=args.ingest,
+        dry_run=args.dry_run,
+        force=args.force,
+        render_report=args.render,
+        usage_errors=user_errors(),
+    )
     print(outcome.summary())
     return outcome.exit_code
 

@@ -1,7 +1,10 @@
 """Load and validate the YAML files in ``params/``.
 
 Every file is validated once, when loaded, against a pydantic model that forbids unknown
-keys. A mistake raises ``ParamsError`` naming the file, the key and what was expected.
+keys. A mistake raises ``ParamsError`` naming the file, the key and what was expected: an
+unknown key lists the keys allowed there, a key written twice names both lines, a file
+named in params must exist, and a name (brand, competitor, title) is one line of plain
+text, without control or bidi-override characters (it reaches e-mail headers and reports).
 """
 
 from __future__ import annotations
@@ -10,16 +13,20 @@ import codecs
 import datetime as dt
 import re
 import string
+import types
+import typing
+import unicodedata
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cxpulse import periods
+from cxpulse.formatting import BIDI_CONTROLS
 from cxpulse.schema import CHANNELS, OUTCOMES
 
 CADENCES: tuple[str, ...] = ("daily", "weekly", "quarterly")
@@ -31,6 +38,23 @@ class ParamsError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_name(value: str) -> str:
+    """``value`` when it is one line of plain text, else ``ValueError`` naming the first
+    control character (C0/C1 controls such as CR and LF, line and paragraph separators,
+    bidi embeddings, overrides, isolates and marks)."""
+    for position, char in enumerate(value):
+        if char in BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            raise ValueError(
+                f"control character U+{ord(char):04X} at position {position}; "
+                "a name is one line of plain text"
+            )
+    return value
+
+
+Name = Annotated[str, AfterValidator(check_name)]
+"""A brand, competitor, account, title or subject: one line of plain text."""
 
 
 class CallParams(_Strict):
@@ -90,8 +114,8 @@ class BusinessHours(_Strict):
 class BrandParams(_Strict):
     """``params/brand.yaml``: who we are and what we promise."""
 
-    brand: str = Field(min_length=1)
-    competitors: list[str] = []
+    brand: Name = Field(min_length=1)
+    competitors: list[Name] = []
     timezone: str = "UTC"
     channels: list[str] = list(CHANNELS)
     sla_targets_s: dict[str, float] = {}
@@ -134,14 +158,14 @@ class SourceParams(_Strict):
 
     format: str | None = None
     """The adapter that reads it (``cxpulse ingest --list-formats``); default: its name."""
-    brand: str | None = None
+    brand: Name | None = None
     timezone: str | None = None
     """The zone of timestamps written without an offset (default: the format's, else UTC)."""
     encoding: str | None = None
     delimiter: str | None = Field(None, min_length=1, max_length=1)
     channel: str | None = None
     column_map: dict[str, str] = {}
-    accounts: dict[str, str] = {}
+    accounts: dict[Name, Name] = {}
     outcomes: dict[str, str] = {}
     hash_authors: bool | None = None
     floor: dt.date | None = None
@@ -199,7 +223,7 @@ class InboxRule(_Strict):
 
     pattern: str = Field(min_length=1)
     format: str = Field(min_length=1)
-    brand: str | None = None
+    brand: Name | None = None
 
 
 class InboxParams(_Strict):
@@ -214,7 +238,7 @@ class InboxParams(_Strict):
 class CadenceParams(_Strict):
     """``params/<cadence>.yaml``: what one report is."""
 
-    title: str
+    title: Name
     notebook: str
     timeout_s: int = Field(600, gt=0)
     """A cell running longer than this fails the run."""
@@ -237,6 +261,27 @@ class _Loader(yaml.SafeLoader):
     one is reported with its file and key rather than as a YAML crash."""
 
 
+class _DuplicateKey(yaml.YAMLError):
+    """A mapping holds the same key twice (YAML would keep the last silently)."""
+
+    def __init__(self, key: str, line: int, first: int) -> None:
+        super().__init__(f"line {line}: key '{key}' appears twice (first on line {first})")
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """A mapping, refusing a key written twice (``_DuplicateKey``, with both lines)."""
+    first_lines: dict[object, int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key, line = loader.construct_object(key_node), key_node.start_mark.line + 1
+        if key in first_lines:
+            raise _DuplicateKey(str(key), line, first_lines[key])
+        first_lines[key] = line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -248,6 +293,8 @@ def _read_yaml(path: Path) -> dict:
         raise ParamsError(f"{path}: file not found")
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    except _DuplicateKey as err:
+        raise ParamsError(f"{path}: {err}; keep one") from None
     except yaml.YAMLError as err:
         raise ParamsError(f"{path}: not valid YAML: {err}") from None
     except UnicodeDecodeError as err:
@@ -270,11 +317,33 @@ def _load(model: type[BaseModel], path: Path) -> BaseModel:
         for e in err.errors():
             key = ".".join(str(p) for p in e["loc"]) or "(top level)"
             if e["type"] == "extra_forbidden":
-                expected = ", ".join(model.model_fields) if len(e["loc"]) == 1 else "a known key"
+                expected = ", ".join(allowed_keys(model, e["loc"][:-1])) or "no key"
                 lines.append(f"{path}: key '{key}': unknown key; expected one of: {expected}")
             else:
                 lines.append(f"{path}: key '{key}': {e['msg']} (got {e.get('input')!r})")
         raise ParamsError("\n".join(lines)) from None
+
+
+def allowed_keys(model: type[BaseModel], where: tuple) -> list[str]:
+    """The keys the mapping at ``where`` (a pydantic error location inside ``model``:
+    field names, dict keys, list indexes) may hold."""
+    annotation: object = model
+    for part in where:
+        annotation = _model_inside(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            annotation = annotation.model_fields[str(part)].annotation
+        else:  # a dict or a list: ``part`` is a key or an index
+            annotation = typing.get_args(annotation)[-1]
+    annotation = _model_inside(annotation)
+    return list(annotation.model_fields) if isinstance(annotation, type) else []
+
+
+def _model_inside(annotation: object) -> object:
+    """``X`` of ``X | None``; anything else as it is."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        (inner,) = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return inner
+    return annotation
 
 
 def check_channels(value: list[str]) -> list[str]:
@@ -337,9 +406,22 @@ def load_inbox(params_dir: Path) -> InboxParams:
     return params
 
 
+BRAND_FILES: tuple[str, ...] = ("opt_out_file", "customers_file")
+"""Keys of brand.yaml that name a file relative to params/."""
+
+
 def load_brand(params_dir: Path) -> BrandParams:
-    """Read and validate ``brand.yaml``."""
-    return _load(BrandParams, Path(params_dir) / "brand.yaml")  # type: ignore[return-value]
+    """Read and validate ``brand.yaml``; the files it names must exist."""
+    path = Path(params_dir) / "brand.yaml"
+    brand: BrandParams = _load(BrandParams, path)  # type: ignore[assignment]
+    for key in BRAND_FILES:
+        name = getattr(brand, key)
+        if name is not None and not (Path(params_dir) / name).is_file():
+            raise ParamsError(
+                f"{path}: key '{key}': {Path(params_dir) / name} not found "
+                "(a CSV file relative to the params folder, or null)"
+            )
+    return brand
 
 
 def load_report_params(cadence: str, params_dir: Path) -> ReportParams:
@@ -458,7 +540,7 @@ class DistributionParams(_Strict):
     reply_to: str | None = None
     analyst: str
     """Told, instead of the executives, when a report is held back or cannot be delivered."""
-    subject: str = "{brand} {title}: {period}"
+    subject: Name = "{brand} {title}: {period}"
     attach_html: bool = False
     lock_wait_s: float = Field(3600, ge=0)
     """How long a scheduled run waits for another one to finish before giving up."""

@@ -4,8 +4,10 @@
 is fresh, render the report, check the run and its channels, build the message, write it
 to the outbox, send it (retrying with backoff), record it in the sent log. When the gate
 holds a report back or it cannot be delivered, the analyst gets a notice saying why
-instead. Building messages and the gate decisions are pure functions; the SMTP talk and
-the files are kept apart from them.
+instead. ``send_scheduled`` is what ``cxpulse send`` runs around it (the delivery lock, the
+inbox): once ``distribution.yaml`` is loaded, any failure at all reaches the analyst as a
+one-line notice naming the stage, and the executives get nothing. Building messages and
+the gate decisions are pure functions; the SMTP talk and the files are kept apart from them.
 
 Under ``reports/``:
 
@@ -31,7 +33,8 @@ import socket
 import ssl
 import tempfile
 import time
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -43,6 +46,7 @@ import pandas as pd
 from cxpulse import config, periods, render, warehouse
 from cxpulse.config import DistributionParams, ParamsError, Recipients, SmtpParams
 from cxpulse.demo import slug
+from cxpulse.formatting import visible_controls
 
 log = logging.getLogger("cxpulse.deliver")
 
@@ -57,6 +61,7 @@ EXIT_CODES: dict[str, int] = {
     "dry run": 0,
     "run failed": 1,
     "delivery failed": 1,
+    "stopped": 2,
     "held back": 3,
 }
 """The exit code of ``cxpulse send`` for each outcome."""
@@ -119,7 +124,48 @@ def check_channel_rows(rows_by_channel: Mapping[str, int], expected: list[str]) 
     return f"no rows in the report's window for expected channel(s): {', '.join(missing)}"
 
 
+# Failures: which stage, said in one line.
+
+
+@contextlib.contextmanager
+def stage(what: str) -> Iterator[None]:
+    """Note on any exception raised inside that it happened ``what`` ("while reading the
+    warehouse"), unless an inner stage noted it first; ``describe_failure`` says it."""
+    try:
+        yield
+    except Exception as err:
+        if not getattr(err, "__notes__", None):
+            err.add_note(f"while {what}")
+        raise
+
+
+FAILURE_CHARS = 300
+"""The longest failure line a notice or the log gets."""
+
+
+def describe_failure(err: BaseException, secrets: Sequence[str] = ()) -> str:
+    """One line for the analyst: the stage (``stage``), the error's type and the first
+    line of its message (with how many more), control and bidi characters shown as
+    ``[U+000A]``, each of ``secrets`` as ``[secret]``, at most ``FAILURE_CHARS``."""
+    lines = str(err).strip().splitlines() or [""]
+    more = f" (and {len(lines) - 1} more line(s))" if len(lines) > 1 else ""
+    where = "".join(f"{note}: " for note in getattr(err, "__notes__", [])[:1])
+    text = f"{where}{type(err).__name__}: {lines[0]}{more}"
+    for secret in filter(None, secrets):
+        text = text.replace(secret, "[secret]")
+    text = visible_controls(text)
+    return text if len(text) <= FAILURE_CHARS else text[: FAILURE_CHARS - 1] + "…"
+
+
 # Messages: pure builders.
+
+
+def header_text(value: str) -> str:
+    """``value`` fit for a header: each control character or line break is a space, so a
+    header is one line whatever the params hold (they are checked when loaded, too)."""
+    return "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in value
+    ).strip()
 
 
 def format_subject(template: str, brand: str, title: str, period: periods.Period) -> str:
@@ -150,7 +196,7 @@ def new_message(
         message["Cc"] = ", ".join(cc)
     if params.reply_to:
         message["Reply-To"] = params.reply_to
-    message["Subject"] = subject
+    message["Subject"] = header_text(subject)
     message["Date"] = format_datetime(now.to_pydatetime())
     message["Message-ID"] = make_msgid("cxpulse", domain=parseaddr(params.sender)[1].split("@")[1])
     message["Auto-Submitted"] = "auto-generated"
@@ -200,7 +246,7 @@ def build_notice(
     params: DistributionParams,
     subject: str,
     reasons: list[str],
-    recipients: Recipients,
+    recipients: list[str],
     cadence: str,
     as_of: str | None,
     outbox: Path,
@@ -213,7 +259,7 @@ def build_notice(
         _TEMPLATES.get_template("notice.txt.j2").render(
             headline=subject[0].upper() + subject[1:] + ".",
             reasons=reasons,
-            recipients=recipients.to + recipients.cc,
+            recipients=recipients,
             cadence=cadence,
             as_of=as_of,
             outbox=outbox,
@@ -327,12 +373,18 @@ def hold_lock(reports_dir: Path, wait_s: float) -> contextlib.AbstractContextMan
 
 
 def write_message(message: EmailMessage, path: Path) -> Path:
-    """Write ``message`` to ``path`` as an .eml file, atomically (replacing an older one)."""
+    """Write ``message`` to ``path`` as an .eml file, atomically (replacing an older one);
+    a write that fails (a full disk) leaves no partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "wb") as out:
-        out.write(message.as_bytes())
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(message.as_bytes())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
     return path
 
 
@@ -382,11 +434,16 @@ def notify_analyst(
     now: pd.Timestamp,
 ) -> None:
     """Write the notice to the outbox and send it (unless a dry run); a notice that cannot
-    be delivered is logged and stays in the outbox."""
+    be delivered is logged and stays in the outbox. When the outbox cannot be written (a
+    full disk), the notice is sent all the same."""
     cadence = notice["X-Cxpulse-Cadence"]
-    path = write_message(
-        notice, reports_dir / OUTBOX / f"notice-{cadence}-{now:%Y%m%dT%H%M%SZ}.eml"
-    )
+    try:
+        path: Path | None = write_message(
+            notice, reports_dir / OUTBOX / f"notice-{cadence}-{now:%Y%m%dT%H%M%SZ}.eml"
+        )
+    except OSError as err:
+        log.error("could not write the notice to the outbox (%s); sending it anyway", err)
+        path = None
     if dry_run:
         log.info("dry run: wrote the notice to %s; nothing sent", path)
         return
@@ -397,8 +454,88 @@ def notify_analyst(
             "could not notify the analyst %s: %s; notice kept in %s", params.analyst, err, path
         )
         return
-    archive_message(path, reports_dir / SENT, now)
+    if path is not None:
+        archive_message(path, reports_dir / SENT, now)
     log.info("notified the analyst %s", params.analyst)
+
+
+def check_pdf(content: bytes) -> str | None:
+    """Why ``content`` is not a whole PDF (no header, or no end-of-file marker in its last
+    kilobyte: a truncated write), or None."""
+    if not content.startswith(b"%PDF-"):
+        return "the report's PDF does not start as a PDF does"
+    if b"%%EOF" not in content[-1024:]:
+        return "the report's PDF is truncated (no %%EOF at its end)"
+    return None
+
+
+def send_scheduled(
+    cadence: str,
+    as_of: str | None,
+    warehouse: Path,
+    params_dir: Path,
+    reports_dir: Path,
+    *,
+    ingest_inbox: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    render_report: bool = True,
+    usage_errors: tuple[type[Exception], ...] = (ParamsError,),
+) -> Outcome:
+    """A scheduled run (``cxpulse send``): take the delivery lock, load the inbox when
+    ``ingest_inbox``, then ``send_report``.
+
+    ``distribution.yaml`` is loaded first: without it nobody can be told, so its errors
+    are raised. After it, any exception reaches the analyst as a notice whose reason is
+    ``describe_failure`` (stage, error, one line, no secret); nothing is sent to the
+    executives; the outcome is "stopped" (exit 2) for ``usage_errors`` (params, command
+    line, a lock held too long), else "run failed" (exit 1).
+    """
+    params_dir, reports_dir = Path(params_dir), Path(reports_dir)
+    params = config.load_distribution(params_dir)
+    credentials = None
+    try:
+        with stage("reading the SMTP credentials"):
+            credentials = read_credentials(params.smtp, os.environ)
+        with contextlib.ExitStack() as held:
+            with stage("waiting for the delivery lock"):
+                held.enter_context(hold_lock(reports_dir, params.lock_wait_s))
+            if ingest_inbox:
+                with stage("loading the inbox"):
+                    load_inbox(warehouse, params_dir)
+            return send_report(
+                cadence, as_of, warehouse, params_dir, reports_dir,
+                dry_run=dry_run, force=force, render_report=render_report,
+                credentials=credentials,
+            )  # fmt: skip
+    except Exception as err:
+        usage = isinstance(err, usage_errors)
+        status, verb = ("stopped", "stopped") if usage else ("run failed", "failed")
+        what = f"the {cadence} run{f' as of {as_of}' if as_of else ''} {verb}"
+        reason = describe_failure(err, [c for c in credentials or () if c])
+        log.error("%s: %s", what, reason, exc_info=not usage)
+        recipients = getattr(params.recipients, cadence, None)
+        now = pd.Timestamp.now(tz="UTC")
+        notice = build_notice(
+            params, what, [reason], recipients.to + recipients.cc if recipients else [],
+            cadence, as_of, reports_dir / OUTBOX, now,
+        )  # fmt: skip
+        try:
+            notify_analyst(params, credentials, reports_dir, notice, dry_run, now)
+        except Exception as notify_err:  # noqa: BLE001 - the run's own failure is reported
+            log.error("could not notify the analyst: %s", describe_failure(notify_err))
+        return Outcome(status, f"{what}: {reason}")
+
+
+def load_inbox(warehouse: Path, params_dir: Path) -> None:
+    """``cxpulse ingest --inbox`` before a scheduled send: each file's result is logged (a
+    file that failed is an error in the log, and the run goes on with the others)."""
+    from cxpulse import ingest
+
+    for result in ingest.ingest_inbox(warehouse, params_dir):
+        log.log(
+            logging.ERROR if result.status == "failed" else logging.INFO, "%s", result.summary()
+        )
 
 
 def send_report(
@@ -411,6 +548,7 @@ def send_report(
     dry_run: bool = False,
     force: bool = False,
     render_report: bool = True,
+    credentials: tuple[str, str] | None = None,
 ) -> Outcome:
     """Render the ``cadence`` report of the period holding ``as_of`` (default: yesterday)
     and e-mail it to its recipients, unless the sent log says it went already or the gate
@@ -418,20 +556,23 @@ def send_report(
 
     ``render_report=False`` sends the report already rendered for the period; ``force``
     sends a period again; ``dry_run`` writes the message to the outbox and sends nothing.
-    The caller holds ``hold_lock`` when runs may overlap.
+    The caller holds ``hold_lock`` when runs may overlap. Any other failure is raised,
+    noted with its stage (``send_scheduled`` tells the analyst).
     """
     params_dir, reports_dir = Path(params_dir), Path(reports_dir)
-    params = config.load_distribution(params_dir)
-    report = config.load_report_params(cadence, params_dir)
-    recipients = config.recipients_for(params, cadence, params_dir)
-    credentials = read_credentials(params.smtp, os.environ)
+    with stage("reading params"):
+        params = config.load_distribution(params_dir)
+        report = config.load_report_params(cadence, params_dir)
+        recipients = config.recipients_for(params, cadence, params_dir)
     now = pd.Timestamp.now(tz="UTC")
     outbox = reports_dir / OUTBOX
 
     def hold_back(status: str, what: str, reasons: list[str], day: str | None) -> Outcome:
         for reason in reasons:
             log.error("%s: %s", what, reason)
-        notice = build_notice(params, what, reasons, recipients, cadence, day, outbox, now)
+        notice = build_notice(
+            params, what, reasons, recipients.to + recipients.cc, cadence, day, outbox, now
+        )
         notify_analyst(params, credentials, reports_dir, notice, dry_run, now)
         return Outcome(status, f"{what}: {'; '.join(reasons)}")
 
@@ -439,10 +580,12 @@ def send_report(
     # data, decides what a scheduled run sends, so data that did not arrive is noticed.
     period = config.resolve_period(cadence, as_of, now, report.brand.timezone)
     name, day = f"{cadence} {period.label}", period.last_day.isoformat()
-    sent = find_sent(reports_dir / SENT_LOG, cadence, period.label)
+    with stage("reading the sent log"):
+        sent = find_sent(reports_dir / SENT_LOG, cadence, period.label)
     if sent and not force:
         return Outcome("already sent", f"{name} was sent at {sent['sent_at']}; --force resends")
-    latest = render.read_data_range(warehouse)[1]
+    with stage(f"reading the warehouse {warehouse}"):
+        latest = render.read_data_range(warehouse)[1]
     stale = check_freshness(latest, period.end, now, params.gate.max_data_age_hours)
     if stale:
         return hold_back("held back", f"the {name} report was held back", [stale], day)
@@ -450,25 +593,32 @@ def send_report(
     folder = reports_dir / cadence / period.label
     if render_report:
         try:
-            render.run_report(cadence, day, warehouse, params_dir, reports_dir)
+            with stage("rendering the report"):
+                render.run_report(cadence, day, warehouse, params_dir, reports_dir)
         except render.RenderError as err:
             failed = f"the failed run is kept in {folder.with_name('.failed-' + period.label)}"
             return hold_back("run failed", f"the {name} run failed", [str(err), failed], day)
-    manifest = read_manifest(folder, cadence)
-    expected = report.brand.channels if params.gate.channels is None else params.gate.channels
-    missing = check_channel_rows(manifest["rows_by_channel"], expected)
-    if missing:
-        return hold_back("held back", f"the {name} report was held back", [missing], day)
-
-    files = {".pdf": folder / "report.pdf"} | (
-        {".html": folder / "report.html"} if params.attach_html else {}
-    )
-    attachments = {
-        attachment_name(report.brand.brand, cadence, period.label, suffix): path.read_bytes()
-        for suffix, path in files.items()
-    }
-    message = build_report_message(params, recipients, report, period, manifest, attachments, now)
-    path = write_message(message, outbox / f"{cadence}-{period.label}.eml")
+    with stage(f"reading the rendered report {folder}"):
+        manifest = read_manifest(folder, cadence)
+        expected = report.brand.channels if params.gate.channels is None else params.gate.channels
+        missing = check_channel_rows(manifest["rows_by_channel"], expected)
+        if missing:
+            return hold_back("held back", f"the {name} report was held back", [missing], day)
+        files = {".pdf": folder / "report.pdf"} | (
+            {".html": folder / "report.html"} if params.attach_html else {}
+        )
+        attachments = {
+            attachment_name(report.brand.brand, cadence, period.label, suffix): path.read_bytes()
+            for suffix, path in files.items()
+        }
+    broken = check_pdf(next(iter(attachments.values())))  # the PDF comes first
+    if broken:
+        return hold_back("run failed", f"the {name} report is broken", [broken], day)
+    with stage("writing the message to the outbox"):
+        message = build_report_message(
+            params, recipients, report, period, manifest, attachments, now
+        )
+        path = write_message(message, outbox / f"{cadence}-{period.label}.eml")
     log.info("%s: wrote %s (%s KB)", name, path, f"{path.stat().st_size / 1024:,.0f}")
     if dry_run:
         return Outcome("dry run", f"{name}: wrote {path}; nothing sent")
@@ -478,21 +628,24 @@ def send_report(
         reasons = [str(err), f"the message stays in {path}"]
         return hold_back("delivery failed", f"the {name} report was not delivered", reasons, day)
     sent_at = pd.Timestamp.now(tz="UTC")
-    archived = archive_message(path, reports_dir / SENT, sent_at)
-    record_sent(
-        reports_dir / SENT_LOG,
-        {
-            "cadence": cadence,
-            "period": period.label,
-            "sent_at": sent_at.isoformat(timespec="seconds"),
-            "message_id": message["Message-ID"],
-            "subject": message["Subject"],
-            "to": recipients.to,
-            "cc": recipients.cc,
-            "refused": {a: f"{c} {t.decode(errors='replace')}" for a, (c, t) in refused.items()},
-            "file": str(archived),
-        },
-    )
+    with stage("recording the message as sent"):
+        archived = archive_message(path, reports_dir / SENT, sent_at)
+        record_sent(
+            reports_dir / SENT_LOG,
+            {
+                "cadence": cadence,
+                "period": period.label,
+                "sent_at": sent_at.isoformat(timespec="seconds"),
+                "message_id": message["Message-ID"],
+                "subject": message["Subject"],
+                "to": recipients.to,
+                "cc": recipients.cc,
+                "refused": {
+                    a: f"{c} {t.decode(errors='replace')}" for a, (c, t) in refused.items()
+                },
+                "file": str(archived),
+            },
+        )
     delivered = len(recipients.to) + len(recipients.cc) - len(refused)
     log.info("%s: sent to %d recipient(s), saved as %s", name, delivered, archived)
     if refused:

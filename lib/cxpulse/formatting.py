@@ -6,6 +6,25 @@ import math
 
 Number = float | int | None
 
+BIDI_CONTROLS = frozenset(
+    [chr(c) for c in range(0x202A, 0x202F)]  # LRE, RLE, PDF, LRO, RLO
+    + [chr(c) for c in range(0x2066, 0x206A)]  # LRI, RLI, FSI, PDI
+    + ["\u200e", "\u200f", "\u061c"]  # LRM, RLM, ALM
+)
+"""Unicode's explicit bidi formatting characters: they reorder the text around them."""
+
+
+def visible_controls(text: object) -> str:
+    """``text`` (as a string) with each bidi formatting character and each control
+    character but tab and line breaks written as a visible marker (U+202E -> ``[U+202E]``):
+    untrusted text can then neither reorder what is around it nor hide what it holds."""
+    return "".join(
+        f"[U+{ord(c):04X}]"
+        if c in BIDI_CONTROLS or (c < " " and c not in "\t\n\r") or "\x7f" <= c <= "\x9f"
+        else c
+        for c in str(text)
+    )
+
 
 def is_missing(value: Number) -> bool:
     """True for None and NaN (pandas' missing values included)."""

@@ -4,9 +4,11 @@
 load and validate params, choose the period, execute the notebook with papermill, export
 it twice through our nbconvert template (interactive ``report.html``; the print HTML that
 WeasyPrint turns into ``report.pdf``), write ``manifest.json``. Everything is written to a
-temporary folder beside the final one and moved into place only when every stage has
-succeeded. A failed run is kept under ``reports/<cadence>/.failed-<label>/`` (the executed
-notebook holds the traceback) and the published report of that period is left as it was.
+folder of its own (a version, ``publish.start_version``) and published only when every
+stage has succeeded, by switching the link ``reports/<cadence>/<label>`` to it in one
+rename (``publish``). A failed run is kept under ``reports/<cadence>/.failed-<label>/``
+(the executed notebook holds the traceback) and the published report of that period is
+left as it was.
 
 Time goes mostly into starting Python twice (this process and the kernel) and importing
 the libraries, so the two overlap: the kernel is started first and imports the report
@@ -28,7 +30,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -41,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from cxpulse import config, periods, warehouse
+from cxpulse import config, periods, publish, warehouse
 from cxpulse.config import ParamsError
 from cxpulse.kernel import Kernel, plain
 
@@ -302,22 +303,6 @@ def package_versions() -> dict[str, str]:
     return {"python": platform.python_version(), **{name: version(name) for name in VERSIONED}}
 
 
-def publish_folder(work: Path, final: Path) -> None:
-    """Move ``work`` to ``final``, replacing an older render of the same period."""
-    if not final.exists():
-        os.replace(work, final)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".old-{final.name}-", dir=final.parent))
-    os.replace(final, old / final.name)
-    try:
-        os.replace(work, final)
-    except OSError:
-        os.replace(old / final.name, final)
-        raise
-    finally:
-        shutil.rmtree(old)
-
-
 def run_reports(
     cadences: Sequence[str],
     as_of: str | None,
@@ -478,29 +463,33 @@ def plan_report(
 class Executed:
     """A report whose notebook has run: what ``export_report`` needs to finish it.
 
-    ``work`` is the temporary folder beside the final one that holds report.ipynb;
-    ``summary`` is what ``report.summary`` said of it."""
+    ``version`` is the report's own folder (locked until published) that holds
+    report.ipynb; ``summary`` is what ``report.summary`` said of it."""
 
     plan: Planned
-    work: Path
+    version: publish.Version
     nb: nbformat.NotebookNode
     summary: dict
 
+    @property
+    def work(self) -> Path:
+        return self.version.path
 
-def keep_failed(work: Path, failed: Path) -> None:
-    """Move a failed run's ``work`` folder to ``failed``, replacing an older failure."""
-    shutil.rmtree(failed, ignore_errors=True)
-    os.replace(work, failed)
+
+def keep_failed(version: publish.Version, failed: Path) -> None:
+    """Move a failed run's version to ``failed``, replacing an older failure."""
+    publish.give_up(version, failed)
     log.error("run failed; its files are kept in %s", failed)
 
 
 def execute_report(plan: Planned, kernel: Kernel) -> Executed:
-    """Execute the planned notebook on ``kernel`` (once it is warm) into a temporary folder
-    under ``plan.folder``, then read the report's summary from the kernel
-    (``read_summary``). A failure moves the folder to ``.failed-<label>`` and raises."""
-    plan.folder.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".tmp-{plan.period.label}-", dir=plan.folder))
-    work.chmod(0o755)  # mkdtemp makes it private; the published report is for readers
+    """Execute the planned notebook on ``kernel`` (once it is warm) into a new version
+    under ``plan.folder`` (after sweeping what killed runs left there), then read the
+    report's summary from the kernel (``read_summary``). A failure moves the version to
+    ``.failed-<label>`` and raises."""
+    publish.sweep(plan.folder)
+    version = publish.start_version(plan.folder, plan.period.label)
+    work = version.path
     threading.Thread(target=vega_bundle, name="vega-bundle", daemon=True).start()
     threading.Thread(target=warm_up_exporters, name="warm-up", daemon=True).start()
     timeout_s = plan.params.report.timeout_s
@@ -516,9 +505,9 @@ def execute_report(plan: Planned, kernel: Kernel) -> Executed:
         with timed("summary", plan.seconds, plan.cadence):
             summary = read_summary(plan, kernel)
     except BaseException:
-        keep_failed(work, plan.failed)
+        keep_failed(version, plan.failed)
         raise
-    return Executed(plan, work, nb, summary)
+    return Executed(plan, version, nb, summary)
 
 
 def read_summary(plan: Planned, kernel: Kernel) -> dict:
@@ -551,7 +540,7 @@ def add_static_charts(nb: nbformat.NotebookNode, path: Path) -> None:
 
 def export_report(executed: Executed) -> RunResult:
     """Export an executed report to report.html and report.pdf, write manifest.json and
-    publish the folder in place of an older render of the period (``publish_folder``).
+    publish the version in place of an older render of the period (``publish_version``).
     A failure moves the folder to ``.failed-<label>`` and raises."""
     e, plan, seconds = executed, executed.plan, executed.plan.seconds
     try:
@@ -590,9 +579,13 @@ def export_report(executed: Executed) -> RunResult:
             json.dumps(manifest, indent=2, default=plain) + "\n", encoding="utf-8"
         )
     except BaseException:
-        keep_failed(e.work, plan.failed)
+        keep_failed(e.version, plan.failed)
         raise
-    publish_folder(e.work, plan.final)
+    try:
+        publish.publish_version(e.version, plan.final)
+    except BaseException:
+        keep_failed(e.version, plan.failed)
+        raise
     shutil.rmtree(plan.failed, ignore_errors=True)
     sizes = {p.name: p.stat().st_size for p in sorted(plan.final.iterdir())}
     return RunResult(plan.final, pages, sizes, seconds)

@@ -3,7 +3,8 @@ thing (HTML or an Altair chart). Notebooks call one of these per cell.
 
 Wiring only: figures come from ``cxpulse.metrics``, sentences from ``narrative``, charts
 from ``charts``, markup from ``templates/sections`` (Jinja, autoescaped: customer text is
-untrusted and is escaped there, never interpolated into code).
+untrusted and is escaped there, never interpolated into code). Every table cell goes
+is escaped, shows its bidi and control characters and is isolated (``<bdi>``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ _TEMPLATES = jinja2.Environment(
     autoescape=True,
     trim_blocks=False,
 )
+# A table cell's text may be a customer's: the templates put it inside <bdi> (browsers
+# isolate it: it cannot reorder the page around it) through ``visible`` (its bidi and
+# control characters are shown, U+202E as [U+202E]: it cannot show text in another order
+# than it holds, in the browser or in the PDF, whose WeasyPrint ignores bdi isolation).
+_TEMPLATES.filters["visible"] = fmt.visible_controls
 
 TREND_DAYS = {"daily": 28, "weekly": 35}
 ACTION_ROWS = 5
