@@ -256,7 +256,7 @@ def _net_gradient(shares: np.ndarray) -> np.ndarray:
     neg, pos = shares[:, NEGATIVE], shares[:, POSITIVE]
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = 200 / (neg + pos) ** 2
-    return np.stack([-pos * scale, np.zeros_like(neg), neg * scale], axis=1)
+        return np.stack([-pos * scale, np.zeros_like(neg), neg * scale], axis=1)
 
 
 def estimate_groups(
