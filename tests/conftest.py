@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from cxpulse import schema
+from cxpulse.metrics.sentiment import PROBABILITIES
 from cxpulse.quantify import Calibration
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 _TABLE_NUMBERS = itertools.count()
 ROW_DEFAULTS = {"channel": "twitter", "brand": "Northwind", "direction": "inbound"}
-PROBABILITIES = ("p_negative", "p_neutral", "p_positive")
 
 
 def vader_probabilities(score: float | None) -> dict:
