@@ -83,12 +83,8 @@ class Calibration:
     def from_dict(cls, d: Mapping) -> Calibration:
         """The calibration of the contract's dict; ``ValueError`` naming the key that is
         missing or wrong."""
-        missing = [
-            k
-            for k in ("classes", "mean_posteriors", "confusion", "train_priors", "n_heldout")
-            + ("net_error",)
-            if k not in d
-        ]
+        keys = ("classes", "mean_posteriors", "confusion", "train_priors", "n_heldout")
+        missing = [k for k in (*keys, "net_error") if k not in d]
         if missing:
             raise ValueError(f"calibration: missing key(s) {missing}")
         if list(d["classes"]) != list(CLASSES):

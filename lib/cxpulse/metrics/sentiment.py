@@ -80,7 +80,7 @@ def estimate(
     aggregates = counts[[f"{p}_{s}" for s in ("sum", "sumsq") for p in PROBABILITIES]]
     values = aggregates.astype("float64").fillna(0.0).to_numpy()
     est = estimate_groups(counts["voiced"].to_numpy(), values[:, :3], values[:, 3:], calibration)
-    shares = pd.DataFrame(est.shares, columns=[f"{c}_share" for c in CLASSES])
+    shares = {f"{c}_share": est.shares[:, i] for i, c in enumerate(CLASSES)}
     out = (
         counts[list(by)]
         .reset_index(drop=True)
