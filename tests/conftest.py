@@ -15,10 +15,31 @@ import pandas as pd
 import pytest
 
 from cxpulse import schema
+from cxpulse.metrics.sentiment import PROBABILITIES
+from cxpulse.quantify import Calibration
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 _TABLE_NUMBERS = itertools.count()
 ROW_DEFAULTS = {"channel": "twitter", "brand": "Northwind", "direction": "inbound"}
+
+
+def vader_probabilities(score: float | None) -> dict:
+    """VADER's p_* for its compound ``score``: the one-hot of its label (negative <= -0.05,
+    positive >= 0.05; SENTIMENT-CONTRACT.md), all None without a score."""
+    if score is None or pd.isna(score):
+        return dict.fromkeys(PROBABILITIES)
+    label = 0 if score <= -0.05 else 2 if score >= 0.05 else 1
+    return {p: float(i == label) for i, p in enumerate(PROBABILITIES)}
+
+
+def probabilities(negative: float, neutral: float, positive: float) -> dict:
+    """A row's p_* columns; ``sentiment`` = p_positive - p_negative, as an engine stores it."""
+    return {
+        "p_negative": negative,
+        "p_neutral": neutral,
+        "p_positive": positive,
+        "sentiment": positive - negative,
+    }
 
 
 @functools.cache
@@ -31,13 +52,14 @@ def _engine() -> ibis.BaseBackend:
 def interactions_table(rows: list[dict]) -> ir.Table:
     """A new table of ``rows`` with the warehouse's columns and types, as an Ibis table.
 
-    created_at strings are UTC; channel, brand and direction default to ``ROW_DEFAULTS``.
+    created_at strings are UTC; channel, brand and direction default to ``ROW_DEFAULTS``;
+    a row with a ``sentiment`` and no p_* gets VADER's (``vader_probabilities``).
     """
     engine = _engine()
     name = f"interactions_{next(_TABLE_NUMBERS)}"
     columns = ", ".join(f"{c} {sql_type}" for c, sql_type in schema.COLUMNS.items())
     engine.raw_sql(f"CREATE TABLE {name} ({columns})")
-    frame = pd.DataFrame([{**ROW_DEFAULTS, **row} for row in rows])
+    frame = pd.DataFrame([{**ROW_DEFAULTS, **_scored(row)} for row in rows])
     if len(frame):
         frame["created_at"] = [
             stamp if stamp.tzinfo else stamp.tz_localize("UTC")
@@ -48,6 +70,26 @@ def interactions_table(rows: list[dict]) -> ir.Table:
         con.execute(f"INSERT INTO {name} SELECT * FROM batch")
         con.unregister("batch")
     return engine.table(name)
+
+
+SYMMETRIC = Calibration.from_dict(
+    {
+        "classes": ["negative", "neutral", "positive"],
+        # M = 0.7 I + 0.1: M^T p = q solves by hand as p = (q - 0.1) / 0.7
+        "mean_posteriors": [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]],
+        "confusion": [[8, 1, 1], [1, 8, 1], [1, 1, 8]],
+        "train_priors": [1 / 3, 1 / 3, 1 / 3],
+        "n_heldout": 30,
+        "net_error": {"mean_abs": 3.0, "p90_abs": 6.0},
+    }
+)
+"""A calibration whose PACC correction is easy by hand."""
+
+
+def _scored(row: dict) -> dict:
+    if "sentiment" in row and not any(p in row for p in PROBABILITIES):
+        return {**row, **vader_probabilities(row["sentiment"])}
+    return row
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +146,28 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = root / "warehouse.duckdb"
     for file in demo.write_demo(root / "files", rows=40_000, seed=11, end=DEMO_END, brand=brand):
         ingest_file(file, "canonical", path)
+    fill_vader_probabilities(path)
     return path
+
+
+VADER_PROBABILITIES_SQL = """
+UPDATE interactions SET
+    p_negative = CASE WHEN sentiment <= -0.05 THEN 1.0 ELSE 0.0 END,
+    p_neutral = CASE WHEN sentiment > -0.05 AND sentiment < 0.05 THEN 1.0 ELSE 0.0 END,
+    p_positive = CASE WHEN sentiment >= 0.05 THEN 1.0 ELSE 0.0 END
+WHERE sentiment IS NOT NULL AND p_negative IS NULL
+"""
+
+
+def fill_vader_probabilities(path: Path) -> None:
+    """Give scored rows that lack p_* VADER's (``vader_probabilities``, in SQL): the
+    warehouse an ingest writes before the engines fill p_* themselves (branch sentiment);
+    a no-op on rows that have them."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(VADER_PROBABILITIES_SQL)
+    finally:
+        con.close()
 
 
 CHROMIUM = Path("/usr/bin/chromium")

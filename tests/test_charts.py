@@ -382,6 +382,24 @@ def test_trend_without_annotations_is_one_line():
     assert "color" not in spec["layer"][0]["encoding"]
 
 
+def test_trend_with_a_band_shades_the_interval_under_the_line():
+    frame = trend_frame().query("brand == 'Northwind'")
+    frame = frame.assign(net_low=frame["net_sentiment"] - 7, net_high=frame["net_sentiment"] + 7)
+    chart = charts.trend(
+        frame, "net_sentiment", "Net sentiment", CONTRACT, band=("net_low", "net_high")
+    )
+    spec = chart.to_dict()
+    area, line = spec["layer"]
+    assert (area["mark"]["type"], line["mark"]["type"]) == ("area", "line")
+    assert (area["encoding"]["y"]["field"], area["encoding"]["y2"]["field"]) == (
+        "net_low",
+        "net_high",
+    )
+    assert "90% low" in str(line["encoding"]["tooltip"])
+    assert "shaded 90% interval" in spec["description"]
+    assert values(chart)[0]["net_high"] == 17
+
+
 def test_volume_by_channel_sums_small_channels_as_other():
     chart = charts.volume_by_channel(volume_frame(), CONTRACT, top=1)
     rows = values(chart)

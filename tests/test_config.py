@@ -133,3 +133,31 @@ def test_control_characters_in_names_are_refused_naming_file_and_key(
         f"{path}: key '{key}': Value error, control character U+{char} at position"
     )
     assert "a name is one line of plain text" in str(err.value)
+
+
+def test_sentiment_thresholds_are_probabilities_read_from_brand_yaml(params_dir):
+    brand = config.load_brand(params_dir)
+    assert brand.sentiment.negative_probability == 0.5
+    assert brand.sentiment.strongly_negative_probability == 0.8
+    path = params_dir / "brand.yaml"
+    path.write_text(
+        path.read_text().replace("negative_probability: 0.5 ", "negative_probability: 1.5")
+    )
+    with pytest.raises(
+        config.ParamsError, match=r"key 'sentiment\.negative_probability'.*less than or equal to 1"
+    ):
+        config.load_brand(params_dir)
+
+
+def test_strongly_negative_threshold_below_the_negative_one_is_refused(params_dir):
+    path = params_dir / "brand.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "strongly_negative_probability: 0.8", "strongly_negative_probability: 0.3"
+        )
+    )
+    with pytest.raises(
+        config.ParamsError,
+        match=r"key 'sentiment\.strongly_negative_probability'.*below negative_probability 0.5",
+    ):
+        config.load_brand(params_dir)

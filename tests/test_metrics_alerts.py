@@ -3,6 +3,7 @@ import math
 import ibis.expr.types as ir
 import pandas as pd
 import pytest
+from conftest import probabilities
 
 from cxpulse.metrics.alerts import (
     MAD_SCALE,
@@ -40,8 +41,13 @@ def inbox(make_table) -> ir.Table:
     return make_table(
         [
             msg("tw:1", "2024-03-04 09:00", "where is my parcel"),
-            msg("tw:2", "2024-03-04 11:30", "I want a REFUND now", -0.2),
-            msg("tw:3", "2024-03-04 08:00", "worst ever, I will cancel", -0.8),
+            msg("tw:2", "2024-03-04 11:30", "I want a REFUND now", **probabilities(0.6, 0.3, 0.1)),
+            msg(
+                "tw:3",
+                "2024-03-04 08:00",
+                "worst ever, I will cancel",
+                **probabilities(0.9, 0.1, 0),
+            ),
             msg("tw:4", "2024-03-04 09:00", "thanks"),
             reply("tw:5", "tw:4", "2024-03-04 09:30"),
             msg("tw:6", "2024-03-04 08:30", "hello?"),
@@ -64,6 +70,7 @@ def test_urgent_unanswered_ranks_by_reasons_then_overdue(inbox):
         "created_at",
         "text",
         "sentiment",
+        "p_negative",
         "overdue_s",
         "reasons",
     ]
@@ -76,6 +83,21 @@ def test_urgent_unanswered_names_every_reason(inbox):
     assert reasons["tw:3"] == "past SLA, strongly negative, urgency word 'cancel'"
     assert reasons["tw:2"] == "urgency word 'refund'"
     assert reasons["tw:1"] == "past SLA"
+
+
+def test_strongly_negative_is_a_probability_threshold(inbox):
+    # tw:2 is negative (p 0.6) but not strongly; tw:3 (p 0.9) is, until the bar is above it
+    reasons = urgent_unanswered(inbox, START, UNTIL, TARGETS, "Northwind").set_index("id")
+    assert "strongly negative" not in reasons.loc["tw:2", "reasons"]
+    assert reasons.loc["tw:3", "p_negative"] == 0.9
+    stricter = urgent_unanswered(
+        inbox, START, UNTIL, TARGETS, "Northwind", strongly_negative_probability=0.95
+    ).set_index("id")
+    assert stricter.loc["tw:3", "reasons"] == "past SLA, urgency word 'cancel'"
+    looser = urgent_unanswered(
+        inbox, START, UNTIL, TARGETS, "Northwind", strongly_negative_probability=0.6
+    ).set_index("id")
+    assert looser.loc["tw:2", "reasons"] == "strongly negative, urgency word 'refund'"
 
 
 def test_urgent_unanswered_ignores_another_brands_reply(inbox):
@@ -200,6 +222,20 @@ def test_viral_negatives_of_one_brand(posts):
         "m:3",
         "m:1",
     ]
+
+
+def test_viral_negative_is_a_probability_threshold(make_table):
+    t = make_table(
+        [
+            post("m:1", reach=10, **probabilities(0.45, 0.35, 0.2)),
+            post("m:2", reach=5, **probabilities(0.55, 0.35, 0.1)),
+            post("m:3", None, reach=50),  # unscored
+        ]
+    )
+    assert viral_negatives(t, START, UNTIL)["id"].tolist() == ["m:2"]
+    looser = viral_negatives(t, START, UNTIL, negative_probability=0.4)
+    assert looser["id"].tolist() == ["m:1", "m:2"]
+    assert looser["p_negative"].tolist() == [0.45, 0.55]
 
 
 def review(id_, rating, sentiment=None, brand="Northwind", at="2024-03-04 10:00", **extra):

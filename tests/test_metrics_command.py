@@ -146,7 +146,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "response": (WEEK, ["response_rate", "frt_median_business_s", "sla_attainment"]),
     "calls": (WEEK, ["offered_calls", "service_level", "aht_s"]),
     "reviews": (WEEK, ["reviews", "mean_rating", "one_star"]),
-    "sentiment": (WEEK, ["positive_share", "net_sentiment"]),
+    "sentiment": (WEEK, ["positive_share", "net_sentiment", "net_low", "net_high"]),
     "volume": (WEEK, ["inbound", "outbound", "mentions", "total"]),
     "daily": (WEEK, ["day", "negative", "frt_median_s"]),
     "hour-of-week": (WEEK, ["weekday", "hour", "inbound"]),
@@ -241,7 +241,7 @@ def test_reputation_covers_the_last_eight_periods_of_the_cadence(capsys, setup):
 def test_reputation_is_quarterly_without_a_cadence(capsys, setup, monkeypatch):
     seen = []
 
-    def record(t, periods, brand):
+    def record(t, periods, brand, calibration=None):
         seen.extend(periods)
         return pd.DataFrame()
 
@@ -260,7 +260,7 @@ def test_rising_issues_compare_with_the_equally_long_window_before_a_span(
 ):
     seen = []
 
-    def record(t, current, previous, brand):
+    def record(t, current, previous, brand, negative_probability=0.5):
         seen.append((current.first_day.isoformat(), previous.first_day.isoformat(),
                      previous.last_day.isoformat(), brand))  # fmt: skip
         return pd.DataFrame()

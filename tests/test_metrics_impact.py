@@ -1,8 +1,9 @@
 import math
 
 import pandas as pd
+from conftest import probabilities
 
-from cxpulse.config import BrandParams
+from cxpulse.config import BrandParams, SentimentParams
 from cxpulse.metrics import churn_by_care
 
 BRAND = BrandParams(brand="Northwind", sla_targets_s={"twitter": 3600})
@@ -68,6 +69,15 @@ def test_one_failed_complaint_makes_the_customer_failed(make_table):
     got = churn_by_care(make_table(rows), PEOPLE, START, END, BRAND).set_index("care")
     assert got.loc["failed", "customers"] == 1 and got.loc["in_time", "customers"] == 0
     assert math.isnan(got.loc["in_time", "churn_rate"])
+
+
+def test_a_complaint_is_a_message_whose_negative_probability_reaches_the_threshold(make_table):
+    rows = complaint("tw:1", "cust-1", None, **probabilities(0.6, 0.3, 0.1))
+    got = churn_by_care(make_table(rows), PEOPLE, START, END, BRAND).set_index("care")
+    assert got.loc["failed", "customers"] == 1
+    strict = BRAND.model_copy(update={"sentiment": SentimentParams(negative_probability=0.7)})
+    got = churn_by_care(make_table(rows), PEOPLE, START, END, strict).set_index("care")
+    assert got.loc["failed", "customers"] == 0 and got.loc["no_complaint", "customers"] == 5
 
 
 def test_churn_after_until_is_not_counted_yet(make_table):

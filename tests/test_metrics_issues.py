@@ -3,6 +3,7 @@ import math
 
 import pandas as pd
 import pytest
+from conftest import probabilities
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,21 @@ def test_top_issues_count_a_phrase_once_per_message(make_table):
         ["broadband down", 2, pytest.approx(2 / 4)],
         ["billing error", 1, pytest.approx(1 / 4)],
     ]
+
+
+def test_negative_messages_are_chosen_by_their_probability(make_table):
+    rows = [
+        {**negative("tw:1", "2024-03-04", "broadband down"), **probabilities(0.55, 0.3, 0.15)},
+        {**negative("tw:2", "2024-03-04", "router dead"), **probabilities(0.45, 0.3, 0.25)},
+    ]
+    t = make_table(rows)
+    default = top_issues(t, MARCH.start, MARCH.end, "Northwind")
+    assert default["phrase"].tolist() == ["broadband down"]
+    looser = top_issues(t, MARCH.start, MARCH.end, "Northwind", negative_probability=0.4)
+    assert {"broadband down", "router dead"} <= set(looser["phrase"])
+    assert looser.set_index("phrase").loc["router dead", "share_of_negative"] == 0.5
+    rising = rising_issues(t, MARCH, FEBRUARY, "Northwind", min_count=1, negative_probability=0.4)
+    assert "router dead" in set(rising["phrase"])
 
 
 def test_a_word_only_ever_seen_in_one_pair_gives_way_to_the_pair():

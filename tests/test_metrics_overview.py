@@ -3,6 +3,7 @@ import math
 
 import pandas as pd
 import pytest
+from conftest import probabilities
 
 from cxpulse import periods
 from cxpulse.config import BrandParams, CallParams
@@ -116,3 +117,20 @@ def test_daily_series_counts_calls_as_inbound_and_zero_on_quiet_days(make_table)
         ["Northwind", 1, 0],
     ]
     assert frame["response_rate"].isna().all()  # a call is not a message to answer
+
+
+def test_daily_negative_is_the_estimated_number_of_negative_messages(make_table):
+    # p_negative 0.6 + 0.3 + 0.2: 1.1 negative messages expected, though no message's
+    # probability of being negative reaches one half
+    rows = [
+        {"id": f"tw:{i}", "created_at": "2024-03-04 09:00", **probabilities(neg, 0.1, 0.9 - neg)}
+        for i, neg in enumerate((0.6, 0.3, 0.2))
+    ]
+    start = pd.Timestamp("2024-03-04", tz="UTC")
+    frame = daily_series(make_table(rows), start, start + pd.Timedelta("1D"), "UTC")
+    assert frame["negative"].tolist() == [pytest.approx(1.1)]
+
+
+def test_headline_carries_the_90_percent_interval_of_net_sentiment(make_table):
+    got = headline(make_table(ROWS), DAY.start, DAY.end, BRAND).iloc[0]
+    assert got["net_low"] < got["net_sentiment"] <= got["net_high"]

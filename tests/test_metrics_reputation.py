@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SYMMETRIC, probabilities
 
 from cxpulse.config import BrandParams, ReputationWeights, load_brand
 from cxpulse.metrics.reputation import reputation_by_period, reputation_index
@@ -99,3 +100,17 @@ def test_known_parts_are_taken_as_given_and_the_rest_computed(make_table):
     assert out["net_sentiment"].tolist() == [100.0, -20.0]
     assert pd.isna(out["mean_rating"].iloc[0]) and out["mean_rating"].iloc[1] == 2.0
     assert out["index"].iloc[1] == pytest.approx((0.4 * 40 + 0.3 * 25) / 0.7)
+
+
+def test_reputation_uses_the_calibrated_net_sentiment(make_table):
+    rows = [
+        {"id": "tw:1", "created_at": "2024-03-04 09:00", **probabilities(0.6, 0.3, 0.1)},
+        {"id": "tw:2", "created_at": "2024-03-04 09:00", **probabilities(0.3, 0.3, 0.4)},
+    ]
+    brand = BrandParams(brand="Northwind", reputation_weights=EVEN)
+    period = [period_for("daily", dt.date(2024, 3, 4), "UTC")]
+    plain = reputation_by_period(make_table(rows), period, brand).iloc[0]
+    corrected = reputation_by_period(make_table(rows), period, brand, calibration=SYMMETRIC)
+    assert plain["net_sentiment"] == pytest.approx(-100 * 0.2 / 0.7)  # mean p: 0.45 vs 0.25
+    assert corrected["net_sentiment"].iloc[0] == pytest.approx(-40)  # PACC, as by hand
+    assert corrected["net_sentiment_score"].iloc[0] == pytest.approx(30)

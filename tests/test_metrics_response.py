@@ -156,6 +156,7 @@ def test_first_responses_columns(make_table):
         "created_at",
         "text",
         "sentiment",
+        "p_negative",
         "first_reply_at",
         "frt_s",
     ]

@@ -1,6 +1,15 @@
-import pandas as pd
+import math
 
-from cxpulse.narrative import Kpi, action_sentence, channel_frt_sentence, headline_sentences
+import pandas as pd
+import pytest
+
+from cxpulse.narrative import (
+    Kpi,
+    action_sentence,
+    channel_frt_sentence,
+    headline_sentences,
+    kpi_sentence,
+)
 
 
 def test_channel_sentence_names_the_channel_its_change_and_missed_target():
@@ -52,3 +61,51 @@ def test_action_sentence_counts_urgent_messages_and_spikes():
         "1 complaint spike detected."
     )
     assert action_sentence(1, 0, 0) == "1 unanswered message needs action now."
+
+
+def net(current, previous, interval, previous_interval, target=None) -> Kpi:
+    return Kpi(
+        "net_sentiment", "Net sentiment", "points", current, previous, target, "up",
+        interval=interval, previous_interval=previous_interval,
+    )  # fmt: skip
+
+
+def test_a_change_of_net_sentiment_beyond_both_intervals_is_outside_the_usual_range():
+    # fell 12: margin = hypot(high_now - now, prev - low_prev) = hypot(4, 3) = 5
+    k = net(-30, -18, (-36, -26), (-21, -14))
+    assert k.noise == 5 and k.within_noise is False and k.trend == "bad"
+    assert headline_sentences([k]) == [
+        "Net sentiment fell 12 pts to -30, outside the usual range (±5 pts)."
+    ]
+
+
+def test_a_change_of_net_sentiment_inside_the_intervals_reads_as_noise():
+    # moved 3: margin = hypot(now - low_now, high_prev - prev) = hypot(6, 8) = 10
+    k = net(-27, -30, (-33, -20), (-36, -22), target=0)
+    assert k.noise == 10 and k.within_noise is True and k.trend == "flat"
+    assert headline_sentences([k]) == [
+        "Net sentiment moved 3 pts to -27, within noise (±10 pts), missing the +0 target."
+    ]
+    assert net(-30.2, -30, (-35, -25), (-35, -25)).within_noise
+    assert kpi_sentence(net(-30.2, -30, (-35, -25), (-35, -25))) == (
+        "Net sentiment held steady at -30, within noise (±7 pts)."
+    )
+
+
+def test_noise_is_weighed_on_the_side_facing_the_other_period():
+    # a rise to +95: the interval is clipped at +100 above but 10 wide below
+    k = net(95, 80, (85, 100), (75, 86))
+    assert k.noise == pytest.approx(math.hypot(10, 6))
+
+
+def test_a_noisy_change_gives_way_to_a_real_move_in_the_headlines():
+    noisy = net(-27, -30, (-33, -20), (-36, -22))
+    real = Kpi("rate", "Response rate", "percent", 0.80, 0.79, None, "up")
+    assert headline_sentences([noisy, real])[0].startswith("Response rate rose")
+
+
+def test_without_intervals_net_sentiment_reads_as_before():
+    k = net(-30, -18, None, None)
+    assert k.noise is None and k.interval_text is None
+    assert kpi_sentence(k) == "Net sentiment fell 12 pts to -30."
+    assert net(-30, -18, (-36.4, -25.1), None).interval_text == "-36 to -25"

@@ -67,9 +67,9 @@ def test_customer_text_is_escaped_in_the_needs_action_list(demo_warehouse, tmp_p
     con = duckdb.connect(str(path))
     con.execute(
         "INSERT INTO interactions (id, channel, brand, direction, author_id, created_at, text, "
-        "sentiment) VALUES ('twitter:evil', 'twitter', 'Northwind Mobile', 'inbound', 'x', "
-        "TIMESTAMPTZ '2026-03-19 09:00:00+00', "
-        "'<script>alert(1)</script> refund now or I sue <b>you</b>', -0.9)"
+        "sentiment, p_negative, p_neutral, p_positive) VALUES ('twitter:evil', 'twitter', "
+        "'Northwind Mobile', 'inbound', 'x', TIMESTAMPTZ '2026-03-19 09:00:00+00', "
+        "'<script>alert(1)</script> refund now or I sue <b>you</b>', -0.9, 0.95, 0.04, 0.01)"
     )
     con.close()
     r = report.open_report("daily", "2026-03-19", path, ROOT / "params")
@@ -212,3 +212,35 @@ def test_summary_counts_the_rows_of_the_period_per_channel(demo_warehouse, caden
     rows = metrics.volume_summary(r.ours, r.period.start, r.period.end, by=["channel"])
     expected = {str(c): int(n) for c, n in zip(rows["channel"], rows["total"], strict=True)}
     assert report.summary(r)["rows_by_channel"] == expected
+
+
+def test_sentiment_trend_draws_the_90_percent_band_and_names_the_engine(daily):
+    spec = report.sentiment_trend(daily).to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]][:2] == ["area", "line"]
+    contract = " ".join(spec["title"]["subtitle"])
+    assert "band: 90% interval" in contract and "sentiment engine vader" in contract
+    voices = daily.daily_voices
+    assert (voices["net_low"] <= voices["net_sentiment"]).all()
+    assert (voices["net_sentiment"] <= voices["net_high"]).all()
+
+
+def test_net_sentiment_tile_shows_its_interval(daily):
+    html = report.kpi_tiles(daily).data
+    assert html.count("90% interval") == 1 + 1  # the net sentiment tile, and the contract
+    assert "sentiment engine vader; shares = mean class probabilities" in html
+    (k,) = [k for k in report.kpis(daily) if k.key == "net_sentiment"]
+    assert k.interval == (daily.current["net_low"], daily.current["net_high"])
+    assert k.previous_interval == (daily.previous["net_low"], daily.previous["net_high"])
+
+
+def test_a_calibration_corrects_every_sentiment_figure_and_says_so(demo_warehouse):
+    from conftest import SYMMETRIC
+
+    plain = report.open_report("daily", None, demo_warehouse, ROOT / "params")
+    corrected = report.open_report("daily", None, demo_warehouse, ROOT / "params")
+    corrected.__dict__["calibration"] = SYMMETRIC  # what metrics.sentiment_calibration returns
+    assert corrected.current["net_sentiment"] != plain.current["net_sentiment"]
+    assert corrected.reputation["net_sentiment"].iloc[-1] == corrected.current["net_sentiment"]
+    method = report.sentiment_method(corrected)
+    assert "shares estimated (PACC" in method and "(±6 pts)" in method
+    assert "PACC" in " ".join(report.sentiment_trend(corrected).to_dict()["title"]["subtitle"])

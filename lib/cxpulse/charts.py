@@ -384,11 +384,14 @@ def trend(
     highlight: str | None = None,
     grain: str = "day",
     width: int = WIDTH,
+    band: tuple[str, str] | None = None,
 ) -> alt.Chart | alt.LayerChart:
     """A line of ``y`` over ``day``, one line per value of ``color`` when given, ``width``
     pixels wide.
 
     ``grain`` names what one point is ("day", or "week" when ``day`` holds week starts).
+    ``band`` names the columns (low, high) of an interval around ``y`` (one line only),
+    drawn as a light band under the line: a 90 % interval.
 
     ``highlight`` names the ``color`` value drawn in the brand colour (our brand); the
     others are grey. ``annotations`` (columns day, text) become labelled vertical rules;
@@ -406,6 +409,9 @@ def trend(
     if color:
         tooltip.append(alt.Tooltip(f"{color}:N", title=color.replace("_", " ").capitalize()))
     tooltip.append(alt.Tooltip(f"{y}:Q", title=y_title, format=",.4~r"))
+    if band:
+        tooltip += [alt.Tooltip(f"{b}:Q", title=f"90% {end}", format=",.0f")
+                    for b, end in zip(band, ("low", "high"), strict=True)]  # fmt: skip
     point = alt.OverlayMarkDef(size=14, filled=True) if span <= WEEKLY_AFTER_DAYS else False
     many = bool(color) and frame[color].nunique() > 4
     line = (
@@ -420,6 +426,14 @@ def trend(
     if color:
         line = line.encode(color=_series_color(frame, color, highlight))
     layers = [line]
+    if band:
+        low, high = band
+        area = (
+            alt.Chart(data)
+            .mark_area(color=BRAND, opacity=0.15)
+            .encode(x="day:T", y=alt.Y(f"{low}:Q"), y2=alt.Y2(f"{high}:Q"), tooltip=tooltip)
+        )
+        layers.insert(0, area)
     notes = None
     if annotations is not None and len(annotations):
         notes = _days(annotations).sort_values("day", ignore_index=True)
@@ -449,6 +463,7 @@ def trend(
         description=f"Line chart of {y_title.lower()} per day"
         + (f", one line per {color.replace('_', ' ')}" if color else "")
         + (f", {highlight} highlighted" if highlight else "")
+        + (", in a shaded 90% interval" if band else "")
         + noted
         + ".",
         width=width,

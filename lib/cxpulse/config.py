@@ -75,6 +75,33 @@ class ReputationWeights(_Strict):
     sla_attainment: float = Field(0.3, ge=0)
 
 
+NEGATIVE_PROBABILITY = 0.5
+"""Default p_negative at or above which one message counts as negative."""
+STRONGLY_NEGATIVE_PROBABILITY = 0.8
+"""Default p_negative at or above which one message counts as strongly negative."""
+
+
+class SentimentParams(_Strict):
+    """The ``sentiment`` section of brand.yaml: the engine, and the probability thresholds
+    of the decisions made about one message. Group figures (shares, net sentiment,
+    negative messages a day) are estimated from probabilities, never thresholded."""
+
+    engine: str = "care-lr"
+    negative_probability: float = Field(NEGATIVE_PROBABILITY, gt=0, le=1)
+    """A message is negative (viral negatives, top and rising issues, churn's complaints)
+    when p_negative >= this."""
+    strongly_negative_probability: float = Field(STRONGLY_NEGATIVE_PROBABILITY, gt=0, le=1)
+    """An unanswered message is urgent as strongly negative when p_negative >= this."""
+
+    @field_validator("strongly_negative_probability")
+    @classmethod
+    def _not_below_negative(cls, value: float, info) -> float:
+        negative = info.data.get("negative_probability")
+        if negative is not None and value < negative:
+            raise ValueError(f"{value} is below negative_probability {negative}")
+        return value
+
+
 class KpiTargets(_Strict):
     """Company-wide targets the KPI tiles compare against (fractions, points, seconds, stars)."""
 
@@ -130,6 +157,7 @@ class BrandParams(_Strict):
     business-impact section (churn and revenue at risk by how complaints were handled)."""
     """CSV of customers who opted out of contact (column ``author_id``), relative to params/."""
     reputation_weights: ReputationWeights = ReputationWeights()
+    sentiment: SentimentParams = SentimentParams()
     page_size: Literal["A4", "Letter"] = "A4"
 
     @field_validator("timezone")

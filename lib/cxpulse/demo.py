@@ -930,6 +930,9 @@ def to_canonical(
             "handle_s": nullable_float(c["handle_s"]),
             "outcome": take_strings(pa.array(schema.OUTCOMES, pa.string()), c["outcome"]),
             "sentiment": nullable_float(np.full(len(order), np.nan)),
+            "p_negative": nullable_float(np.full(len(order), np.nan)),
+            "p_neutral": nullable_float(np.full(len(order), np.nan)),
+            "p_positive": nullable_float(np.full(len(order), np.nan)),
             "source_file": as_string(pa.nulls(len(order), pa.string())),
             "ingested_at": pd.Series(pd.NaT, index=range(len(order)), dtype=created.dtype),
         }

@@ -1,11 +1,15 @@
 """Plain-English headline sentences generated from the figures (never hard-coded).
 
 Pure functions: KPI records in, sentences out. A KPI record is a ``Kpi``; a sentence says
-the value, its change against the comparison period and whether it meets its target.
+the value, its change against the comparison period and whether it meets its target. A
+figure that is an estimate (net sentiment) carries its 90 % interval in each period, and
+its change is read against them: within noise, or outside the usual range
+(``noise_margin``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,6 +31,31 @@ class Kpi:
     previous: float | None = None
     target: float | None = None
     better: str | None = None  # "up", "down" or None (neither is better)
+    interval: tuple[float, float] | None = None
+    """90 % interval (low, high) of ``current`` when the figure is an estimate."""
+    previous_interval: tuple[float, float] | None = None
+    """90 % interval of ``previous``."""
+
+    @property
+    def interval_text(self) -> str | None:
+        """'-38 to -22' in the figure's format; None without an interval."""
+        if self.interval is None or any(fmt.is_missing(v) for v in self.interval):
+            return None
+        low, high = (fmt.FORMATS[self.kind](v) for v in self.interval)
+        return f"{low} to {high}"
+
+    @property
+    def noise(self) -> float | None:
+        """``noise_margin`` of this figure's change."""
+        return noise_margin(self)
+
+    @property
+    def within_noise(self) -> bool | None:
+        """True when the change is no larger than ``noise``; None without a margin."""
+        margin = self.noise
+        if margin is None:
+            return None
+        return abs(float(self.current) - float(self.previous)) <= margin
 
     @property
     def value_text(self) -> str:
@@ -58,9 +87,33 @@ class Kpi:
         return "good" if (move > 0) == (self.better == "up") else "bad"
 
 
+def noise_margin(k: Kpi) -> float | None:
+    """How far the figure can move between the two periods by chance (90 %), in its unit.
+
+    The two periods' estimates err independently, so the margin of their difference is
+    the root of the sum of squares of each one's 90 % half-width, taken on the side that
+    faces the other period (asymmetric where an interval is clipped at +-100): for a rise
+    current - low of now and high - previous of before, for a fall the other sides. The
+    half-widths hold the engine's calibration error as well as sampling error; that part
+    is partly shared by two periods of one brand, so the margin errs wide: a change called
+    outside the usual range is one a reader can act on. None when a value or an interval
+    is missing.
+    """
+    values = (k.current, k.previous)
+    if k.interval is None or k.previous_interval is None or any(map(fmt.is_missing, values)):
+        return None
+    (low, high), (prev_low, prev_high) = k.interval, k.previous_interval
+    if any(map(fmt.is_missing, (low, high, prev_low, prev_high))):
+        return None
+    cur, prev = float(k.current), float(k.previous)
+    if cur >= prev:
+        return math.hypot(cur - float(low), float(prev_high) - prev)
+    return math.hypot(float(high) - cur, prev - float(prev_low))
+
+
 def _move(k: Kpi) -> int:
-    """+1 rose, -1 fell, 0 steady or unknown."""
-    if fmt.is_missing(k.current) or fmt.is_missing(k.previous):
+    """+1 rose, -1 fell, 0 steady, within noise or unknown."""
+    if fmt.is_missing(k.current) or fmt.is_missing(k.previous) or k.within_noise:
         return 0
     cur, prev = float(k.current), float(k.previous)
     if k.kind == "percent":
@@ -76,8 +129,9 @@ def _move(k: Kpi) -> int:
 
 
 def _size(k: Kpi) -> float:
-    """How big the move is, comparable across kinds (relative change or points/100)."""
-    if fmt.is_missing(k.current) or fmt.is_missing(k.previous):
+    """How big the move is, comparable across kinds (relative change or points/100); 0
+    within noise."""
+    if fmt.is_missing(k.current) or fmt.is_missing(k.previous) or k.within_noise:
         return 0.0
     cur, prev = float(k.current), float(k.previous)
     if k.kind == "percent":
@@ -90,20 +144,36 @@ def _size(k: Kpi) -> float:
     return abs(rel) if rel is not None else 0.0
 
 
+def _margin_text(k: Kpi, margin: float) -> str:
+    """'±7 pts': a margin in the unit the figure's changes are said in."""
+    return "±" + fmt.change_text(margin, 0.0, k.kind).lstrip("+")
+
+
 def kpi_sentence(k: Kpi, subject: str | None = None) -> str | None:
-    """'Response rate fell 4.2 pts to 78%, below the 90% target.' None without a value."""
+    """'Response rate fell 4.2 pts to 78%, below the 90% target.' None without a value.
+
+    An estimate with intervals says how its change compares with ``noise_margin``: 'Net
+    sentiment fell 12 pts to -30, outside the usual range (+-7 pts).' or 'Net sentiment
+    moved 3 pts to -30, within noise (+-7 pts).'
+    """
     if fmt.is_missing(k.current):
         return None
     subject = subject or k.label
     move = _move(k)
+    change = k.change_text.lstrip("+-")
+    margin = k.noise
     if fmt.is_missing(k.previous):
         body = f"{subject} was {k.value_text}"
+    elif k.within_noise:
+        moved = "held steady at" if change.startswith("0 ") else f"moved {change} to"
+        body = f"{subject} {moved} {k.value_text}, within noise ({_margin_text(k, margin)})"
     elif move == 0:
         body = f"{subject} held steady at {k.value_text}"
     else:
         verb = "rose" if move > 0 else "fell"
-        change = k.change_text.lstrip("+-")
         body = f"{subject} {verb} {change} to {k.value_text}"
+        if margin is not None:
+            body += f", outside the usual range ({_margin_text(k, margin)})"
     met = k.meets_target
     if met is True:
         tail = f", meeting the {k.target_text} target"

@@ -24,6 +24,7 @@ from IPython.display import HTML
 from cxpulse import charts, config, metrics, periods, warehouse
 from cxpulse import formatting as fmt
 from cxpulse.narrative import Kpi, action_sentence, headline_sentences
+from cxpulse.quantify import Calibration
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("cxpulse", "templates/sections"),
@@ -53,6 +54,8 @@ KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("mean_rating", "Review rating", "stars", "up"),
 )
 COUNT_FIELDS = ("inbound", "answered", "offered_calls", "reviews")
+KPI_INTERVALS = {"net_sentiment": ("net_low", "net_high")}
+"""Headline fields that are estimates -> the fields of their 90 % interval."""
 
 
 def _render(template: str, **context) -> HTML:
@@ -122,20 +125,31 @@ class Report:
         return self.params.brand
 
     @cached_property
+    def calibration(self) -> Calibration | None:
+        """The sentiment engine's calibration (``metrics.sentiment_calibration``): every
+        sentiment figure of the report is corrected with it."""
+        return metrics.sentiment_calibration(self.brand)
+
+    @cached_property
+    def sentiment_engine(self) -> str:
+        """Name and version of the sentiment engine, for contract lines."""
+        return metrics.sentiment_engine_label(self.brand)
+
+    @cached_property
     def ours(self) -> ibis.Table:
         """Interactions with or about our brand."""
         return self.table.filter(self.table.brand == self.brand.brand)
 
     @cached_property
     def current(self) -> dict:
-        return _headline_record(self.ours, self.period, self.brand)
+        return _headline_record(self.ours, self.period, self.brand, self.calibration)
 
     @cached_property
     def baselines(self) -> list[dict]:
         """Headline figures of each comparison window, counts scaled to this window's days."""
         out = []
         for comparison in self.comparisons:
-            record = _headline_record(self.ours, comparison.period, self.brand)
+            record = _headline_record(self.ours, comparison.period, self.brand, self.calibration)
             scale = self.period.days / comparison.period.days
             out.append(
                 {
@@ -181,7 +195,9 @@ class Report:
         records = [self.current, *self.baselines]  # rates: the same scaled or not
         windows = [self.period, *(c.period for c in self.comparisons)]
         known = {p.label: record for p, record in zip(windows, records, strict=True) if record}
-        return metrics.reputation_by_period(self.table, reputation_periods(self), self.brand, known)
+        return metrics.reputation_by_period(
+            self.table, reputation_periods(self), self.brand, known, self.calibration
+        )
 
     @cached_property
     def notes(self) -> pd.DataFrame:
@@ -213,11 +229,12 @@ class Report:
 
     @cached_property
     def daily_voices(self) -> pd.DataFrame:
-        """Sentiment counts and net sentiment per local day of the trend window
-        (``sentiment_counts`` by day): the sentiment chart and the spike alerts."""
+        """Estimated sentiment per local day of the trend window (``sentiment_summary`` by
+        day: shares, estimated negative messages, net sentiment and its 90 % interval):
+        the sentiment chart and the spike alerts."""
         start, end = self.trend_window
-        voices = metrics.sentiment_counts(self.ours, start, end, ["day"], self.period.timezone)
-        return voices.execute().sort_values("day", ignore_index=True)
+        tz = self.period.timezone
+        return metrics.sentiment_summary(self.ours, start, end, ["day"], tz, self.calibration)
 
     @cached_property
     def daily_volume(self) -> pd.DataFrame:
@@ -240,10 +257,15 @@ class Report:
         return f"{p.first_day:%d %b} – {p.last_day:%d %b %Y}"
 
 
-def _headline_record(t: ibis.Table, period: periods.Period, brand: config.BrandParams) -> dict:
+def _headline_record(
+    t: ibis.Table,
+    period: periods.Period,
+    brand: config.BrandParams,
+    calibration: Calibration | None,
+) -> dict:
     """Our headline figures in ``period``; {} when the window holds no data at all, so a
     comparison says "no comparison data" instead of a change from zero."""
-    frame = metrics.headline(t, period.start, period.end, brand)
+    frame = metrics.headline(t, period.start, period.end, brand, calibration=calibration)
     if frame.empty:
         return {}
     record = frame.iloc[0].to_dict()
@@ -274,8 +296,15 @@ def open_report(
     )
 
 
+def _interval(record: dict, key: str) -> tuple[float, float] | None:
+    """The 90 % interval of headline field ``key`` in ``record``, if it is an estimate."""
+    fields = KPI_INTERVALS.get(key)
+    return None if fields is None or not record else tuple(record.get(f) for f in fields)
+
+
 def kpis(r: Report) -> list[Kpi]:
-    """The headline figures with their comparison values and targets."""
+    """The headline figures with their comparison values, targets and, for estimates,
+    their 90 % intervals now and in the comparison window."""
     targets = r.brand.kpi_targets.model_dump()
     return [
         Kpi(
@@ -286,6 +315,8 @@ def kpis(r: Report) -> list[Kpi]:
             previous=r.previous.get(key),
             target=targets.get(key),
             better=better,
+            interval=_interval(r.current, key),
+            previous_interval=_interval(r.previous, key),
         )
         for key, label, kind, better in KPI_FIELDS
     ]
@@ -297,9 +328,16 @@ def tiles(r: Report) -> list[dict]:
     for k in kpis(r):
         others = []
         for comparison, baseline in zip(r.comparisons[1:], r.baselines[1:], strict=True):
-            other = dataclasses.replace(k, previous=baseline.get(k.key))
+            other = dataclasses.replace(
+                k, previous=baseline.get(k.key), previous_interval=_interval(baseline, k.key)
+            )
             others.append(
-                {"label": comparison.label, "change": other.change_text, "trend": other.trend}
+                {
+                    "label": comparison.label,
+                    "change": other.change_text,
+                    "trend": other.trend,
+                    "noise": other.within_noise,
+                }
             )
         out.append({"kpi": k, "others": others})
     return out
@@ -320,12 +358,20 @@ def action_lists(r: Report) -> ActionLists:
     spikes (trend window), worst new reviews (the window)."""
     start = min(r.period.end - pd.Timedelta(days=7), r.period.start)
     urgent = metrics.urgent_unanswered(
-        r.ours, start, r.period.end, r.brand.sla_targets_s, r.brand.brand, limit=ACTION_ROWS
+        r.ours,
+        start,
+        r.period.end,
+        r.brand.sla_targets_s,
+        r.brand.brand,
+        limit=ACTION_ROWS,
+        strongly_negative_probability=r.brand.sentiment.strongly_negative_probability,
     )
     spikes = metrics.negative_spikes(r.daily_voices)
     reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=2)
     reviews = reviews[reviews["rating"] <= 2]
-    viral = metrics.viral_negatives(r.ours, start, r.period.end, limit=2)
+    viral = metrics.viral_negatives(
+        r.ours, start, r.period.end, limit=2, negative_probability=_negative(r)
+    )
     return ActionLists(urgent, spikes, reviews, viral)
 
 
@@ -429,14 +475,42 @@ def needs_action(r: Report) -> HTML:
                 ],
             }
         )
+    strongly = r.brand.sentiment.strongly_negative_probability
     contract = (
         "Urgent: our inbound messages of the last 7 days unanswered at "
-        f"{_local(r.period.end, tz)}, past the channel target, strongly negative or with an "
-        "urgency word. Spike: negative messages a day with robust z ≥ 3 against the trailing "
-        "28 days. Reviews: 1–2 stars in the window. Posts: negative posts of the last 7 "
-        "days, by the reach the channel reports."
+        f"{_local(r.period.end, tz)}, past the channel target, strongly negative (p(negative) "
+        f"≥ {strongly:g}) or with an urgency word. Spike: estimated negative messages a day "
+        "with robust z ≥ 3 against the trailing 28 days. Reviews: 1–2 stars in the window. "
+        f"Posts: negative posts (p(negative) ≥ {_negative(r):g}) of the last 7 days, by the "
+        f"reach the channel reports. Sentiment engine {r.sentiment_engine}."
     )
     return _render("action.html.j2", groups=groups, contract=contract)
+
+
+def _negative(r: Report) -> float:
+    """p_negative at or above which one message is negative (brand.yaml ``sentiment``)."""
+    return r.brand.sentiment.negative_probability
+
+
+def negative_messages(r: Report) -> str:
+    """How a list of negative messages is chosen, for contract lines."""
+    return (
+        f"Negative inbound messages (p(negative) ≥ {_negative(r):g}, sentiment engine "
+        f"{r.sentiment_engine})"
+    )
+
+
+def sentiment_method(r: Report) -> str:
+    """How the report's sentiment shares are made, for contract lines: the engine (name
+    and version), and estimated shares (PACC) or, without a calibration, plain means."""
+    engine = f"sentiment engine {r.sentiment_engine}"
+    if r.calibration is None:
+        return f"{engine}; shares = mean class probabilities, not bias-corrected (no calibration)"
+    return (
+        f"{engine}; shares estimated (PACC, corrected for the engine's confusions on "
+        "held-out labels); the interval includes its calibration error "
+        f"(±{r.calibration.net_p90_abs:g} pts)"
+    )
 
 
 def sentences(r: Report) -> list[str]:
@@ -461,7 +535,8 @@ def kpi_tiles(r: Report) -> HTML:
         "inbound messages (all channels but phone) with ≥1 reply from us ÷ inbound; first "
         "response in clock hours, median of answered messages; within target = answered "
         "within the channel target ÷ messages due. Net sentiment = (positive − negative) ÷ "
-        "(positive + negative) × 100 (VADER, customer messages and mentions). Call service "
+        "(positive + negative) × 100 of customer messages and mentions, with its 90% "
+        f"interval; {sentiment_method(r)}. Call service "
         f"level = served within {r.brand.calls.service_level_threshold_s:.0f} s ÷ (served + "
         f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered."
     )
@@ -518,14 +593,13 @@ def frt_chart(r: Report) -> alt.Chart:
 
 def sentiment_trend(r: Report, width: int = charts.WIDTH) -> alt.Chart:
     """Net sentiment per day over the trend window, ``width`` pixels wide."""
-    start, end = r.trend_window
     contract = (
-        "(positive − negative) ÷ (positive + negative) × 100 per local day, VADER, "
-        "customer messages and mentions"
+        "(positive − negative) ÷ (positive + negative) × 100 per local day, customer "
+        f"messages and mentions; band: 90% interval; {sentiment_method(r)}"
     )
     return charts.trend(
         r.daily_voices, "net_sentiment", "Net sentiment (points)", contract,
-        annotations=r.notes, width=width,
+        annotations=r.notes, width=width, band=("net_low", "net_high"),
     )  # fmt: skip
 
 
@@ -676,7 +750,8 @@ def reputation_contract(r: Report) -> str:
     """How the reputation index is made, with the weights in force."""
     w = r.brand.reputation_weights
     return (
-        "Index 0–100 = weighted blend of net sentiment (−100..100 → 0..100), mean review "
+        "Index 0–100 = weighted blend of net sentiment (−100..100 → 0..100; sentiment engine "
+        f"{r.sentiment_engine}), mean review "
         "stars (1..5 → 0..100) and answered within target (%); weights "
         f"{w.net_sentiment:g} / {w.review_stars:g} / {w.sla_attainment:g}; a missing part "
         "is left out and the other weights rescaled"
@@ -754,7 +829,9 @@ def wait_chart(r: Report) -> alt.Chart:
 
 def rising_issues_table(r: Report) -> HTML:
     """Phrases growing in customers' negative messages, against the comparison window."""
-    frame = metrics.rising_issues(r.ours, r.period, r.comparison, r.brand.brand)
+    frame = metrics.rising_issues(
+        r.ours, r.period, r.comparison, r.brand.brand, negative_probability=_negative(r)
+    )
     rows = [
         {
             "phrase": x.phrase,
@@ -771,19 +848,20 @@ def rising_issues_table(r: Report) -> HTML:
         _Col("share", "Share of negative", True),
     ]  # fmt: skip
     contract = (
-        "Negative inbound messages (VADER ≤ −0.05) holding the phrase, counted once per "
-        f"message; change = messages ÷ expected from {r.comparisons[0].label} (scaled to "
-        f"this window's days); {r.window_text()}"
+        f"{negative_messages(r)} holding the phrase, counted once per message; change = "
+        f"messages ÷ expected from {r.comparisons[0].label} (scaled to this window's days); "
+        f"{r.window_text()}"
     )
     return _table(columns, rows, contract, empty="No phrase is rising in negative messages.")
 
 
 def top_issues_chart(r: Report) -> alt.Chart:
     """The most frequent phrases in customers' negative messages in the window."""
-    frame = metrics.top_issues(r.ours, r.period.start, r.period.end, r.brand.brand)
+    frame = metrics.top_issues(
+        r.ours, r.period.start, r.period.end, r.brand.brand, negative_probability=_negative(r)
+    )
     contract = (
-        "Negative inbound messages (VADER ≤ −0.05) holding the phrase, counted once per "
-        f"message; {r.window_text()}"
+        f"{negative_messages(r)} holding the phrase, counted once per message; {r.window_text()}"
     )
     return charts.ranking_bars(
         frame,
@@ -843,7 +921,7 @@ def alerts_of_period(r: Report) -> HTML:
     rows = [
         {
             "when": f"{x.start_day:%d %b} – {x.end_day:%d %b}",
-            "what": f"Complaint spike: {fmt.count(x.peak_negative)} negative messages at peak "
+            "what": f"Complaint spike: ~{fmt.count(x.peak_negative)} negative messages at peak "
             f"({x.peak_day:%d %b}) against a usual {fmt.count(x.baseline_median)}",
             "severity": f"{x.severity:.1f}",
             "note": "; ".join(
@@ -862,8 +940,9 @@ def alerts_of_period(r: Report) -> HTML:
         _Col("note", "Analyst's note"),
     ]  # fmt: skip
     contract = (
-        "Spike: a day whose negative messages have robust z ≥ 3 against the trailing 28 days "
-        "(median and MAD) and at least 20 of them; one row per episode. Notes: "
+        "Spike: a day whose estimated negative messages (messages × estimated negative "
+        "share) have robust z ≥ 3 against the trailing 28 days (median and MAD) and number "
+        f"at least 20; one row per episode; {sentiment_method(r)}. Notes: "
         f"params/annotations.yaml; {r.window_text()}"
     )
     return _table(columns, rows, contract, empty="No spike and no note in this window.")
@@ -913,8 +992,9 @@ def business_impact(r: Report) -> HTML:
     from cxpulse.customers import load_customers
 
     contract = (
-        "Customers (brand.yaml customers_file) by their complaints (negative inbound "
-        "messages) in the window: failed = unanswered or answered after the channel target; "
+        "Customers (brand.yaml customers_file) by their complaints (inbound messages with "
+        f"p(negative) ≥ {_negative(r):g}, {r.sentiment_engine}) in the window: failed = "
+        "unanswered or answered after the channel target; "
         "churn rate = left in the window ÷ customers; revenue at risk = monthly plan value "
         f"of those still with us; {r.window_text()}"
     )

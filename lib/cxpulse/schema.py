@@ -52,6 +52,9 @@ COLUMNS: dict[str, str] = {
     "handle_s": "DOUBLE",
     "outcome": "VARCHAR",
     "sentiment": "DOUBLE",
+    "p_negative": "DOUBLE",
+    "p_neutral": "DOUBLE",
+    "p_positive": "DOUBLE",
     "source_file": "VARCHAR",
     "ingested_at": "TIMESTAMPTZ",
 }

@@ -15,7 +15,13 @@ from cxpulse.metrics.benchmark import response_benchmark, share_of_voice
 from cxpulse.metrics.boundaries import opt_out_breaches
 from cxpulse.metrics.business_hours import business_intervals, with_business_frt
 from cxpulse.metrics.calls import call_summary
-from cxpulse.metrics.command import choose_period, metrics_command, open_table
+from cxpulse.metrics.command import (
+    choose_period,
+    metrics_command,
+    open_table,
+    sentiment_calibration,
+    sentiment_engine_label,
+)
 from cxpulse.metrics.engagement import engagement_rate
 from cxpulse.metrics.grouping import GROUP_KEYS
 from cxpulse.metrics.hour_of_week import inbound_by_hour_of_week, sla_by_hour_of_week
@@ -55,7 +61,9 @@ __all__ = [
     "response_summary",
     "review_summary",
     "rising_issues",
+    "sentiment_calibration",
     "sentiment_counts",
+    "sentiment_engine_label",
     "sentiment_summary",
     "share_of_voice",
     "sla_by_hour_of_week",

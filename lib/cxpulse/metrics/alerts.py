@@ -12,12 +12,10 @@ import numpy as np
 import pandas as pd
 from ibis import _
 
+from cxpulse.config import NEGATIVE_PROBABILITY, STRONGLY_NEGATIVE_PROBABILITY
 from cxpulse.metrics.grouping import as_utc, seconds_between, within
 from cxpulse.metrics.response import first_responses, sla_target
-from cxpulse.sentiment import NEGATIVE
-
-STRONGLY_NEGATIVE = -0.5
-"""VADER compound at or below which a message is strongly negative."""
+from cxpulse.metrics.sentiment import is_negative
 
 DEFAULT_TARGET_S = 24 * 3600.0
 """How long a message on a channel without an SLA target may wait before it is urgent."""
@@ -85,6 +83,7 @@ def urgent_unanswered(
     sla_targets: Mapping[str, float],
     brand: str,
     limit: int = 10,
+    strongly_negative_probability: float = STRONGLY_NEGATIVE_PROBABILITY,
 ) -> pd.DataFrame:
     """Inbound messages to ``brand`` created in ``[start, until)`` and unanswered at ``until``
     that need action now, most urgent first.
@@ -93,15 +92,16 @@ def urgent_unanswered(
 
     - "past SLA": it has waited longer than its channel's target in ``sla_targets``
       (seconds; channels without a target: ``DEFAULT_TARGET_S``, 24 h);
-    - "strongly negative": sentiment <= ``STRONGLY_NEGATIVE`` (-0.5);
+    - "strongly negative": p_negative >= ``strongly_negative_probability`` (brand.yaml
+      ``sentiment``; a decision about one message, so a threshold on its probability);
     - "urgency word '<word>'": its text holds one of ``URGENCY_WORDS`` (the first one found).
 
     overdue_s = (until - created_at) - target, in seconds; negative means time is left
     before the target. Ranked by the number of reasons, then overdue_s, both descending.
     Answered means a reply from the same brand (``first_responses``).
 
-    Columns: id, channel, author_id, created_at, text, sentiment, overdue_s, reasons
-    (comma-separated).
+    Columns: id, channel, author_id, created_at, text, sentiment, p_negative, overdue_s,
+    reasons (comma-separated).
     """
     until = as_utc(until)
     fr = first_responses(t, start, until, until)
@@ -111,7 +111,7 @@ def urgent_unanswered(
     fr = fr.mutate(
         overdue_s=overdue_s,
         past_sla=overdue_s > 0,
-        strongly_negative=(fr.sentiment <= STRONGLY_NEGATIVE).fill_null(False),
+        strongly_negative=is_negative(fr, strongly_negative_probability),
         word=fr.text.lower().re_extract(_URGENCY_PATTERN, 1).nullif(""),
     )
     n_reasons = (
@@ -138,7 +138,16 @@ def urgent_unanswered(
         )
         for row in ranked.itertuples()
     ]
-    columns = ["id", "channel", "author_id", "created_at", "text", "sentiment", "overdue_s"]
+    columns = [
+        "id",
+        "channel",
+        "author_id",
+        "created_at",
+        "text",
+        "sentiment",
+        "p_negative",
+        "overdue_s",
+    ]
     return ranked[[*columns, "reasons"]]
 
 
@@ -151,8 +160,12 @@ def negative_spikes(
 ) -> pd.DataFrame:
     """Episodes of unusually many negative messages in a daily series.
 
-    ``daily`` has columns day and negative, e.g. from ``daily_series`` (rows of the same day
-    are added up; days missing from the series count as 0). For each day, over the
+    ``daily`` has columns day and negative, e.g. from ``daily_series`` or
+    ``sentiment_summary`` by day, where negative is the day's *estimated* number of
+    negative messages (voiced x PACC negative share, or the sum of p_negative without a
+    calibration), not a count of thresholded labels: a group figure, so the classifier's
+    bias does not move with the day's mix (rows of the same day are added up; days
+    missing from the series count as 0). For each day, over the
     ``window`` days before it (not including it; at least ``MIN_HISTORY_DAYS`` of them, or
     the whole ``window`` if shorter):
 
@@ -164,8 +177,8 @@ def negative_spikes(
 
     Columns, one row per episode (days as naive timestamps of the local date, like
     ``daily_series``): start_day, end_day, peak_day (the day of highest z),
-    peak_negative (messages on the peak day), baseline_median (trailing median on the peak
-    day), severity (z on the peak day).
+    peak_negative (estimated negative messages on the peak day), baseline_median
+    (trailing median on the peak day), severity (z on the peak day).
     """
     if daily.empty:
         return pd.DataFrame(columns=_EPISODE_COLUMNS)
@@ -199,7 +212,7 @@ def negative_spikes(
                 days[days_in[0]],
                 days[days_in[-1]],
                 days[peak],
-                int(values[peak]),
+                float(values[peak]),
                 float(medians[peak]),
                 float(zs[peak]),
             )
@@ -213,17 +226,22 @@ def viral_negatives(
     end: pd.Timestamp,
     limit: int = 5,
     brand: str | None = None,
+    negative_probability: float = NEGATIVE_PROBABILITY,
 ) -> pd.DataFrame:
     """The negative customer posts created in ``[start, end)`` that the most people saw.
 
-    Negative means sentiment <= -0.05 (VADER); only directions inbound and mention; all
-    brands unless ``brand`` is given. engagement = likes + shares + comments (missing counts
-    as 0). Ranked by reach (missing reach last), then engagement, both descending.
+    Negative means p_negative >= ``negative_probability`` (brand.yaml ``sentiment``; a
+    decision about one post, so a threshold on its probability); only directions inbound
+    and mention; all brands unless ``brand`` is given. engagement = likes + shares +
+    comments (missing counts as 0). Ranked by reach (missing reach last), then
+    engagement, both descending.
 
-    Columns: id, channel, brand, author_id, created_at, text, reach, engagement, sentiment.
+    Columns: id, channel, brand, author_id, created_at, text, reach, engagement,
+    sentiment, p_negative.
     """
-    posts = within(t, start, end).filter(
-        _.direction.isin(["inbound", "mention"]), _.sentiment <= NEGATIVE
+    posts = within(t, start, end)
+    posts = posts.filter(
+        posts.direction.isin(["inbound", "mention"]), is_negative(posts, negative_probability)
     )
     if brand is not None:
         posts = posts.filter(posts.brand == brand)
@@ -242,6 +260,7 @@ def viral_negatives(
             "reach",
             "engagement",
             "sentiment",
+            "p_negative",
         )
         .execute()
     )

@@ -41,8 +41,25 @@ from cxpulse.metrics.sentiment import sentiment_summary
 from cxpulse.metrics.spend import volume_vs_spend
 from cxpulse.metrics.volume import volume_summary
 from cxpulse.metrics.wait import customer_wait
+from cxpulse.quantify import Calibration
 from cxpulse.schema import CHANNELS
 from cxpulse.warehouse import connect as connect_warehouse
+
+
+def sentiment_calibration(params: config.BrandParams) -> Calibration | None:
+    """The calibration of the engine in ``params.sentiment`` that PACC corrects shares
+    with (``quantify``), for every report and ``cxpulse metrics``.
+
+    None (shares are the mean probabilities) until the engines ship their calibrations
+    (``cxpulse.sentiment.calibration``, SENTIMENT-CONTRACT.md).
+    """
+    return None
+
+
+def sentiment_engine_label(params: config.BrandParams) -> str:
+    """Name and version of the engine that scored the sentiment, for contract lines
+    ("care-lr 2026.12"): "vader" until ``cxpulse.sentiment.engine_label`` exists."""
+    return "vader"
 
 
 def open_table(warehouse_path: Path) -> ir.Table:
@@ -123,6 +140,8 @@ class MetricContext:
     """--cadence as given (None when the window came from --from/--to or the default)."""
     params_dir: Path = Path("params")
     customers: Path | None = None
+    calibration: Calibration | None = None
+    """The sentiment engine's calibration (``sentiment_calibration``)."""
 
     @property
     def start(self) -> pd.Timestamp:
@@ -185,7 +204,7 @@ def register(
 @register("headline", groups=True)
 def _headline(c: MetricContext) -> pd.DataFrame:
     """Headline figures per --by group: response, first response, SLA, sentiment, calls, reviews."""
-    frame = headline(c.table, c.start, c.end, c.params, by=c.by)
+    frame = headline(c.table, c.start, c.end, c.params, by=c.by, calibration=c.calibration)
     return frame.astype({k: "Int64" for k in HEADLINE_COUNTS})
 
 
@@ -217,8 +236,8 @@ def _reviews(c: MetricContext) -> pd.DataFrame:
 
 @register("sentiment", groups=True)
 def _sentiment(c: MetricContext) -> pd.DataFrame:
-    """Positive, neutral and negative shares and net sentiment per --by group."""
-    return sentiment_summary(c.table, c.start, c.end, by=c.by, tz=c.tz)
+    """Estimated sentiment shares and net sentiment with its 90% interval per --by group."""
+    return sentiment_summary(c.table, c.start, c.end, by=c.by, tz=c.tz, calibration=c.calibration)
 
 
 @register("volume", groups=True)
@@ -230,7 +249,7 @@ def _volume(c: MetricContext) -> pd.DataFrame:
 @register("daily", groups=True)
 def _daily(c: MetricContext) -> pd.DataFrame:
     """One row per local day (and --by group): inbound, negative, net sentiment, response, FRT."""
-    return daily_series(c.table, c.start, c.end, c.tz, by=c.by)
+    return daily_series(c.table, c.start, c.end, c.tz, by=c.by, calibration=c.calibration)
 
 
 @register("hour-of-week", groups=True)
@@ -256,7 +275,14 @@ def _wait(c: MetricContext) -> pd.DataFrame:
 @register("urgent", brand="ours")
 def _urgent(c: MetricContext) -> pd.DataFrame:
     """Our inbound messages unanswered at the window's end that need action, most urgent first."""
-    return urgent_unanswered(c.table, c.start, c.end, c.params.sla_targets_s, c.brand)
+    return urgent_unanswered(
+        c.table,
+        c.start,
+        c.end,
+        c.params.sla_targets_s,
+        c.brand,
+        strongly_negative_probability=c.params.sentiment.strongly_negative_probability,
+    )
 
 
 SPIKE_HISTORY_DAYS = 28
@@ -267,7 +293,8 @@ SPIKE_HISTORY_DAYS = 28
 def _spikes(c: MetricContext) -> pd.DataFrame:
     """Episodes of unusually many negative messages (robust z >= 3) ending in the window."""
     history = periods.trailing(c.period, SPIKE_HISTORY_DAYS)
-    episodes = negative_spikes(daily_series(c.table, history.start, c.end, c.tz))
+    daily = daily_series(c.table, history.start, c.end, c.tz, calibration=c.calibration)
+    episodes = negative_spikes(daily)
     if episodes.empty:
         return episodes
     ending = pd.to_datetime(episodes["end_day"]) >= pd.Timestamp(c.period.first_day)
@@ -277,7 +304,9 @@ def _spikes(c: MetricContext) -> pd.DataFrame:
 @register("viral")
 def _viral(c: MetricContext) -> pd.DataFrame:
     """Negative customer posts of the window with the widest reach."""
-    return viral_negatives(c.table, c.start, c.end)
+    return viral_negatives(
+        c.table, c.start, c.end, negative_probability=c.params.sentiment.negative_probability
+    )
 
 
 @register("worst-reviews", brand="ours")
@@ -318,19 +347,21 @@ def _reputation(c: MetricContext) -> pd.DataFrame:
         else periods.period_for(cadence, c.period.last_day, c.tz)
     )
     history = [periods.previous(last, n) for n in range(REPUTATION_PERIODS - 1, -1, -1)]
-    return reputation_by_period(c.table, history, c.brand_params)
+    return reputation_by_period(c.table, history, c.brand_params, calibration=c.calibration)
 
 
 @register("top-issues", brand="ours")
 def _top_issues(c: MetricContext) -> pd.DataFrame:
     """The most frequent phrases in negative messages to us."""
-    return top_issues(c.table, c.start, c.end, c.brand)
+    threshold = c.params.sentiment.negative_probability
+    return top_issues(c.table, c.start, c.end, c.brand, negative_probability=threshold)
 
 
 @register("rising-issues", brand="ours")
 def _rising_issues(c: MetricContext) -> pd.DataFrame:
     """Phrases of negative messages to us growing most against the comparison window."""
-    return rising_issues(c.table, c.period, c.comparison, c.brand)
+    threshold = c.params.sentiment.negative_probability
+    return rising_issues(c.table, c.period, c.comparison, c.brand, negative_probability=threshold)
 
 
 @register("spend", brand="ours")
@@ -449,6 +480,7 @@ def metrics_command(
         cadence=cadence,
         params_dir=Path(params_dir),
         customers=None if customers_path is None else Path(customers_path),
+        calibration=sentiment_calibration(brand_params),
     )
     return spec.run(context)
 

@@ -10,12 +10,11 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from ibis import _
 
 from cxpulse.config import BrandParams
 from cxpulse.metrics.grouping import as_utc
 from cxpulse.metrics.response import first_responses, sla_target
-from cxpulse.sentiment import NEGATIVE
+from cxpulse.metrics.sentiment import is_negative
 
 CARE_GROUPS: tuple[str, ...] = ("failed", "in_time", "no_complaint")
 _IDS_SCHEMA = ibis.schema({"known_author": "string", "customer_id": "string"})
@@ -31,8 +30,10 @@ def _failed_customers(
 ) -> pd.Series:
     """customer_id -> True when one of their complaints failed, False when all were
     answered in time; customers without a complaint are absent."""
-    complaints = first_responses(t, start, end, until).filter(
-        _.brand == brand.brand, _.sentiment <= NEGATIVE
+    complaints = first_responses(t, start, end, until)
+    complaints = complaints.filter(
+        complaints.brand == brand.brand,
+        is_negative(complaints, brand.sentiment.negative_probability),
     )
     target = sla_target(complaints.channel, brand.sla_targets_s)
     late = target.notnull() & (complaints.frt_s > target)
@@ -57,8 +58,10 @@ def churn_by_care(
 ) -> pd.DataFrame:
     """Churn of customers by how we handled their complaints created in ``[start, end)``.
 
-    A complaint is an inbound message (not a call) to ``brand.brand`` scored negative
-    (sentiment <= -0.05) from an author id of a customer. It failed when it had no reply
+    A complaint is an inbound message (not a call) to ``brand.brand`` judged negative
+    (p_negative >= ``brand.sentiment.negative_probability``: whether one customer
+    complained is a decision about their messages, so a threshold on each message's
+    probability) from an author id of a customer. It failed when it had no reply
     from the brand by ``until`` (default ``end``; pass a later one to give the last
     complaints their chance) or was answered after its channel's target in
     ``brand.sla_targets_s``; else it was answered in time. care of a customer who had

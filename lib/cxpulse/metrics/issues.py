@@ -3,8 +3,11 @@
 A phrase is a word or a pair of neighbouring words of a message, once the text is
 lower-cased and stripped of URLs, @handles, numbers, the brand's own name and
 ``STOP_WORDS``; a pair never spans a punctuation mark. A phrase counts once per message
-however often the message repeats it. The engine selects the negative texts; the (small)
-frame of texts is counted here.
+however often the message repeats it. A message is negative when its p_negative >=
+``negative_probability`` (brand.yaml ``sentiment``): which texts to mine is a decision
+about each message, so a threshold on its probability; share_of_negative is then a share
+of those messages. The engine selects the negative texts; the (small) frame of texts is
+counted here.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis import _
 
+from cxpulse.config import NEGATIVE_PROBABILITY
 from cxpulse.metrics.grouping import within
+from cxpulse.metrics.sentiment import is_negative
 from cxpulse.periods import Period
-from cxpulse.sentiment import NEGATIVE
 
 STOP_WORDS: frozenset[str] = frozenset(
     """
@@ -91,10 +95,10 @@ def phrase_counts(texts: pd.Series, brand: str = "") -> pd.Series:
     return pd.Series(counter, dtype="int64")
 
 
-def _negative_inbound(t: ir.Table, brand: str) -> ir.Table:
-    """Inbound rows of ``brand`` scored negative (sentiment <= ``NEGATIVE``) with a text."""
+def _negative_inbound(t: ir.Table, brand: str, threshold: float) -> ir.Table:
+    """Inbound rows of ``brand`` with a text and p_negative >= ``threshold``."""
     return t.filter(
-        _.brand == brand, _.direction == "inbound", _.sentiment <= NEGATIVE, _.text.notnull()
+        _.brand == brand, _.direction == "inbound", is_negative(t, threshold), _.text.notnull()
     )
 
 
@@ -108,18 +112,24 @@ def without_subsumed(counts: pd.Series) -> pd.Series:
 
 
 def top_issues(
-    t: ir.Table, start: pd.Timestamp, end: pd.Timestamp, brand: str, limit: int = 10
+    t: ir.Table,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    brand: str,
+    limit: int = 10,
+    negative_probability: float = NEGATIVE_PROBABILITY,
 ) -> pd.DataFrame:
     """The ``limit`` most frequent phrases of negative inbound messages to ``brand``
     created in ``[start, end)``.
 
-    Negative: sentiment <= -0.05 (VADER). count = negative messages holding the phrase
-    (``phrase_counts``, ``without_subsumed``); share_of_negative = count / negative
-    messages (fraction). Ranked by count, then phrase.
+    Negative: p_negative >= ``negative_probability``. count = negative messages holding
+    the phrase (``phrase_counts``, ``without_subsumed``); share_of_negative = count /
+    negative messages (fraction). Ranked by count, then phrase.
 
     Columns: phrase, count, share_of_negative.
     """
-    texts = within(_negative_inbound(t, brand), start, end).select("text").execute()["text"]
+    negative = _negative_inbound(t, brand, negative_probability)
+    texts = within(negative, start, end).select("text").execute()["text"]
     top = without_subsumed(phrase_counts(texts, brand)).rename_axis("phrase").reset_index()
     top = top.set_axis(["phrase", "count"], axis=1)
     top["share_of_negative"] = top["count"] / len(texts)
@@ -134,9 +144,11 @@ def rising_issues(
     brand: str,
     limit: int = 10,
     min_count: int = 5,
+    negative_probability: float = NEGATIVE_PROBABILITY,
 ) -> pd.DataFrame:
     """The phrases of negative inbound messages to ``brand`` that grew most from the
-    ``previous`` window to the ``current`` one.
+    ``previous`` window to the ``current`` one (negative: p_negative >=
+    ``negative_probability``).
 
     count, previous_count = negative messages holding the phrase in each window (as in
     ``top_issues``); expected = previous_count x current days / previous days (windows
@@ -148,7 +160,7 @@ def rising_issues(
 
     Columns: phrase, count, previous_count, change, share_of_negative.
     """
-    negative = _negative_inbound(t, brand)
+    negative = _negative_inbound(t, brand, negative_probability)
     both = negative.filter(
         ((_.created_at >= current.start) & (_.created_at < current.end))
         | ((_.created_at >= previous.start) & (_.created_at < previous.end))

@@ -10,11 +10,12 @@ import pandas as pd
 
 from cxpulse.config import BrandParams
 from cxpulse.metrics.calls import call_summary
-from cxpulse.metrics.grouping import check_by, to_frame
+from cxpulse.metrics.grouping import check_by
 from cxpulse.metrics.response import response_summary
 from cxpulse.metrics.reviews import review_summary
-from cxpulse.metrics.sentiment import sentiment_counts
+from cxpulse.metrics.sentiment import sentiment_summary
 from cxpulse.metrics.volume import volume_summary
+from cxpulse.quantify import Calibration
 
 HEADLINE_FIELDS: tuple[str, ...] = (
     "inbound",
@@ -26,6 +27,8 @@ HEADLINE_FIELDS: tuple[str, ...] = (
     "frt_p90_business_s",
     "sla_attainment",
     "net_sentiment",
+    "net_low",
+    "net_high",
     "offered_calls",
     "abandonment_rate",
     "asa_s",
@@ -55,20 +58,23 @@ def headline(
     brand: BrandParams,
     by: Sequence[str] = (),
     until: pd.Timestamp | None = None,
+    calibration: Calibration | None = None,
 ) -> pd.DataFrame:
     """The headline record of each group of ``by`` for ``[start, end)``.
 
     Columns: ``by`` + ``HEADLINE_FIELDS``, from ``response_summary`` (SLA targets, business
-    hours and time zone from ``brand``), ``sentiment_counts``, ``call_summary``
+    hours and time zone from ``brand``), ``sentiment_summary`` (net sentiment estimated
+    with ``calibration``, and its 90 % interval net_low / net_high), ``call_summary``
     (``brand.calls``) and ``review_summary``, outer-joined on ``by``. Rates are fractions,
     times seconds (first response also in business seconds), net sentiment points; a group
     without calls, reviews or messages has those fields missing.
     """
     by = check_by(by)
     tz = brand.timezone
+    voices = sentiment_summary(t, start, end, by, tz, calibration)
     frames = [
         response_summary(t, start, end, by, brand.sla_targets_s, until, tz, brand.business_hours),
-        to_frame(sentiment_counts(t, start, end, by, tz).select(*by, "net_sentiment"), by),
+        voices[[*by, "net_sentiment", "net_low", "net_high"]],
         call_summary(t, start, end, by, brand.calls, tz),
         review_summary(t, start, end, by, tz),
     ]
@@ -81,23 +87,27 @@ def daily_series(
     end: pd.Timestamp,
     tz: str,
     by: Sequence[str] = (),
+    calibration: Calibration | None = None,
 ) -> pd.DataFrame:
     """One row per local day in ``tz`` (and group of ``by``) for trend charts.
 
     Columns: day (naive timestamp of the local date), ``by`` + inbound (inbound rows of
-    every channel, calls and reviews included), negative (inbound and mention rows scored
-    <= ``NEGATIVE``), net_sentiment (points), response_rate (fraction, non-phone messages),
-    frt_median_s (seconds). Days without any row are absent; on a day that is present the
-    counts are counts, 0 included.
+    every channel, calls and reviews included), negative (``sentiment_summary``'s
+    estimated negative messages among inbound and mention rows: voiced x the day's
+    negative share, PACC with ``calibration``, else the sum of p_negative; an estimate,
+    so a spike is measured in messages whatever the day's mix, not in labels),
+    net_sentiment (points), response_rate (fraction, non-phone messages), frt_median_s
+    (seconds). Days without any row are absent; on a day that is present inbound and
+    negative are numbers, 0 included.
     """
     keys = check_by(["day", *by])
     volume = volume_summary(t, start, end, keys, tz)
-    voices = sentiment_counts(t, start, end, keys, tz).select(*keys, "negative", "net_sentiment")
+    voices = sentiment_summary(t, start, end, keys, tz, calibration)
     responses = response_summary(t, start, end, keys, tz=tz)
     frames = [
         volume[[*keys, "inbound"]],
-        to_frame(voices, keys),
+        voices[[*keys, "negative", "net_sentiment"]],
         responses[[*keys, "response_rate", "frt_median_s"]],
     ]
-    series = _join(frames, keys).fillna({"negative": 0}).astype({"negative": int})
+    series = _join(frames, keys).fillna({"negative": 0.0})
     return series[[*keys, "inbound", "negative", "net_sentiment", "response_rate", "frt_median_s"]]

@@ -10,11 +10,11 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxpulse.config import BrandParams, ReputationWeights
-from cxpulse.metrics.grouping import to_frame
 from cxpulse.metrics.response import response_summary
 from cxpulse.metrics.reviews import review_summary
-from cxpulse.metrics.sentiment import sentiment_counts
+from cxpulse.metrics.sentiment import sentiment_summary
 from cxpulse.periods import Period
+from cxpulse.quantify import Calibration
 
 PARTS: tuple[str, ...] = ("net_sentiment", "review_stars", "sla_attainment")
 
@@ -58,10 +58,12 @@ def reputation_index(
     return {**scores, "index": index, "parts_used": used}
 
 
-def _parts(own: ir.Table, period: Period, brand: BrandParams) -> dict:
+def _parts(
+    own: ir.Table, period: Period, brand: BrandParams, calibration: Calibration | None
+) -> dict:
     """net_sentiment, mean_rating and sla_attainment of ``own`` in ``period`` (None when
     there is nothing to measure)."""
-    voices = to_frame(sentiment_counts(own, period.start, period.end), [])
+    voices = sentiment_summary(own, period.start, period.end, calibration=calibration)
     reviews = review_summary(own, period.start, period.end)
     answers = response_summary(own, period.start, period.end, sla_targets=brand.sla_targets_s)
     return {
@@ -76,11 +78,14 @@ def reputation_by_period(
     periods: Sequence[Period],
     brand: BrandParams,
     known: Mapping[str, Mapping] | None = None,
+    calibration: Calibration | None = None,
 ) -> pd.DataFrame:
     """The reputation index of ``brand.brand`` in each of ``periods``, with its parts.
 
     Parts over the brand's own rows, each as the report's headline defines it:
-    net_sentiment (points -100..100, ``sentiment_counts``), mean_rating (stars 1..5,
+    net_sentiment (points -100..100, ``sentiment_summary``: estimated from the
+    probabilities with ``calibration`` (PACC), as the headline's, so the index moves
+    with the true mix and not with the classifier's bias), mean_rating (stars 1..5,
     ``review_summary``), sla_attainment (fraction, ``response_summary`` with the SLA
     targets from ``brand``, replies seen up to each period's end); blended by
     ``reputation_index`` with ``brand.reputation_weights``. Only these parts are computed:
@@ -98,7 +103,9 @@ def reputation_by_period(
     inputs = ["net_sentiment", "mean_rating", "sla_attainment"]
     known = known or {}
     frames = [
-        {k: known[p.label].get(k) for k in inputs} if p.label in known else _parts(own, p, brand)
+        {k: known[p.label].get(k) for k in inputs}
+        if p.label in known
+        else _parts(own, p, brand, calibration)
         for p in periods
     ]
     out = pd.DataFrame(frames, columns=inputs, dtype="float64")

@@ -42,7 +42,8 @@ def first_responses(
 ) -> ir.Table:
     """One row per inbound non-phone message created in ``[start, end)``, with its first reply.
 
-    Columns: id, channel, brand, author_id, created_at, text, sentiment, first_reply_at
+    Columns: id, channel, brand, author_id, created_at, text, sentiment, p_negative,
+    first_reply_at
     (earliest same-brand reply created from ``REPLY_LOOKBACK`` before ``start`` up to
     ``until``, else null) and
     frt_s = first_reply_at - created_at in seconds, clamped at 0 for a reply whose clock
@@ -71,6 +72,7 @@ def first_responses(
         "created_at",
         "text",
         "sentiment",
+        "p_negative",
         "first_reply_at",
         frt_s=ibis.ifelse(delay < 0, 0.0, delay),
     )
