@@ -283,6 +283,20 @@ def test_reports_in_one_process_share_a_kernel_but_not_a_namespace(tmp_path):
     assert counts == list(range(1, len(counts) + 1))  # numbered from 1 again
 
 
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux /proc")
+def test_rendering_again_in_one_process_keeps_no_more_descriptors(tmp_path):
+    root = make_project(tmp_path, "three_charts.ipynb")
+    run(root)  # the first run also opens what stays for the process (imports, caches)
+    before = open_descriptors()
+    run(root)
+    run(root)
+    assert open_descriptors() <= before  # each papermill client used to keep a dozen
+
+
 def published_versions(folder: Path) -> dict[str, int]:
     """Each published report of a cadence ``folder`` and how many versions its folder holds
     (1: only the one published); fails on anything else left in the folder."""

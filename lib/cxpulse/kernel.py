@@ -114,6 +114,18 @@ class Kernel:
             cwd=str(cwd),
             env={**os.environ, DEFER_SVG: "1"},  # this process draws the static charts
         )
+        self.clients: list[AsyncKernelClient] = []
+        """The clients papermill made for this kernel: nbclient stops the channels only of
+        kernels it started itself, so each would keep its heartbeat thread, event loop and a
+        dozen descriptors for the life of the process (a test session ran out of them)."""
+        make_client = self.manager.client
+
+        def client(**kwargs: object) -> AsyncKernelClient:
+            made = make_client(**kwargs)
+            self.clients.append(made)
+            return made
+
+        self.manager.client = client
         self.client: BlockingKernelClient = BlockingKernelClient()
         self.client.load_connection_info(self.manager.get_connection_info())
         self.client.start_channels()
@@ -181,6 +193,8 @@ class Kernel:
         self.client.stop_channels()
         with contextlib.suppress(Exception):
             run_sync(self.manager.shutdown_kernel)(now=True)
+        for client in self.clients:  # nbclient leaves them open on a kernel it did not start
+            client.stop_channels()
         shutil.rmtree(self.sockets, ignore_errors=True)
 
 
