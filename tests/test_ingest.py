@@ -325,6 +325,57 @@ def test_quarantine_keeps_raw_text_masked_and_cut(tmp_path):
     assert got["raw"].iloc[1].endswith(f"... [cut: {long_line:,} characters in all]")
 
 
+def test_quarantined_raw_keeps_tweet_ids_and_timestamps_and_masks_phone_numbers(tmp_path):
+    lines = [
+        "1234567890123456789,115712,maybe,2017-10-31T22:10:47+00:00,"
+        "@sprintcare call me on +44 20 7946 0958 or 555-123-4567,,987654321098765432",
+        f"1509487847,115712,maybe,{AT},@sprintcare ring (020) 7946-0958,1509487847123,",
+    ]
+    source = tmp_path / "twcs.csv"
+    source.write_bytes((TWCS + "".join(line + "\n" for line in lines)).encode())
+    ingest_file(source, "twcs", tmp_path / "w.duckdb", AdapterOptions(), now=NOW)
+    got = table(tmp_path / "w.duckdb", "SELECT line, raw FROM quarantine ORDER BY line")
+    assert got.values.tolist() == [
+        [
+            2,
+            "1234567890123456789,115712,maybe,2017-10-31T22:10:47+00:00,"
+            "@sprintcare call me on [phone] or [phone],,987654321098765432",
+        ],
+        [3, f"1509487847,115712,maybe,{AT},@sprintcare ring [phone],1509487847123,"],
+    ]
+
+
+TWCS_HOURS = [f"Wed Nov 01 0{h}:00:00 +0000 2017" for h in range(1, 6)]
+SKIPPED_KINDS = {
+    "an extra field": ("9,sprintcare,False,{at},@5 extra,,,x", "expected 7 fields, got 8"),
+    "a NUL byte": ("9,sprintcare,False,{at},@5 nul\x00here,,", "record contains NUL bytes"),
+    "an all-empty record": (",,,,,,", "record is empty: every field is blank"),
+    "an empty created_at": ("9,sprintcare,False,,@5 no time,,", "created_at is missing"),
+}
+
+
+@pytest.mark.parametrize("kind", SKIPPED_KINDS.values(), ids=SKIPPED_KINDS.keys())
+def test_ingest_skipped_row_keeps_later_timestamps(tmp_path, capsys, kind):
+    bad, reason = kind
+    lines = [f"{n},sprintcare,False,{at},@5 tweet {n},," for n, at in enumerate(TWCS_HOURS, 1)]
+    lines[1] = bad.format(at=TWCS_HOURS[1])
+    source = tmp_path / "twcs.csv"
+    source.write_bytes((TWCS + "".join(line + "\n" for line in lines)).encode())
+    wh = tmp_path / "w.duckdb"
+    params = write_params(tmp_path / "params", "{}")
+    args = ["ingest", "--format", "twcs", str(source), "--warehouse", str(wh)]
+    assert cli.main([*args, "--params", str(params)]) == 0
+    got = table(wh, "SELECT id, created_at, text FROM interactions ORDER BY id")
+    assert got["id"].tolist() == ["twitter:1", "twitter:3", "twitter:4", "twitter:5"]
+    assert got["created_at"].dt.strftime("%H:%M").tolist() == ["01:00", "03:00", "04:00", "05:00"]
+    assert got["text"].tolist() == ["@5 tweet 1", "@5 tweet 3", "@5 tweet 4", "@5 tweet 5"]
+    quarantined = table(wh, "SELECT line, reason, raw FROM quarantine")
+    assert quarantined.values.tolist() == [
+        [3, reason, bad.format(at=TWCS_HOURS[1]).replace("\x00", "\\x00")]
+    ]
+    assert "4 new, 0 updated, 0 unchanged, 1 quarantined" in capsys.readouterr().out
+
+
 def test_text_is_masked_and_authors_pseudonymised_before_storage(tmp_path):
     path = tmp_path / "w.duckdb"
     source = tmp_path / "in.csv"

@@ -35,6 +35,17 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w@(+])[+(]?\d[\d\s().-]{7,}\d(?!\w)")
 _MAYBE_PII = r"\S@[^\s.]+\.\S|\p{Nd}[\p{Nd}\s\x{0b}\p{Z}\x{1c}-\x{1f}\x{85}().-]{7,}\p{Nd}"
 """Matches every text ``_EMAIL`` or ``_PHONE`` would (no look-arounds: runs in Arrow)."""
+_RAW_TOKENS = re.compile(
+    r"(?P<keep>"
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"  # 2017-10-31
+    r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?!\d)"  # 31.10.2017, 10/31/17
+    r"|(?<=\d:\d\d )[+-]\d{4} \d{4}"  # the offset and year of 'Tue Oct 31 22:10:47 +0000 2017'
+    r"|[\w@:/.-]*(?:[^\W\d]|[@:/])[\w@:/.-]*"  # words: ids, clock times, handles, URLs
+    r")|(?P<phone>(?:\+\d{1,3}[ .\-\xa0]?)?(?:\(\d{1,5}\)[ .\-\xa0]?)?"
+    r"\d+(?:[ .\-\xa0]\d+)*(?![\w:/]))"
+)
+"""Raw-text tokens: what must stay readable (``keep``: dates, timestamps, words holding
+digits such as ids), else a run of digits that ``_phone_or_not`` tells apart."""
 MAX_RAW_CHARS = 10_000
 """Quarantined raw text is cut to this length (a 10 MB field is not worth keeping)."""
 PROGRESS_FROM = 50_000
@@ -98,6 +109,34 @@ def mask_pii(text: pd.Series) -> pd.Series:
 def mask_text(text: str) -> str:
     """``mask_pii`` for one string."""
     return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+
+
+def mask_raw(raw: str) -> str:
+    """Quarantined raw text with e-mail addresses and phone numbers masked, ids and
+    timestamps kept readable so the row can be traced.
+
+    A phone number has 7 to 15 digits (E.164): written after ``+`` or a bracket, or in
+    groups of at most 6 digits separated by a space, ``.`` or ``-``, or as 10 to 12 bare
+    digits not starting with 1 (epoch seconds and milliseconds start with 1). Dates, clock
+    times and digits inside words (ids, handles, URLs) are never phone numbers here.
+    Stored text is masked more broadly (``mask_text``).
+    """
+    return _RAW_TOKENS.sub(_phone_or_not, _EMAIL.sub("[email]", raw))
+
+
+def _phone_or_not(match: re.Match) -> str:
+    text = match.group(0)
+    if match.group("keep") is not None:
+        return text
+    groups = re.findall(r"\d+", text)
+    digits = sum(map(len, groups))
+    if not 7 <= digits <= 15:
+        return text
+    if len(groups) == 1 and text.isdigit():  # bare digits: epoch times, counts, ids
+        return "[phone]" if 10 <= digits <= 12 and text[0] != "1" else text
+    if text[0].isdigit() and len(groups) > 1 and max(map(len, groups)) > 6:  # fields
+        return text
+    return "[phone]"
 
 
 def pseudonymise_authors(authors: pd.Series, hash_all: bool) -> pd.Series:
@@ -178,7 +217,7 @@ def prepare(
     ).sort_values("line", kind="stable", ignore_index=True)
     rejects["line"] = rejects["line"].astype("Int64")
     rejects["raw"] = (
-        rejects["raw"].astype("string").map(lambda r: mask_text(cut_raw(r)), na_action="ignore")
+        rejects["raw"].astype("string").map(lambda r: mask_raw(cut_raw(r)), na_action="ignore")
     )
     rejects["source_file"] = source_file
     rejects["quarantined_at"] = now

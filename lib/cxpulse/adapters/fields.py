@@ -101,11 +101,14 @@ def parse_timestamps(values: pd.Series, timezone: str, formats: Sequence[str] = 
 
 def strptime(text: pd.Series, fmt: str) -> pd.Series:
     """``text`` parsed with the ``strptime`` format ``fmt`` (by Arrow: several times faster
-    than pandas), NaT where it does not match; aware (UTC) when ``fmt`` has ``%z``."""
+    than pandas), NaT where it does not match; aware (UTC) when ``fmt`` has ``%z``.
+
+    Values are matched to ``text``'s labels by position: ``text`` may be a filtered
+    selection whose labels have gaps."""
     parsed = pc.strptime(
         pa.array(text, type=pa.string()), format=fmt, unit="us", error_is_null=True
     )
-    return pd.Series(parsed.to_pandas(), index=text.index)
+    return pd.Series(parsed.to_pandas().array, index=text.index)
 
 
 def _int64(text: pd.Series | pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
