@@ -412,9 +412,84 @@ def test_an_overlapping_export_updates_grown_counts_without_duplicating(tmp_path
     assert (result.inserted, result.updated, result.unchanged) == (1, 1, 1)
     assert result.texts_scored == 0  # "Fine" and "Awful" were scored the first time
     rows = stored(loaded).set_index("id")
-    assert rows.index.tolist() == ["review:r1", "review:r2", "review:r3", "review:r4"]
-    assert rows.loc["review:r2", "likes"] == 5
-    assert rows.loc["review:r2", "sentiment"] < 0
+    assert rows.index.tolist() == [f"review:trustpilot.com:r{n}" for n in range(1, 5)]
+    assert rows.loc["review:trustpilot.com:r2", "likes"] == 5
+    assert rows.loc["review:trustpilot.com:r2", "sentiment"] < 0
+
+
+def test_an_unrelated_export_reusing_tweet_ids_is_quarantined_as_conflicts(tmp_path, capsys):
+    wh = tmp_path / "w.duckdb"
+    first = tmp_path / "twcs.csv"
+    first.write_bytes(
+        (TWCS + "".join(f"{n},sprintcare,False,{AT},@5 ours {n},,\n" for n in range(1, 5))).encode()
+    )
+    ingest_file(first, "twcs", wh, AdapterOptions(), now=NOW)
+    before = stored(wh)
+    other = tmp_path / "other-twcs.csv"
+    other.write_bytes(
+        (
+            TWCS
+            + f"1,AmazonHelp,False,{AT},@7 theirs 1,,\n"  # brand and text differ
+            + "2,sprintcare,False,Wed Nov 01 09:00:00 +0000 2017,@5 ours 2,,\n"  # time differs
+            + f"3,sprintcare,False,{AT},@5 ours 3,,\n"  # the same tweet
+            + f"9,AmazonHelp,False,{AT},@7 theirs 9,,\n"  # a new one
+        ).encode()
+    )
+    params = write_params(tmp_path / "params", "{}")
+    args = ["ingest", "--format", "twcs", str(other), "--warehouse", str(wh)]
+    assert cli.main([*args, "--params", str(params)]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"{other}: read 4 rows: 1 new, 0 updated, 1 unchanged, "
+        "2 quarantined (2 in conflict with stored rows);"
+    )
+    after = stored(wh)
+    assert records(after[after["id"] != "twitter:9"]) == records(before)
+    got = table(wh, "SELECT line, reason, raw FROM quarantine ORDER BY line")
+    assert got[["line", "reason"]].values.tolist() == [
+        [2, "conflict: id twitter:1 is stored with another brand, text; the stored row is kept"],
+        [3, "conflict: id twitter:2 is stored with another created_at; the stored row is kept"],
+    ]
+    incoming, stored_version = got["raw"].iloc[0].split("\n[stored] ")
+    assert incoming == f"1,AmazonHelp,False,{AT},@7 theirs 1,,"
+    assert json.loads(stored_version) == {
+        "brand": "sprintcare",
+        "created_at": "2017-10-31 22:10:47+00",
+        "direction": "outbound",
+        "text": "@5 ours 1",
+    }
+    log = table(wh, "SELECT rows_quarantined, rows_conflicting FROM ingest_log ORDER BY started_at")
+    assert log.values.tolist() == [[0, 0], [2, 2]]
+
+
+def test_reviews_from_two_sites_with_the_same_local_id_are_two_reviews(tmp_path):
+    wh = tmp_path / "w.duckdb"
+    for site in ("www.trustpilot.com", "www.sitejabber.com"):
+        source = tmp_path / f"{site}.csv"
+        source.write_bytes(
+            reviews(review("17", f"On {site}", source=f"https://{site}/review/x.com"))
+        )
+        result = ingest_file(source, "reviews", wh, AdapterOptions(brand="Northwind"), now=NOW)
+        assert (result.inserted, result.conflicts) == (1, 0)
+    assert stored(wh)[["id", "text"]].values.tolist() == [
+        ["review:sitejabber.com:17", "On www.sitejabber.com"],
+        ["review:trustpilot.com:17", "On www.trustpilot.com"],
+    ]
+
+
+def test_a_warehouse_with_unscoped_ids_takes_the_scoped_ids_without_duplicating(tmp_path, loaded):
+    con = warehouse.connect(loaded)
+    con.execute(  # ids as they were before review ids were scoped by site
+        "UPDATE interactions SET id = 'review:' || split_part(id, ':', 3), "
+        "thread_id = 'review:' || split_part(thread_id, ':', 3)"
+    )
+    con.close()
+    again = tmp_path / "again.csv"
+    again.write_bytes((tmp_path / "base.csv").read_bytes() + review("r4").encode())
+    result = ingest_file(again, "reviews", loaded, AdapterOptions(), now=NOW)
+    assert (result.inserted, result.updated, result.unchanged, result.conflicts) == (1, 0, 3, 0)
+    rows = stored(loaded)
+    assert rows["id"].tolist() == [f"review:trustpilot.com:r{n}" for n in range(1, 5)]
+    assert (rows["thread_id"] == rows["id"]).all()
 
 
 def test_a_failed_file_is_logged_and_loads_nothing(tmp_path, loaded):
@@ -516,7 +591,7 @@ def test_a_new_channel_needs_a_mapping_not_code(tmp_path):
     assert result.inserted == 1
     row = stored(tmp_path / "w.duckdb").iloc[0]
     assert (row["id"], row["channel"], row["brand"], row["likes"]) == (
-        "pinterest:p1",
+        "pinterest:northwind:p1",
         "pinterest",
         "Northwind",
         3,

@@ -66,6 +66,8 @@ class IngestResult:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    conflicts: int = 0
+    """Of the quarantined rows, those whose id is stored as another message."""
     texts_scored: int = 0
     message: str = ""
     archived_to: Path | None = None
@@ -78,10 +80,12 @@ class IngestResult:
             return f"{self.path}: FAILED: {self.message}"
         if self.status == "skipped":
             return f"{self.path}: {self.message}{moved}"
+        conflicts = f" ({self.conflicts:,} in conflict with stored rows)" if self.conflicts else ""
         return (
             f"{self.path}: read {self.rows_read:,} rows: {self.inserted:,} new, "
             f"{self.updated:,} updated, {self.unchanged:,} unchanged, "
-            f"{self.quarantined:,} quarantined; {self.texts_scored:,} new texts scored{moved}"
+            f"{self.quarantined:,} quarantined{conflicts}; "
+            f"{self.texts_scored:,} new texts scored{moved}"
         )
 
 
@@ -224,6 +228,32 @@ def prepare(
     return schema.conform(good), rejects
 
 
+def conflict_rejects(
+    parsed: adapters.Parsed, good: pd.DataFrame, conflicts: pd.DataFrame
+) -> pd.DataFrame:
+    """Quarantine rows (``line``, ``raw``, ``reason``) for the ``good`` rows that
+    ``warehouse.store`` found in conflict: the reason names the id and the fields that
+    differ, the raw text is the record followed by the stored row's identity."""
+    at = pd.Series(good.index, index=good["id"].to_numpy()).loc[conflicts["id"]]
+    rows = parsed.rows.loc[at.to_numpy()]
+    raw = raw_text(parsed, rows).map(lambda r: mask_raw(cut_raw(r)), na_action="ignore")
+    reason = (
+        "conflict: id "
+        + conflicts["id"]
+        + " is stored with another "
+        + conflicts["fields"]
+        + "; the stored row is kept"
+    )
+    stored = conflicts["stored"].map(cut_raw)
+    return pd.DataFrame(
+        {
+            "line": rows["line"].astype("Int64").to_numpy(),
+            "raw": (raw.to_numpy() + "\n[stored] " + stored.to_numpy()),
+            "reason": reason.to_numpy(),
+        }
+    )
+
+
 def options_for(fmt: str, params_dir: Path, brand: str | None = None) -> adapters.AdapterOptions:
     """The options for reading source ``fmt`` (a source in ``sources.yaml`` or an adapter).
 
@@ -305,7 +335,19 @@ def ingest_file(
                 with clock("sentiment"):
                     good, scored = score_sentiment(con, good, str(path))
                 with clock("store"):
-                    counts = warehouse.store(con, good)
+                    legacy = parsed.rows.get("legacy_id")
+                    counts = warehouse.store(
+                        con, good, None if legacy is None else legacy.loc[good.index]
+                    )
+                    if counts.conflicting:
+                        clashes = conflict_rejects(parsed, good, counts.conflicts)
+                        clashes[["source_file", "quarantined_at", "format"]] = (
+                            source_file,
+                            now,
+                            fmt,
+                        )
+                        rejects = pd.concat([rejects, clashes], ignore_index=True)
+                        rejects = rejects.sort_values("line", kind="stable", ignore_index=True)
                     warehouse.quarantine(con, rejects)
                 result = IngestResult(
                     path,
@@ -315,6 +357,7 @@ def ingest_file(
                     updated=counts.updated,
                     unchanged=counts.unchanged,
                     quarantined=len(rejects),
+                    conflicts=counts.conflicting,
                     texts_scored=scored,
                     seconds=clock.seconds,
                 )
@@ -328,6 +371,7 @@ def ingest_file(
                         "rows_updated": result.updated,
                         "rows_unchanged": result.unchanged,
                         "rows_quarantined": result.quarantined,
+                        "rows_conflicting": result.conflicts,
                         "finished_at": pd.Timestamp.now(tz="UTC"),
                         "message": "",
                     },
