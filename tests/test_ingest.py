@@ -329,7 +329,7 @@ def test_quarantined_raw_keeps_tweet_ids_and_timestamps_and_masks_phone_numbers(
     lines = [
         "1234567890123456789,115712,maybe,2017-10-31T22:10:47+00:00,"
         "@sprintcare call me on +44 20 7946 0958 or 555-123-4567,,987654321098765432",
-        f"1509487847,115712,maybe,{AT},@sprintcare ring (020) 7946-0958,1509487847123,",
+        f"1509487847,2244994945,maybe,{AT},@sprintcare ring (020) 7946-0958,1509487847123,",
     ]
     source = tmp_path / "twcs.csv"
     source.write_bytes((TWCS + "".join(line + "\n" for line in lines)).encode())
@@ -341,7 +341,7 @@ def test_quarantined_raw_keeps_tweet_ids_and_timestamps_and_masks_phone_numbers(
             "1234567890123456789,115712,maybe,2017-10-31T22:10:47+00:00,"
             "@sprintcare call me on [phone] or [phone],,987654321098765432",
         ],
-        [3, f"1509487847,115712,maybe,{AT},@sprintcare ring [phone],1509487847123,"],
+        [3, f"1509487847,2244994945,maybe,{AT},@sprintcare ring [phone],1509487847123,"],
     ]
 
 

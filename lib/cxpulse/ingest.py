@@ -46,6 +46,8 @@ _RAW_TOKENS = re.compile(
 )
 """Raw-text tokens: what must stay readable (``keep``: dates, timestamps, words holding
 digits such as ids), else a run of digits that ``_phone_or_not`` tells apart."""
+_AFTER_WORD = re.compile(r"[^\W\d_] $")
+"""Text ending in a letter and a space: bare digits after it are written in a sentence."""
 MAX_RAW_CHARS = 10_000
 """Quarantined raw text is cut to this length (a 10 MB field is not worth keeping)."""
 PROGRESS_FROM = 50_000
@@ -120,8 +122,9 @@ def mask_raw(raw: str) -> str:
     timestamps kept readable so the row can be traced.
 
     A phone number has 7 to 15 digits (E.164): written after ``+`` or a bracket, or in
-    groups of at most 6 digits separated by a space, ``.`` or ``-``, or as 10 to 12 bare
-    digits not starting with 1 (epoch seconds and milliseconds start with 1). Dates, clock
+    groups of at most 6 digits separated by a space, ``.`` or ``-``, or, after a word and
+    a space, as 10 to 12 bare digits not starting with 1 (epoch seconds and milliseconds
+    start with 1). Bare digits elsewhere (fields: ids, counts, epoch times), dates, clock
     times and digits inside words (ids, handles, URLs) are never phone numbers here.
     Stored text is masked more broadly (``mask_text``).
     """
@@ -136,8 +139,11 @@ def _phone_or_not(match: re.Match) -> str:
     digits = sum(map(len, groups))
     if not 7 <= digits <= 15:
         return text
-    if len(groups) == 1 and text.isdigit():  # bare digits: epoch times, counts, ids
-        return "[phone]" if 10 <= digits <= 12 and text[0] != "1" else text
+    if len(groups) == 1 and text.isdigit():  # bare digits: a phone only within words
+        in_words = (
+            _AFTER_WORD.search(match.string, max(0, match.start() - 2), match.start()) is not None
+        )
+        return "[phone]" if in_words and 10 <= digits <= 12 and text[0] != "1" else text
     if text[0].isdigit() and len(groups) > 1 and max(map(len, groups)) > 6:  # fields
         return text
     return "[phone]"
