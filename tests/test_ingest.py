@@ -459,6 +459,9 @@ def test_an_unrelated_export_reusing_tweet_ids_is_quarantined_as_conflicts(tmp_p
     }
     log = table(wh, "SELECT rows_quarantined, rows_conflicting FROM ingest_log ORDER BY started_at")
     assert log.values.tolist() == [[0, 0], [2, 2]]
+    assert cli.main(["status", "--warehouse", str(wh)]) == 0
+    status = capsys.readouterr().out
+    assert "1 conflict: id ... is stored with another brand, text; the stored row" in status
 
 
 def test_reviews_from_two_sites_with_the_same_local_id_are_two_reviews(tmp_path):

@@ -268,8 +268,10 @@ def status_text(con: duckdb.DuckDBPyConnection) -> str:
         "ORDER BY format"
     ).df()
     lines += ["", "Last ingest per source:", table_text(ingests)]
-    reasons = con.execute(
-        "SELECT count(*) AS rows, reason FROM quarantine GROUP BY reason ORDER BY rows DESC, reason"
+    reasons = con.execute(  # conflicts name their id: grouped without it
+        "SELECT count(*) AS rows, regexp_replace(reason, '^conflict: id .+ is stored with ', "
+        "'conflict: id ... is stored with ') AS reason FROM quarantine "
+        "GROUP BY ALL ORDER BY rows DESC, reason"
     ).df()
     quarantined = int(reasons["rows"].sum()) if len(reasons) else 0
     lines += [
