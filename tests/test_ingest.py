@@ -345,6 +345,27 @@ def test_quarantined_raw_keeps_tweet_ids_and_timestamps_and_masks_phone_numbers(
     ]
 
 
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("call +44 20 7946 0958 now", "call [phone] now"),
+        ("ring (020) 7946-0958 or 555-123-4567", "ring [phone] or [phone]"),
+        ("ring +1 (555) 123-4567, or me 07946095800", "ring [phone], or me [phone]"),
+        ("mail ann@example.com", "mail [email]"),
+        ("1234567890123456789,2244994945,1509487847,1509487847123", None),
+        ("2017-10-31T22:10:47.000Z,2017-10-31 22:10:47+00:00,31.10.2017", None),
+        ("Tue Oct 31 22:10:47 +0000 2017", None),
+        ("AA0101\t12345\t23463652\t0\tPS\t990101\t9:00:00", None),
+        ("AA0101 12345 23463652 0 PS 990101 9:00:00", None),
+        ('123456789_987654321,@user5551234567,{"author_id": 2244994945}', None),
+    ],
+)
+def test_quarantine_raw_masks_phone_numbers_and_e_mails_but_not_ids_or_times(raw, masked):
+    from cxpulse.ingest import mask_raw
+
+    assert mask_raw(raw) == (raw if masked is None else masked)
+
+
 TWCS_HOURS = [f"Wed Nov 01 0{h}:00:00 +0000 2017" for h in range(1, 6)]
 SKIPPED_KINDS = {
     "an extra field": ("9,sprintcare,False,{at},@5 extra,,,x", "expected 7 fields, got 8"),
