@@ -45,7 +45,7 @@ def test_acd_calls_map_columns_outcomes_and_durations(tmp_path):
     assert rows["handle_s"].fillna(-1).tolist() == [300, -1, 0]
     assert rows["created_at"].iloc[0] == pd.Timestamp("2024-07-01 08:00", tz="UTC")  # BST
     assert set(rows["channel"]) == {"phone"} and set(rows["direction"]) == {"inbound"}
-    assert rows.index.tolist() == ["phone:c1", "phone:c2", "phone:c3"]
+    assert rows.index.tolist() == ["phone:northwind:c1", "phone:northwind:c2", "phone:northwind:c3"]
 
 
 def test_acd_unknown_outcome_and_bad_duration_are_set_aside(tmp_path):
@@ -89,10 +89,10 @@ def test_anonbank_outcomes_waits_and_local_times(tmp_path):
     rows = parsed.rows.set_index("id")
     assert parsed.rejects.empty and rows["reason"].isna().all()
     assert rows.index.tolist() == [
-        "phone:AA0101-1",
-        "phone:AA0101-2",
-        "phone:AA0101-3",
-        "phone:AA0108-3",
+        "phone:anonymous-bank:AA0101-1",
+        "phone:anonymous-bank:AA0101-2",
+        "phone:anonymous-bank:AA0101-3",
+        "phone:anonymous-bank:AA0108-3",
     ]
     assert rows["outcome"].tolist() == ["abandoned", "ivr", "served", "phantom"]
     assert rows["wait_s"].tolist() == [153, 0, 17, 0]

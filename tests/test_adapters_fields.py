@@ -32,6 +32,17 @@ def test_timestamps_try_the_formats_given_before_iso():
     assert got.tolist() == [utc("2017-10-31 22:10:47")] * 2
 
 
+def test_each_timestamp_stays_on_its_own_row_when_labels_have_gaps():
+    values = pd.Series(
+        ["Wed Nov 01 01:00:00 +0000 2017", "", "Wed Nov 01 03:00:00 +0000 2017", "x"],
+        index=[0, 2, 3, 4],  # a record before was set aside; another has no time
+    )
+    got = parse_timestamps(values, "UTC", ("%a %b %d %H:%M:%S %z %Y",))
+    assert got.index.tolist() == [0, 2, 3, 4]
+    assert got[[0, 3]].tolist() == [utc("2017-11-01 01:00"), utc("2017-11-01 03:00")]
+    assert got[[2, 4]].isna().all()
+
+
 def test_wall_times_around_summer_time_changes_are_read_without_error():
     values = pd.Series(["2024-03-31 01:30", "2024-10-27 01:30"])
     got = parse_timestamps(values, "Europe/London").tolist()

@@ -30,7 +30,7 @@ def test_a_channel_is_a_column_map(tmp_path):
     )
     rows = read("mentions", path, TUMBLR).rows
     assert rows[["id", "channel", "brand", "direction", "text", "likes"]].values.tolist() == [
-        ["tumblr:77", "tumblr", "Northwind", "mention", "love it", 12]
+        ["tumblr:northwind:77", "tumblr", "Northwind", "mention", "love it", 12]
     ]
     assert rows["created_at"].tolist() == [pd.Timestamp("2024-01-05 15:00", tz="UTC")]
 
@@ -44,7 +44,7 @@ def test_channel_brand_and_direction_can_come_from_columns(tmp_path):
     )
     rows = read("mentions", path, AdapterOptions()).rows
     assert rows["direction"].tolist() == ["mention", "outbound"]
-    assert rows["parent_id"].fillna("-").tolist() == ["-", "blog:1"]
+    assert rows["parent_id"].fillna("-").tolist() == ["-", "blog:contoso:1"]
     assert rows["reason"].fillna("-").tolist() == ["-", "likes: not a whole number"]
 
 

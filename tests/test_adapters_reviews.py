@@ -28,7 +28,7 @@ def test_a_review_becomes_an_inbound_row_with_stars_and_title_first(tmp_path):
         ],
     )
     rows = read("reviews", path, AdapterOptions()).rows
-    assert rows["id"].tolist() == ["review:r1", "review:r2"]
+    assert rows["id"].tolist() == ["review:trustpilot.com:r1", "review:trustpilot.com:r2"]
     assert rows["text"].tolist() == ["Meh\n\nSlow to pay,\nbut paid.", "Great service from Chase"]
     assert rows[["rating", "likes"]].values.tolist() == [[3, 2], [5, 0]]
     assert rows["brand"].tolist() == ["northwind.com"] * 2
@@ -85,7 +85,7 @@ def test_another_site_is_read_through_a_column_map(tmp_path):
     )
     rows = read("reviews", path, options).rows
     assert rows[["id", "brand", "text", "rating"]].values.tolist() == [
-        ["review:9", "Fabrikam", "Fine", 4]
+        ["review:fabrikam:9", "Fabrikam", "Fine", 4]  # no site URL: scoped by brand
     ]
     assert rows["created_at"].iloc[0] == pd.Timestamp("2024-01-02 15:00", tz="UTC")
 

@@ -49,14 +49,14 @@ def test_bare_carriage_return_is_a_line_break_in_the_field_not_a_new_record():
     assert got.quote(2, 2) == "1,x\ry"
 
 
-def test_blank_lines_are_skipped_and_nul_bytes_set_a_record_aside():
-    got = table(b"a,b\n\n1,2\n3,x\x00y\n")
-    assert got.records["a"].tolist() == ["1"]
-    assert got.lines["line"].tolist() == [3]
+def test_blank_lines_are_skipped_and_nul_bytes_and_empty_records_set_a_record_aside():
+    got = table(b"a,b\n\n1,2\n3,x\x00y\n,\n4,5\n")
+    assert got.records["a"].tolist() == ["1", "4"]
+    assert got.lines["line"].tolist() == [3, 6]
     assert got.rejects.to_dict("list") == {
-        "line": [4],
-        "raw": ["3,x\\x00y"],
-        "reason": ["record contains NUL bytes"],
+        "line": [4, 5],
+        "raw": ["3,x\\x00y", ","],
+        "reason": ["record contains NUL bytes", "record is empty: every field is blank"],
     }
 
 

@@ -325,6 +325,78 @@ def test_quarantine_keeps_raw_text_masked_and_cut(tmp_path):
     assert got["raw"].iloc[1].endswith(f"... [cut: {long_line:,} characters in all]")
 
 
+def test_quarantined_raw_keeps_tweet_ids_and_timestamps_and_masks_phone_numbers(tmp_path):
+    lines = [
+        "1234567890123456789,115712,maybe,2017-10-31T22:10:47+00:00,"
+        "@sprintcare call me on +44 20 7946 0958 or 555-123-4567,,987654321098765432",
+        f"1509487847,2244994945,maybe,{AT},@sprintcare ring (020) 7946-0958,1509487847123,",
+    ]
+    source = tmp_path / "twcs.csv"
+    source.write_bytes((TWCS + "".join(line + "\n" for line in lines)).encode())
+    ingest_file(source, "twcs", tmp_path / "w.duckdb", AdapterOptions(), now=NOW)
+    got = table(tmp_path / "w.duckdb", "SELECT line, raw FROM quarantine ORDER BY line")
+    assert got.values.tolist() == [
+        [
+            2,
+            "1234567890123456789,115712,maybe,2017-10-31T22:10:47+00:00,"
+            "@sprintcare call me on [phone] or [phone],,987654321098765432",
+        ],
+        [3, f"1509487847,2244994945,maybe,{AT},@sprintcare ring [phone],1509487847123,"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("call +44 20 7946 0958 now", "call [phone] now"),
+        ("ring (020) 7946-0958 or 555-123-4567", "ring [phone] or [phone]"),
+        ("ring +1 (555) 123-4567, or me 07946095800", "ring [phone], or me [phone]"),
+        ("mail ann@example.com", "mail [email]"),
+        ("1234567890123456789,2244994945,1509487847,1509487847123", None),
+        ("2017-10-31T22:10:47.000Z,2017-10-31 22:10:47+00:00,31.10.2017", None),
+        ("Tue Oct 31 22:10:47 +0000 2017", None),
+        ("AA0101\t12345\t23463652\t0\tPS\t990101\t9:00:00", None),
+        ("AA0101 12345 23463652 0 PS 990101 9:00:00", None),
+        ('123456789_987654321,@user5551234567,{"author_id": 2244994945}', None),
+    ],
+)
+def test_quarantine_raw_masks_phone_numbers_and_e_mails_but_not_ids_or_times(raw, masked):
+    from cxpulse.ingest import mask_raw
+
+    assert mask_raw(raw) == (raw if masked is None else masked)
+
+
+TWCS_HOURS = [f"Wed Nov 01 0{h}:00:00 +0000 2017" for h in range(1, 6)]
+SKIPPED_KINDS = {
+    "an extra field": ("9,sprintcare,False,{at},@5 extra,,,x", "expected 7 fields, got 8"),
+    "a NUL byte": ("9,sprintcare,False,{at},@5 nul\x00here,,", "record contains NUL bytes"),
+    "an all-empty record": (",,,,,,", "record is empty: every field is blank"),
+    "an empty created_at": ("9,sprintcare,False,,@5 no time,,", "created_at is missing"),
+}
+
+
+@pytest.mark.parametrize("kind", SKIPPED_KINDS.values(), ids=SKIPPED_KINDS.keys())
+def test_ingest_skipped_row_keeps_later_timestamps(tmp_path, capsys, kind):
+    bad, reason = kind
+    lines = [f"{n},sprintcare,False,{at},@5 tweet {n},," for n, at in enumerate(TWCS_HOURS, 1)]
+    lines[1] = bad.format(at=TWCS_HOURS[1])
+    source = tmp_path / "twcs.csv"
+    source.write_bytes((TWCS + "".join(line + "\n" for line in lines)).encode())
+    wh = tmp_path / "w.duckdb"
+    params = write_params(tmp_path / "params", "{}")
+    args = ["ingest", "--format", "twcs", str(source), "--warehouse", str(wh)]
+    assert cli.main([*args, "--params", str(params)]) == 0
+    got = table(wh, "SELECT id, created_at, text FROM interactions ORDER BY id")
+    assert got["id"].tolist() == ["twitter:1", "twitter:3", "twitter:4", "twitter:5"]
+    assert got["created_at"].dt.strftime("%H:%M").tolist() == ["01:00", "03:00", "04:00", "05:00"]
+    assert got["text"].tolist() == ["@5 tweet 1", "@5 tweet 3", "@5 tweet 4", "@5 tweet 5"]
+    quarantined = table(wh, "SELECT line, reason, raw FROM quarantine")
+    assert quarantined.values.tolist() == [
+        [3, reason, bad.format(at=TWCS_HOURS[1]).replace("\x00", "\\x00")]
+    ]
+    assert "4 new, 0 updated, 0 unchanged, 1 quarantined" in capsys.readouterr().out
+
+
 def test_text_is_masked_and_authors_pseudonymised_before_storage(tmp_path):
     path = tmp_path / "w.duckdb"
     source = tmp_path / "in.csv"
@@ -361,9 +433,87 @@ def test_an_overlapping_export_updates_grown_counts_without_duplicating(tmp_path
     assert (result.inserted, result.updated, result.unchanged) == (1, 1, 1)
     assert result.texts_scored == 0  # "Fine" and "Awful" were scored the first time
     rows = stored(loaded).set_index("id")
-    assert rows.index.tolist() == ["review:r1", "review:r2", "review:r3", "review:r4"]
-    assert rows.loc["review:r2", "likes"] == 5
-    assert rows.loc["review:r2", "sentiment"] < 0
+    assert rows.index.tolist() == [f"review:trustpilot.com:r{n}" for n in range(1, 5)]
+    assert rows.loc["review:trustpilot.com:r2", "likes"] == 5
+    assert rows.loc["review:trustpilot.com:r2", "sentiment"] < 0
+
+
+def test_an_unrelated_export_reusing_tweet_ids_is_quarantined_as_conflicts(tmp_path, capsys):
+    wh = tmp_path / "w.duckdb"
+    first = tmp_path / "twcs.csv"
+    first.write_bytes(
+        (TWCS + "".join(f"{n},sprintcare,False,{AT},@5 ours {n},,\n" for n in range(1, 5))).encode()
+    )
+    ingest_file(first, "twcs", wh, AdapterOptions(), now=NOW)
+    before = stored(wh)
+    other = tmp_path / "other-twcs.csv"
+    other.write_bytes(
+        (
+            TWCS
+            + f"1,AmazonHelp,False,{AT},@7 theirs 1,,\n"  # brand and text differ
+            + "2,sprintcare,False,Wed Nov 01 09:00:00 +0000 2017,@5 ours 2,,\n"  # time differs
+            + f"3,sprintcare,False,{AT},@5 ours 3,,\n"  # the same tweet
+            + f"9,AmazonHelp,False,{AT},@7 theirs 9,,\n"  # a new one
+        ).encode()
+    )
+    params = write_params(tmp_path / "params", "{}")
+    args = ["ingest", "--format", "twcs", str(other), "--warehouse", str(wh)]
+    assert cli.main([*args, "--params", str(params)]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"{other}: read 4 rows: 1 new, 0 updated, 1 unchanged, "
+        "2 quarantined (2 in conflict with stored rows);"
+    )
+    after = stored(wh)
+    assert records(after[after["id"] != "twitter:9"]) == records(before)
+    got = table(wh, "SELECT line, reason, raw FROM quarantine ORDER BY line")
+    assert got[["line", "reason"]].values.tolist() == [
+        [2, "conflict: id twitter:1 is stored with another brand, text; the stored row is kept"],
+        [3, "conflict: id twitter:2 is stored with another created_at; the stored row is kept"],
+    ]
+    incoming, stored_version = got["raw"].iloc[0].split("\n[stored] ")
+    assert incoming == f"1,AmazonHelp,False,{AT},@7 theirs 1,,"
+    assert json.loads(stored_version) == {
+        "brand": "sprintcare",
+        "created_at": "2017-10-31 22:10:47+00",
+        "direction": "outbound",
+        "text": "@5 ours 1",
+    }
+    log = table(wh, "SELECT rows_quarantined, rows_conflicting FROM ingest_log ORDER BY started_at")
+    assert log.values.tolist() == [[0, 0], [2, 2]]
+    assert cli.main(["status", "--warehouse", str(wh)]) == 0
+    status = capsys.readouterr().out
+    assert "1 conflict: id ... is stored with another brand, text; the stored row" in status
+
+
+def test_reviews_from_two_sites_with_the_same_local_id_are_two_reviews(tmp_path):
+    wh = tmp_path / "w.duckdb"
+    for site in ("www.trustpilot.com", "www.sitejabber.com"):
+        source = tmp_path / f"{site}.csv"
+        source.write_bytes(
+            reviews(review("17", f"On {site}", source=f"https://{site}/review/x.com"))
+        )
+        result = ingest_file(source, "reviews", wh, AdapterOptions(brand="Northwind"), now=NOW)
+        assert (result.inserted, result.conflicts) == (1, 0)
+    assert stored(wh)[["id", "text"]].values.tolist() == [
+        ["review:sitejabber.com:17", "On www.sitejabber.com"],
+        ["review:trustpilot.com:17", "On www.trustpilot.com"],
+    ]
+
+
+def test_a_warehouse_with_unscoped_ids_takes_the_scoped_ids_without_duplicating(tmp_path, loaded):
+    con = warehouse.connect(loaded)
+    con.execute(  # ids as they were before review ids were scoped by site
+        "UPDATE interactions SET id = 'review:' || split_part(id, ':', 3), "
+        "thread_id = 'review:' || split_part(thread_id, ':', 3)"
+    )
+    con.close()
+    again = tmp_path / "again.csv"
+    again.write_bytes((tmp_path / "base.csv").read_bytes() + review("r4").encode())
+    result = ingest_file(again, "reviews", loaded, AdapterOptions(), now=NOW)
+    assert (result.inserted, result.updated, result.unchanged, result.conflicts) == (1, 0, 3, 0)
+    rows = stored(loaded)
+    assert rows["id"].tolist() == [f"review:trustpilot.com:r{n}" for n in range(1, 5)]
+    assert (rows["thread_id"] == rows["id"]).all()
 
 
 def test_a_failed_file_is_logged_and_loads_nothing(tmp_path, loaded):
@@ -465,7 +615,7 @@ def test_a_new_channel_needs_a_mapping_not_code(tmp_path):
     assert result.inserted == 1
     row = stored(tmp_path / "w.duckdb").iloc[0]
     assert (row["id"], row["channel"], row["brand"], row["likes"]) == (
-        "pinterest:p1",
+        "pinterest:northwind:p1",
         "pinterest",
         "Northwind",
         3,

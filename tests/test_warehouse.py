@@ -34,6 +34,41 @@ def test_store_inserts_new_ids_updates_changed_ones_and_counts_both(tmp_path):
     assert got == [("twitter:1", 1), ("twitter:2", 7), ("twitter:3", None)]
 
 
+def test_store_updates_counts_and_links_but_keeps_the_stored_row_when_identity_differs(tmp_path):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    stamp = "2024-03-04 09:00"
+    first = rows(
+        {"id": "twitter:1", "created_at": stamp, "text": "hi", "likes": 1},
+        {"id": "twitter:2", "created_at": stamp, "text": "yo", "likes": 1},
+    )
+    warehouse.store(con, first)
+    later = rows(
+        {
+            "id": "twitter:1",
+            "created_at": stamp,
+            "text": "hi",
+            "likes": 9,
+            "parent_id": "twitter:0",
+        },
+        {"id": "twitter:2", "created_at": stamp, "text": "other", "likes": 5, "brand": "Contoso"},
+    )
+    counts = warehouse.store(con, later)
+    assert counts == warehouse.StoreCounts(inserted=0, updated=1, unchanged=0, conflicting=1)
+    assert counts.conflicts.to_dict("records") == [
+        {
+            "id": "twitter:2",
+            "fields": "brand, text",
+            "stored": '{"brand":"Northwind","created_at":"2024-03-04 09:00:00+00",'
+            '"direction":"inbound","text":"yo"}',
+        }
+    ]
+    got = con.execute("SELECT id, brand, text, likes, parent_id FROM interactions ORDER BY id")
+    assert got.fetchall() == [
+        ("twitter:1", "Northwind", "hi", 9, "twitter:0"),
+        ("twitter:2", "Northwind", "yo", 1, None),
+    ]
+
+
 def test_status_of_an_empty_warehouse_says_there_is_nothing(tmp_path):
     con = warehouse.connect(tmp_path / "w.duckdb")
     text = warehouse.status_text(con)

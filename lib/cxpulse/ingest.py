@@ -35,6 +35,19 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w@(+])[+(]?\d[\d\s().-]{7,}\d(?!\w)")
 _MAYBE_PII = r"\S@[^\s.]+\.\S|\p{Nd}[\p{Nd}\s\x{0b}\p{Z}\x{1c}-\x{1f}\x{85}().-]{7,}\p{Nd}"
 """Matches every text ``_EMAIL`` or ``_PHONE`` would (no look-arounds: runs in Arrow)."""
+_RAW_TOKENS = re.compile(
+    r"(?P<keep>"
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"  # 2017-10-31
+    r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?!\d)"  # 31.10.2017, 10/31/17
+    r"|(?<=\d:\d\d )[+-]\d{4} \d{4}"  # the offset and year of 'Tue Oct 31 22:10:47 +0000 2017'
+    r"|[\w@:/.-]*(?:[^\W\d]|[@:/])[\w@:/.-]*"  # words: ids, clock times, handles, URLs
+    r")|(?P<phone>(?:\+\d{1,3}[ .\-\xa0]?)?(?:\(\d{1,5}\)[ .\-\xa0]?)?"
+    r"\d+(?:[ .\-\xa0]\d+)*(?![\w:/]))"
+)
+"""Raw-text tokens: what must stay readable (``keep``: dates, timestamps, words holding
+digits such as ids), else a run of digits that ``_phone_or_not`` tells apart."""
+_AFTER_WORD = re.compile(r"[^\W\d_] $")
+"""Text ending in a letter and a space: bare digits after it are written in a sentence."""
 MAX_RAW_CHARS = 10_000
 """Quarantined raw text is cut to this length (a 10 MB field is not worth keeping)."""
 PROGRESS_FROM = 50_000
@@ -55,6 +68,8 @@ class IngestResult:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    conflicts: int = 0
+    """Of the quarantined rows, those whose id is stored as another message."""
     texts_scored: int = 0
     message: str = ""
     archived_to: Path | None = None
@@ -67,10 +82,12 @@ class IngestResult:
             return f"{self.path}: FAILED: {self.message}"
         if self.status == "skipped":
             return f"{self.path}: {self.message}{moved}"
+        conflicts = f" ({self.conflicts:,} in conflict with stored rows)" if self.conflicts else ""
         return (
             f"{self.path}: read {self.rows_read:,} rows: {self.inserted:,} new, "
             f"{self.updated:,} updated, {self.unchanged:,} unchanged, "
-            f"{self.quarantined:,} quarantined; {self.texts_scored:,} new texts scored{moved}"
+            f"{self.quarantined:,} quarantined{conflicts}; "
+            f"{self.texts_scored:,} new texts scored{moved}"
         )
 
 
@@ -98,6 +115,38 @@ def mask_pii(text: pd.Series) -> pd.Series:
 def mask_text(text: str) -> str:
     """``mask_pii`` for one string."""
     return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+
+
+def mask_raw(raw: str) -> str:
+    """Quarantined raw text with e-mail addresses and phone numbers masked, ids and
+    timestamps kept readable so the row can be traced.
+
+    A phone number has 7 to 15 digits (E.164): written after ``+`` or a bracket, or in
+    groups of at most 6 digits separated by a space, ``.`` or ``-``, or, after a word and
+    a space, as 10 to 12 bare digits not starting with 1 (epoch seconds and milliseconds
+    start with 1). Bare digits elsewhere (fields: ids, counts, epoch times), dates, clock
+    times and digits inside words (ids, handles, URLs) are never phone numbers here.
+    Stored text is masked more broadly (``mask_text``).
+    """
+    return _RAW_TOKENS.sub(_phone_or_not, _EMAIL.sub("[email]", raw))
+
+
+def _phone_or_not(match: re.Match) -> str:
+    text = match.group(0)
+    if match.group("keep") is not None:
+        return text
+    groups = re.findall(r"\d+", text)
+    digits = sum(map(len, groups))
+    if not 7 <= digits <= 15:
+        return text
+    if len(groups) == 1 and text.isdigit():  # bare digits: a phone only within words
+        in_words = (
+            _AFTER_WORD.search(match.string, max(0, match.start() - 2), match.start()) is not None
+        )
+        return "[phone]" if in_words and 10 <= digits <= 12 and text[0] != "1" else text
+    if text[0].isdigit() and len(groups) > 1 and max(map(len, groups)) > 6:  # fields
+        return text
+    return "[phone]"
 
 
 def pseudonymise_authors(authors: pd.Series, hash_all: bool) -> pd.Series:
@@ -178,11 +227,37 @@ def prepare(
     ).sort_values("line", kind="stable", ignore_index=True)
     rejects["line"] = rejects["line"].astype("Int64")
     rejects["raw"] = (
-        rejects["raw"].astype("string").map(lambda r: mask_text(cut_raw(r)), na_action="ignore")
+        rejects["raw"].astype("string").map(lambda r: mask_raw(cut_raw(r)), na_action="ignore")
     )
     rejects["source_file"] = source_file
     rejects["quarantined_at"] = now
     return schema.conform(good), rejects
+
+
+def conflict_rejects(
+    parsed: adapters.Parsed, good: pd.DataFrame, conflicts: pd.DataFrame
+) -> pd.DataFrame:
+    """Quarantine rows (``line``, ``raw``, ``reason``) for the ``good`` rows that
+    ``warehouse.store`` found in conflict: the reason names the id and the fields that
+    differ, the raw text is the record followed by the stored row's identity."""
+    at = pd.Series(good.index, index=good["id"].to_numpy()).loc[conflicts["id"]]
+    rows = parsed.rows.loc[at.to_numpy()]
+    raw = raw_text(parsed, rows).map(lambda r: mask_raw(cut_raw(r)), na_action="ignore")
+    reason = (
+        "conflict: id "
+        + conflicts["id"]
+        + " is stored with another "
+        + conflicts["fields"]
+        + "; the stored row is kept"
+    )
+    stored = conflicts["stored"].map(cut_raw)
+    return pd.DataFrame(
+        {
+            "line": rows["line"].astype("Int64").to_numpy(),
+            "raw": (raw.to_numpy() + "\n[stored] " + stored.to_numpy()),
+            "reason": reason.to_numpy(),
+        }
+    )
 
 
 def options_for(fmt: str, params_dir: Path, brand: str | None = None) -> adapters.AdapterOptions:
@@ -266,7 +341,19 @@ def ingest_file(
                 with clock("sentiment"):
                     good, scored = score_sentiment(con, good, str(path))
                 with clock("store"):
-                    counts = warehouse.store(con, good)
+                    legacy = parsed.rows.get("legacy_id")
+                    counts = warehouse.store(
+                        con, good, None if legacy is None else legacy.loc[good.index]
+                    )
+                    if counts.conflicting:
+                        clashes = conflict_rejects(parsed, good, counts.conflicts)
+                        clashes[["source_file", "quarantined_at", "format"]] = (
+                            source_file,
+                            now,
+                            fmt,
+                        )
+                        rejects = pd.concat([rejects, clashes], ignore_index=True)
+                        rejects = rejects.sort_values("line", kind="stable", ignore_index=True)
                     warehouse.quarantine(con, rejects)
                 result = IngestResult(
                     path,
@@ -276,6 +363,7 @@ def ingest_file(
                     updated=counts.updated,
                     unchanged=counts.unchanged,
                     quarantined=len(rejects),
+                    conflicts=counts.conflicting,
                     texts_scored=scored,
                     seconds=clock.seconds,
                 )
@@ -289,6 +377,7 @@ def ingest_file(
                         "rows_updated": result.updated,
                         "rows_unchanged": result.unchanged,
                         "rows_quarantined": result.quarantined,
+                        "rows_conflicting": result.conflicts,
                         "finished_at": pd.Timestamp.now(tz="UTC"),
                         "message": "",
                     },

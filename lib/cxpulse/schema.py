@@ -2,6 +2,14 @@
 
 Every adapter returns a frame with ``COLUMNS``; ``validate`` splits it into the rows that
 may be stored and the rows that go to quarantine, each with its reason.
+
+An ``id`` names one message for good. Where the source's ids are unique on the channel
+(tweets, Facebook Graph and YouTube comment ids) it is ``<channel>:<source id>``; where they
+are local to the source (reviews, calls, generic mention exports) it is
+``<channel>:<scope>:<source id>``, the scope being what numbers them (the review site, the
+brand's call centre or export): each adapter's docstring says which. A row whose id is
+stored with another brand, created_at, direction or text is another message, and is
+quarantined as a conflict (``warehouse.store``).
 """
 
 from __future__ import annotations

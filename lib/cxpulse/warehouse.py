@@ -10,7 +10,7 @@ import contextlib
 import fcntl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -19,6 +19,10 @@ import pandas as pd
 from cxpulse.schema import COLUMNS
 
 CONTENT_COLUMNS = [c for c in COLUMNS if c not in ("id", "source_file", "ingested_at")]
+IDENTITY_COLUMNS = ("brand", "created_at", "direction", "text")
+"""What a message is: a row whose id is stored with other values here is another message
+under the same id (a conflict), never an update. The other content columns (engagement
+counts, reply links, rating, call times, sentiment) may change between exports."""
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS interactions ("
@@ -31,7 +35,9 @@ DDL = [
         source_file VARCHAR, sha256 VARCHAR, format VARCHAR, status VARCHAR,
         rows_read BIGINT, rows_inserted BIGINT, rows_updated BIGINT, rows_unchanged BIGINT,
         rows_quarantined BIGINT, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,
-        message VARCHAR)""",
+        message VARCHAR, rows_conflicting BIGINT)""",
+    # warehouses made before conflicts were counted
+    "ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS rows_conflicting BIGINT",
     "CREATE TABLE IF NOT EXISTS sentiment_cache (text_md5 VARCHAR, sentiment DOUBLE)",
 ]
 
@@ -97,22 +103,50 @@ def lock(path: Path, wait_s: float = 600.0) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class StoreCounts:
+    """What ``store`` did with each row: inserted, updated, unchanged or conflicting
+    (not stored: ``conflicts`` gives each one's ``id``, the ``fields`` that differ and the
+    ``stored`` row's identity as JSON)."""
+
     inserted: int
     updated: int
     unchanged: int
+    conflicting: int = 0
+    conflicts: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
-def store(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> StoreCounts:
+def store(
+    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, legacy_ids: pd.Series | None = None
+) -> StoreCounts:
     """Upsert canonical ``rows`` by ``id`` (inside the caller's transaction).
 
-    New ids are inserted; an id already stored is updated only when a content column
-    differs (engagement counts grow in a later export); identical rows change nothing.
+    New ids are inserted. An id already stored is updated only when a content column
+    differs (engagement counts grow in a later export) and no ``IDENTITY_COLUMNS`` value
+    does; when one does, the row is a conflict: the stored row stays as it is and the
+    incoming one is returned in ``conflicts`` (an unrelated export that reuses ids never
+    overwrites). Identical rows change nothing.
+
+    ``legacy_ids``: each row's id as written before ids of its source were scoped (same
+    index as ``rows``); a stored row still under that id, and links to it, take the new id
+    first (``adopt_legacy_ids``), so an old export loaded again adds no duplicate.
     """
+    if legacy_ids is not None:
+        adopt_legacy_ids(con, rows["id"], legacy_ids)
     con.register("batch", rows[list(COLUMNS)])
     try:
+        clash = " OR ".join(f"i.{c} IS DISTINCT FROM b.{c}" for c in IDENTITY_COLUMNS)
         differs = " OR ".join(f"i.{c} IS DISTINCT FROM b.{c}" for c in CONTENT_COLUMNS)
+        which = ", ".join(
+            f"CASE WHEN i.{c} IS DISTINCT FROM b.{c} THEN '{c}' END" for c in IDENTITY_COLUMNS
+        )
+        stored = ", ".join(f"{c} := i.{c}" for c in IDENTITY_COLUMNS)
+        conflicts = con.execute(
+            f"SELECT b.id, concat_ws(', ', {which}) AS fields, "
+            f"to_json(struct_pack({stored}))::VARCHAR AS stored "
+            f"FROM batch b JOIN interactions i USING (id) WHERE {clash} ORDER BY b.id"
+        ).df()
         updated = con.execute(
-            f"SELECT count(*) FROM batch b JOIN interactions i USING (id) WHERE {differs}"
+            f"SELECT count(*) FROM batch b JOIN interactions i USING (id) "
+            f"WHERE ({differs}) AND NOT ({clash})"
         ).fetchone()[0]
         existing = con.execute(
             "SELECT count(*) FROM batch b SEMI JOIN interactions i USING (id)"
@@ -121,7 +155,7 @@ def store(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> StoreCounts:
             sets = ", ".join(f"{c} = b.{c}" for c in COLUMNS if c != "id")
             con.execute(
                 f"UPDATE interactions AS i SET {sets} FROM batch b "
-                f"WHERE i.id = b.id AND ({differs})"
+                f"WHERE i.id = b.id AND ({differs}) AND NOT ({clash})"
             )
         con.execute(
             f"INSERT INTO interactions SELECT {', '.join('b.' + c for c in COLUMNS)} "
@@ -129,7 +163,36 @@ def store(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> StoreCounts:
         )
     finally:
         con.unregister("batch")
-    return StoreCounts(inserted=len(rows) - existing, updated=updated, unchanged=existing - updated)
+    return StoreCounts(
+        inserted=len(rows) - existing,
+        updated=updated,
+        unchanged=existing - updated - len(conflicts),
+        conflicting=len(conflicts),
+        conflicts=conflicts,
+    )
+
+
+def adopt_legacy_ids(con: duckdb.DuckDBPyConnection, ids: pd.Series, legacy_ids: pd.Series) -> None:
+    """Rename stored rows still under a legacy id to the scoped id of the one incoming row
+    that has that legacy id, unless the scoped id is stored already; thread and parent
+    links to a renamed row follow it. (All in SQL: a load of new rows costs two joins.)"""
+    con.register("incoming", pd.DataFrame({"id": ids.array, "legacy_id": legacy_ids.array}))
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE adopted AS SELECT id, legacy_id FROM incoming "
+            "WHERE id <> legacy_id AND legacy_id IN (SELECT id FROM interactions) "
+            "AND id NOT IN (SELECT id FROM interactions) "
+            "QUALIFY count(*) OVER (PARTITION BY legacy_id) = 1"
+        )
+    finally:
+        con.unregister("incoming")
+    if con.execute("SELECT count(*) FROM adopted").fetchone()[0]:
+        for column in ("id", "thread_id", "parent_id"):
+            con.execute(
+                f"UPDATE interactions SET {column} = a.id FROM adopted a "
+                f"WHERE interactions.{column} = a.legacy_id"
+            )
+    con.execute("DROP TABLE adopted")
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, rejects: pd.DataFrame) -> None:
@@ -158,8 +221,8 @@ def log_ingest(con: duckdb.DuckDBPyConnection, entry: dict) -> None:
     """Append one row to ``ingest_log``."""
     columns = [
         "source_file", "sha256", "format", "status", "rows_read", "rows_inserted",
-        "rows_updated", "rows_unchanged", "rows_quarantined", "started_at", "finished_at",
-        "message",
+        "rows_updated", "rows_unchanged", "rows_quarantined", "rows_conflicting",
+        "started_at", "finished_at", "message",
     ]  # fmt: skip
     con.execute(
         f"INSERT INTO ingest_log ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
@@ -205,8 +268,10 @@ def status_text(con: duckdb.DuckDBPyConnection) -> str:
         "ORDER BY format"
     ).df()
     lines += ["", "Last ingest per source:", table_text(ingests)]
-    reasons = con.execute(
-        "SELECT count(*) AS rows, reason FROM quarantine GROUP BY reason ORDER BY rows DESC, reason"
+    reasons = con.execute(  # conflicts name their id: grouped without it
+        "SELECT count(*) AS rows, regexp_replace(reason, '^conflict: id .+ is stored with ', "
+        "'conflict: id ... is stored with ') AS reason FROM quarantine "
+        "GROUP BY ALL ORDER BY rows DESC, reason"
     ).df()
     quarantined = int(reasons["rows"].sum()) if len(reasons) else 0
     lines += [

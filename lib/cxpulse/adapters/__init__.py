@@ -76,7 +76,9 @@ class Parsed:
     starts, or the record's position for JSON), ``reason`` (why the adapter sets the row
     aside, or NA) and either ``line_end`` (last physical line; ``quote`` gives the raw text)
     or ``raw`` (the source record as text). Without both, the ingest step writes the row's
-    fields as JSON for the rows it quarantines.
+    fields as JSON for the rows it quarantines. Adapters whose ids are scoped by source
+    (``fields.scoped_ids``) add ``legacy_id``, the id as it was before (``warehouse.store``
+    moves rows stored under it to the new id).
     ``rejects``: ``line``, ``raw``, ``reason`` for records that could not become rows.
     ``quote``: ``quote(first, last)`` is the text of physical lines ``first..last``.
     """

@@ -14,7 +14,7 @@ call_id, customer_id, priority, type, date (YYMMDD), vru_entry, vru_exit, vru_ti
 q_start, q_exit, q_time, outcome, ser_start, ser_exit, ser_time, server``; times are
 ``H:MM:SS`` local clock strings.
 
-- ``id`` = ``phone:<vru+line>-<call_id>`` (call ids repeat across VRU lines).
+- ``id`` = ``phone:<brand>:<vru+line>-<call_id>`` (call ids repeat across VRU lines).
 - ``created_at`` = ``date`` + ``vru_entry``, wall time in the source's time zone
   (default Asia/Jerusalem, the bank's).
 - ``outcome``: AGENT -> served (``handle_s`` = ``ser_time``); HANG after queueing
@@ -24,6 +24,11 @@ q_start, q_exit, q_time, outcome, ser_start, ser_exit, ser_time, server``; times
 - The brand is ``--brand`` (or params), default "Anonymous Bank".
 
 Calls are ``inbound``, on the ``phone`` channel (or the source's ``channel``, e.g. ``chat``).
+
+Call ids are unique only within the call centre that numbers them, which answers for one
+brand: a call is stored as ``<channel>:<brand>:<id>`` (the brand as ``id_scope`` writes
+it: ``phone:anonymous-bank:AA0101-12345``), so two centres' call 17 are two calls. (Before
+ids were scoped they were ``<channel>:<id>``: see ``warehouse.store``.)
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from cxpulse.adapters import AdapterOptions, Parsed, textfile
 from cxpulse.adapters.fields import (
     add_reason,
     clean_text,
+    id_scope,
     is_blank,
     localize,
     map_columns,
@@ -48,6 +54,7 @@ from cxpulse.adapters.fields import (
     parse_whole_numbers,
     prefixed_ids,
     require_fields,
+    scoped_ids,
 )
 from cxpulse.schema import OUTCOMES
 
@@ -116,15 +123,17 @@ def to_canonical(fields: pd.DataFrame, options: AdapterOptions) -> tuple[pd.Data
     if options.brand:
         brand = pd.Series(options.brand, index=fields.index, dtype="string")
     reasons = add_reason(reasons, brand.isna(), "no brand: give --brand or a brand column")
+    channel = options.channel or "phone"
     rows = call_rows(
-        ids=prefixed_ids(options.channel or "phone", fields["id"]),
+        ids=scoped_ids(channel, id_scope(brand), fields["id"]),
+        legacy_ids=prefixed_ids(channel, fields["id"]),
         brand=brand,
         created=created,
         outcome=outcome,
         wait_s=durations["wait_s"],
         handle_s=durations["handle_s"],
         author=clean_text(fields.get("author_id", empty)),
-        channel=options.channel or "phone",
+        channel=channel,
     )
     return rows, reasons
 
@@ -138,6 +147,7 @@ def translate_outcomes(values: pd.Series, outcomes: Mapping[str, str]) -> pd.Ser
 
 def call_rows(
     ids: pd.Series,
+    legacy_ids: pd.Series,
     brand: pd.Series,
     created: pd.Series,
     outcome: pd.Series,
@@ -150,6 +160,7 @@ def call_rows(
     return pd.DataFrame(
         {
             "id": ids,
+            "legacy_id": legacy_ids,
             "channel": channel,
             "brand": brand,
             "direction": "inbound",
@@ -215,9 +226,11 @@ def anonbank_rows(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.Da
     )
     naive = day + pd.to_timedelta(entry.astype("float64"), unit="s")
     customer = clean_text(records["customer_id"])
+    brand = pd.Series(options.brand or ANONBANK_BRAND, index=records.index, dtype="string")
     rows = call_rows(
-        ids=("phone:" + line + "-" + call).astype("string"),
-        brand=pd.Series(options.brand or ANONBANK_BRAND, index=records.index, dtype="string"),
+        ids=scoped_ids("phone", id_scope(brand), line + "-" + call),
+        legacy_ids=("phone:" + line + "-" + call).astype("string"),
+        brand=brand,
         created=localize(naive, options.zone(ANONBANK_TIMEZONE)),
         outcome=outcome,
         wait_s=q_time.astype("Float64"),

@@ -101,11 +101,14 @@ def parse_timestamps(values: pd.Series, timezone: str, formats: Sequence[str] = 
 
 def strptime(text: pd.Series, fmt: str) -> pd.Series:
     """``text`` parsed with the ``strptime`` format ``fmt`` (by Arrow: several times faster
-    than pandas), NaT where it does not match; aware (UTC) when ``fmt`` has ``%z``."""
+    than pandas), NaT where it does not match; aware (UTC) when ``fmt`` has ``%z``.
+
+    Values are matched to ``text``'s labels by position: ``text`` may be a filtered
+    selection whose labels have gaps."""
     parsed = pc.strptime(
         pa.array(text, type=pa.string()), format=fmt, unit="us", error_is_null=True
     )
-    return pd.Series(parsed.to_pandas(), index=text.index)
+    return pd.Series(parsed.to_pandas().array, index=text.index)
 
 
 def _int64(text: pd.Series | pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
@@ -173,12 +176,39 @@ def parse_seconds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def prefixed_ids(prefix: str | pd.Series, values: pd.Series) -> pd.Series:
-    """``"<prefix>:<value>"`` for each non-blank value (``"twitter:123"``), else NA.
+    """``"<prefix>:<value>"`` for each non-blank value (``"twitter:123"``), else NA: the id
+    of a message whose source id is unique on its channel (tweet, Graph API and YouTube
+    ids), and the id rows of local-id sources had before ids were scoped (``scoped_ids``).
 
     ``prefix`` is one channel for all rows or a channel per row.
     """
     text = clean_text(values)
     return (prefix + ":" + text).astype("string")
+
+
+def id_scope(values: pd.Series) -> pd.Series:
+    """Names as they scope ids: lower case, each run of characters other than letters,
+    digits, ``.`` and ``-`` as one ``-`` (``Anonymous Bank`` -> ``anonymous-bank``); NA
+    for a blank name. Worked out once per distinct name."""
+    codes, names = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    slugs = (
+        pd.Series(names, dtype="string")
+        .str.strip()
+        .str.lower()
+        .str.replace(r"[^\w.-]+|_+", "-", regex=True)
+        .str.strip("-")
+    )
+    slugs = slugs.mask(slugs == "")
+    return pd.Series(slugs.array.take(codes, allow_fill=True), index=values.index)
+
+
+def scoped_ids(prefix: str | pd.Series, scope: str | pd.Series, values: pd.Series) -> pd.Series:
+    """``"<prefix>:<scope>:<value>"`` (``"phone:northwind:C1"``) for source-local ids,
+    which another source may use for another message; NA where the value or scope is.
+
+    ``scope`` is an ``id_scope`` (a name without ``:``) for all rows or one per row.
+    """
+    return (prefix + ":" + scope + ":" + clean_text(values)).astype("string")
 
 
 def dig(record: object, *keys: str) -> object:

@@ -5,7 +5,12 @@ A new channel is a ``column_map`` in params, not code. Fields: ``id``, ``created
 ``thread_id``, ``parent_id``, ``rating``, ``reach``, ``likes``, ``shares``, ``comments``.
 The channel is the source's ``channel`` (params) or the ``channel`` column; the brand is
 ``--brand`` (or ``brand`` in params) or the ``brand`` column; the direction is the
-``direction`` column or ``mention``. Ids become ``<channel>:<id>``.
+``direction`` column or ``mention``.
+
+The ids of such an export are its tool's, unique only within what it exported for one
+brand: ids (and thread and parent ids) become ``<channel>:<brand>:<id>``, the brand as
+``id_scope`` writes it (``blog:northwind-mobile:https://...``). (Before ids were scoped they
+were ``<channel>:<id>``: see ``warehouse.store``.)
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from cxpulse.adapters import AdapterOptions, Parsed, textfile
 from cxpulse.adapters.fields import (
     add_reason,
     clean_text,
+    id_scope,
     is_blank,
     map_columns,
     no_reasons,
@@ -25,6 +31,7 @@ from cxpulse.adapters.fields import (
     parse_whole_numbers,
     prefixed_ids,
     require_fields,
+    scoped_ids,
 )
 from cxpulse.schema import COUNTS
 
@@ -84,14 +91,16 @@ def to_canonical(fields: pd.DataFrame, options: AdapterOptions) -> tuple[pd.Data
         numbers[name], bad = parse_whole_numbers(fields.get(name, empty))
         reasons = add_reason(reasons, bad, f"{name}: not a whole number")
     direction = clean_text(fields.get("direction", empty)).str.lower().fillna("mention")
+    scope = id_scope(brand)
     rows = pd.DataFrame(
         {
-            "id": prefixed_ids(channel, fields["id"]),
+            "id": scoped_ids(channel, scope, fields["id"]),
+            "legacy_id": prefixed_ids(channel, fields["id"]),
             "channel": channel,
             "brand": brand,
             "direction": direction,
-            "thread_id": prefixed_ids(channel, fields.get("thread_id", empty)),
-            "parent_id": prefixed_ids(channel, fields.get("parent_id", empty)),
+            "thread_id": scoped_ids(channel, scope, fields.get("thread_id", empty)),
+            "parent_id": scoped_ids(channel, scope, fields.get("parent_id", empty)),
             "author_id": clean_text(fields.get("author_id", empty)),
             "created_at": created,
             "text": fields.get("text", empty).astype("string"),

@@ -4,6 +4,11 @@ Fields: ``id, text, rating, title, likes, published, source`` and optionally ``b
 ``author_id``; another site's column names are mapped under ``column_map`` in params.
 ``published`` becomes ``created_at``; ``rating`` must be a whole number of stars.
 
+A review's id is unique only on its site: it is stored as ``review:<site>:<id>``, the site
+being the host of the ``source`` URL without ``www.`` (``review:trustpilot.com:65ea...``),
+or the brand (as ``id_scope`` writes it) when no URL names one, so two sites' review 17 are
+two reviews. (Before ids were scoped they were ``review:<id>``: see ``warehouse.store``.)
+
 The stored text is the title, a blank line, then the review (title first, as the site shows
 it): titles carry much of a review's tone ("AVOID!"), and sentiment and the "worst review"
 panel should see them. When the review already begins with its title (sites fill the title
@@ -30,6 +35,7 @@ from cxpulse.adapters import AdapterOptions, Parsed, textfile
 from cxpulse.adapters.fields import (
     add_reason,
     clean_text,
+    id_scope,
     is_blank,
     map_columns,
     no_reasons,
@@ -37,6 +43,7 @@ from cxpulse.adapters.fields import (
     parse_whole_numbers,
     prefixed_ids,
     require_fields,
+    scoped_ids,
 )
 
 NAME = "reviews"
@@ -47,6 +54,7 @@ EXPECTED = (
     "brand, author_id when present)"
 )
 _REVIEW_DOMAIN = r"/review/(?:www\.)?([^/?#]+)"
+_SITE = r"^\s*https?://(?:www\.)?([^/?#:\s]+)"
 _SPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -94,11 +102,14 @@ def to_canonical(
         brand.isna(),
         "no brand: give --brand, a brand column or a source URL naming the review page",
     )
-    ids = prefixed_ids(options.channel or "review", fields["id"])
+    channel = options.channel or "review"
+    scope = id_scope(review_site(column(fields, "source"))).fillna(id_scope(brand))
+    ids = scoped_ids(channel, scope, fields["id"])
     rows = pd.DataFrame(
         {
             "id": ids,
-            "channel": options.channel or "review",
+            "legacy_id": prefixed_ids(channel, fields["id"]),
+            "channel": channel,
             "brand": brand,
             "direction": "inbound",
             "thread_id": ids,
@@ -111,6 +122,14 @@ def to_canonical(
         index=fields.index,
     )
     return rows, reasons
+
+
+def review_site(source: pd.Series) -> pd.Series:
+    """The review site of each review page URL, without ``www.`` (``https://www.trustpilot.com/
+    review/...`` -> ``trustpilot.com``); NA where the source is not a URL."""
+    page, pages = pd.factorize(source.astype("string"), use_na_sentinel=True)
+    site = pd.Series(pages, dtype="string").str.extract(_SITE)[0].str.lower()
+    return pd.Series(site.array.take(page, allow_fill=True), index=source.index, dtype="string")
 
 
 def column(fields: pd.DataFrame, name: str) -> pd.Series:

@@ -42,6 +42,7 @@ _BOMS = (
 )
 _SENTINELS = "\ue000\ue001\ue002\ue003\ufdd0\ufdd1"
 """Private-use characters that stand in for bare ``\\r`` while the CSV parser runs."""
+EMPTY_RECORD = "record is empty: every field is blank"
 _BLOCK = 1 << 22
 _CHECK_CHUNK = 1 << 24
 
@@ -145,10 +146,10 @@ def parse_delimited(
 ) -> Table:
     """Split UTF-8 ``data`` (header on line 1) into records, each with its physical lines.
 
-    A record whose field count differs from the header's, or that holds NUL bytes, is a
-    reject with its reason; a record whose fields are all empty (a blank line) holds
-    nothing and is skipped. ``quote_from``: the bytes to quote raw text from, when ``data``
-    was rewritten line for line before parsing (default: ``data``).
+    A record whose field count differs from the header's, that holds NUL bytes, or whose
+    fields are all empty (``,,,``) is a reject with its reason; a blank line (nothing but
+    white space) is not a record and is skipped. ``quote_from``: the bytes to quote raw
+    text from, when ``data`` was rewritten line for line before parsing (default: ``data``).
 
     Raises ``AdapterError`` when the header is missing, has repeated names, or is one
     column (the file is not separated by ``delimiter``).
@@ -180,18 +181,23 @@ def parse_delimited(
         records.loc[touched] = records.loc[touched].apply(
             lambda col: col.str.replace(sentinel, "\n", regex=False)
         )
-    blank = records.iloc[:, 0] == ""
-    if blank.any():  # only a record whose first field is empty can be all empty
-        blank[blank] = (records[blank] == "").all(axis=1)
-    nul = touching(fitted, quote.containing(b"\x00")) & ~blank
+    empty = records.iloc[:, 0] == ""
+    if empty.any():  # only a record whose first field is empty can be all empty
+        empty[empty] = (records[empty] == "").all(axis=1)
+    blank = pd.Series(False, index=records.index)
+    if empty.any():  # a blank line reads as an empty record too
+        spans = fitted[empty].to_numpy()
+        blank[empty] = np.array([not quote(a, b).strip() for a, b in spans], dtype=bool)
+    nul = touching(fitted, quote.containing(b"\x00")) & ~empty
     reasons = pd.concat(
         [
             pd.Series(misfit, dtype="string"),
             pd.Series("record contains NUL bytes", index=records.index[nul], dtype="string"),
+            pd.Series(EMPTY_RECORD, index=records.index[empty & ~blank], dtype="string"),
         ]
     )
-    if (blank | nul).any():
-        records, fitted = records[~blank & ~nul], fitted[~blank & ~nul]
+    if (empty | nul).any():
+        records, fitted = records[~empty & ~nul], fitted[~empty & ~nul]
     return Table(records, fitted, reject_lines(lines, reasons, quote), quote)
 
 
