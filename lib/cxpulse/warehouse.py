@@ -103,7 +103,7 @@ def _command_line(pid: int) -> str | None:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return None
-    text = raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+    text = " ".join(raw.decode(errors="replace").replace("\0", " ").split())  # one line
     return text if len(text) <= 200 else text[:197] + "..."
 
 

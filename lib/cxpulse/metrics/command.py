@@ -8,15 +8,17 @@ the window and options resolved once, so the command line stays thin.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
+from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from cxpulse import config, customers, periods
 from cxpulse.metrics.alerts import (
@@ -45,10 +47,54 @@ from cxpulse.schema import CHANNELS
 from cxpulse.warehouse import connect as connect_warehouse
 
 
+class WarehouseReader(DuckDBBackend):
+    """An Ibis DuckDB backend that holds the warehouse file only while it runs a query.
+
+    DuckDB lets one process write a file or many processes read it, never both: a report
+    (or a notebook left open) that kept its connection would stop every ingest. Each query
+    opens the file read-only (``warehouse.connect``: waiting a bounded time for a writer to
+    finish) and closes it when its result is in memory.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._can_reconnect = False
+        self.path = Path(path)
+        self._depth = 0
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """The warehouse open for the queries inside (nested uses share one connection)."""
+        if self._depth:
+            yield
+            return
+        self.con = connect_warehouse(self.path, read_only=True)
+        self._post_connect()
+        self._memtables = weakref.WeakSet()  # in-memory tables are registered per connection
+        self._depth = 1
+        try:
+            yield
+        finally:
+            self._depth = 0
+            self.con.close()
+
+    def table(self, name: str, /, *, database: str | tuple[str, str] | None = None) -> ir.Table:
+        with self._reading():
+            return super().table(name, database=database)
+
+    def execute(self, expr: ir.Expr, /, **kwargs: Any) -> Any:
+        with self._reading():
+            return super().execute(expr, **kwargs)
+
+    def to_pyarrow(self, expr: ir.Expr, /, **kwargs: Any) -> Any:
+        with self._reading():
+            return super().to_pyarrow(expr, **kwargs)
+
+
 def open_table(warehouse_path: Path) -> ir.Table:
-    """The ``interactions`` table of the warehouse file, read-only, session time zone UTC."""
-    con = connect_warehouse(Path(warehouse_path), read_only=True)
-    return ibis.duckdb.from_connection(con).table("interactions")
+    """The ``interactions`` table of the warehouse file, read-only, session time zone UTC;
+    the file is open only while a query runs (``WarehouseReader``)."""
+    return WarehouseReader(Path(warehouse_path)).table("interactions")
 
 
 def _latest(t: ir.Table) -> pd.Timestamp | None:
