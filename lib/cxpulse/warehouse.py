@@ -259,7 +259,19 @@ _QUOTED_FILE = re.compile(r'file "([^"]+)"')
 
 def explain_error(err: BaseException, path: Path) -> str | None:
     """One line saying what went wrong with the warehouse at ``path`` and what to do, for a
-    full disk or a damaged file; None for any other error (a bug: its traceback is kept)."""
+    full disk or a damaged file, found in ``err`` or the errors it was raised while handling
+    (a clean-up that failed after it, such as "transaction is aborted", hides neither);
+    None for any other error (a bug: its traceback is kept)."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if (explained := _explain_one(err, path)) is not None:
+            return explained
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _explain_one(err: BaseException, path: Path) -> str | None:
     detail = str(err).splitlines()[0] if str(err) else type(err).__name__
     detail = detail if len(detail) <= 240 else detail[:237] + "..."
     if (isinstance(err, OSError) and err.errno == errno.ENOSPC) or (
