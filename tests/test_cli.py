@@ -1,5 +1,6 @@
 """The command line's errors: a damaged warehouse or a full disk gives one line naming the
-file and what to do, a non-zero exit and no traceback (``--debug`` shows it)."""
+file and what to do, a non-zero exit and no traceback (``--debug`` shows it). The full
+disk, on a real tmpfs, is in test_crash.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from conftest import CXPULSE
 from test_deliver import make_project
@@ -60,27 +60,3 @@ def test_debug_shows_the_traceback_of_a_damaged_warehouse(damaged):
     done = cxpulse("--debug", "status", "--warehouse", damaged / "warehouse.duckdb")
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "IOException" in done.stderr
-
-
-def test_a_full_disk_during_ingest_says_so_not_that_no_transaction_is_active(
-    demo_warehouse, small_tmpfs, tmp_path
-):
-    """The warehouse on an 8 MB tmpfs with room for the file but not for the load."""
-    path = small_tmpfs / "warehouse.duckdb"
-    export = tmp_path / "export.parquet"
-    demo = pd.read_parquet(next((demo_warehouse.parent / "files").glob("*.parquet")))
-    demo.head(10_000).to_parquet(export)
-    empty = cxpulse("ingest", "--format", "canonical", "--warehouse", path, tmp_path / "none.csv")
-    assert empty.returncode == 2  # created the empty warehouse, loaded nothing
-    filler = small_tmpfs / "filler"
-    filler.write_bytes(b"\0" * (shutil.disk_usage(small_tmpfs).free - 300_000))
-    done = cxpulse("ingest", "--format", "canonical", "--warehouse", path, export)
-    assert done.returncode == 1, done.stderr
-    assert "Traceback" not in done.stderr and "no transaction is active" not in done.stderr
-    (error,) = [line for line in done.stderr.splitlines() if "error:" in line]
-    assert error.startswith(f"cxpulse ingest: error: {path}")
-    assert "No space left on device" in error and "free space on that disk" in error
-    filler.unlink()
-    assert cxpulse("status", "--warehouse", path).stdout.startswith("Interactions: 0 rows")
-    again = cxpulse("ingest", "--format", "canonical", "--warehouse", path, export)
-    assert again.returncode == 0, again.stderr
