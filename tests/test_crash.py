@@ -125,7 +125,7 @@ class Project:
     mailbox: Mailbox
     rng: random.Random
     kills: dict[str, int] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, float] = field(default_factory=dict)
 
     @property
     def warehouse(self) -> Path:
@@ -179,7 +179,7 @@ def project(tmp_path_factory) -> Project:
     state = Project(root, mailbox, random.Random(SEED))
     yield state
     server.stop()
-    print(f"\ncrash suite: kills {state.kills}, seconds {state.seconds}")
+    print(f"\ncrash suite: kills {state.kills}, {state.figures}")
 
 
 def run_to_completion(
@@ -280,10 +280,13 @@ def test_ingest_killed_anywhere_stores_the_file_whole_or_not_at_all(project):
         kill_somewhere(project, "ingest", "ingest --format canonical", export, span=span)
         after = counts(project.warehouse)
         assert after in (before, (before[0] + ROWS, before[1] + 1)), (before, after)
+        project.figures["ingest_killed_after_commit"] = project.figures.get(
+            "ingest_killed_after_commit", 0
+        ) + (after != before)
         result = ingest_file(export, "canonical", project.warehouse)  # the next run
         assert result.status == ("skipped" if after != before else "loaded")
         assert counts(project.warehouse)[0] == before[0] + ROWS
-    project.seconds["ingest"] = round(time.monotonic() - started, 1)
+    project.figures["ingest"] = round(time.monotonic() - started, 1)
 
 
 def test_run_killed_anywhere_leaves_the_published_report_whole(project):
@@ -308,7 +311,7 @@ def test_run_killed_anywhere_leaves_the_published_report_whole(project):
         assert writer.wait(timeout=120) == 0, (project.root / "writer.log").read_text()
         assert published(folder) > before
         assert counts(project.warehouse)[0] == stored[0] + ROWS
-    project.seconds["run"] = round(time.monotonic() - started, 1)
+    project.figures["run"] = round(time.monotonic() - started, 1)
 
 
 def sent_to_readers(project: Project, label: str) -> list[str]:
@@ -337,6 +340,9 @@ def test_send_killed_anywhere_sends_each_report_once_and_loses_none(project):
         accepted = sent_to_readers(project, day)
         logged = [e["message_id"] for e in deliver_log(log_path) if e["period"] == day]
         assert len(accepted) <= 1 and logged in ([], accepted)
+        project.figures["send_killed_after_smtp"] = project.figures.get(
+            "send_killed_after_smtp", 0
+        ) + len(accepted)
         assert cli.main(list(map(str, project.args("send daily --no-render --as-of", day)))) == 0
         accepted = sent_to_readers(project, day)
         (entry,) = [e for e in deliver_log(log_path) if e["period"] == day]
@@ -344,8 +350,8 @@ def test_send_killed_anywhere_sends_each_report_once_and_loses_none(project):
         if len(accepted) == 2:  # the first was accepted, then the kill fell before the log
             twice += 1
         assert len(accepted) in (1, 2)
-    project.seconds["send"] = round(time.monotonic() - started, 1)
-    project.seconds["send_at_least_once"] = twice
+    project.figures["send"] = round(time.monotonic() - started, 1)
+    project.figures["send_at_least_once"] = twice
 
 
 def deliver_log(path: Path) -> list[dict]:
