@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -61,22 +62,25 @@ class WarehouseReader(DuckDBBackend):
         self._can_reconnect = False
         self.path = Path(path)
         self._depth = 0
+        self._turn = threading.RLock()
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
-        """The warehouse open for the queries inside (nested uses share one connection)."""
-        if self._depth:
-            yield
-            return
-        self.con = connect_warehouse(self.path, read_only=True)
-        self._post_connect()
-        self._memtables = weakref.WeakSet()  # in-memory tables are registered per connection
-        self._depth = 1
-        try:
-            yield
-        finally:
-            self._depth = 0
-            self.con.close()
+        """The warehouse open for the queries inside (nested uses share one connection;
+        threads take turns)."""
+        with self._turn:
+            if self._depth:
+                yield
+                return
+            self.con = connect_warehouse(self.path, read_only=True)
+            self._post_connect()
+            self._memtables = weakref.WeakSet()  # in-memory tables live on the connection
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+                self.con.close()
 
     def table(self, name: str, /, *, database: str | tuple[str, str] | None = None) -> ir.Table:
         with self._reading():
