@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CXPULSE
+from conftest import CXPULSE, wait_until
 
 from cxpulse import schema, warehouse
 
@@ -139,10 +139,13 @@ time.sleep(60)
 """
 HOLD_LOCK = """
 import sys, time
+from pathlib import Path
 from cxpulse import warehouse
 with warehouse.lock(sys.argv[1]):
     print("ready", flush=True)
-    time.sleep(float(sys.argv[2]))
+    deadline = time.monotonic() + 60
+    while not Path(sys.argv[2]).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
 """
 
 
@@ -190,7 +193,7 @@ def test_a_report_left_open_does_not_stop_an_ingest(demo_warehouse, tmp_path):
 
 def test_a_writer_waits_for_another_names_it_and_gives_up_after_the_bound(tmp_path):
     path = tmp_path / "warehouse.duckdb"
-    with holding(HOLD_LOCK, path, 60) as holder:
+    with holding(HOLD_LOCK, path, tmp_path / "never") as holder:
         done, seconds = ingest(path, tmp_path, wait_s=1.5)
     assert done.returncode == 2
     holder_text = f"pid {holder.pid} ({sys.executable} -c"
@@ -201,12 +204,22 @@ def test_a_writer_waits_for_another_names_it_and_gives_up_after_the_bound(tmp_pa
 
 
 def test_a_waiting_writer_says_on_whom_for_how_long_at_most_and_how_long_it_waited(tmp_path):
-    path = tmp_path / "warehouse.duckdb"
-    with holding(HOLD_LOCK, path, 1.0) as holder:
-        done, _ = ingest(path, tmp_path, wait_s=60)
-    assert done.returncode == 0, done.stderr
-    (waiting,) = [line for line in done.stderr.splitlines() if "waiting for" in line]
+    """The holder lets go half a second after the ingest said it waits."""
+    path, release, stderr = tmp_path / "warehouse.duckdb", tmp_path / "release", tmp_path / "err"
+    (tmp_path / "export.csv").write_text(EXPORT)
+    with holding(HOLD_LOCK, path, release) as holder, open(stderr, "w") as err:
+        waiter = subprocess.Popen(
+            [str(CXPULSE), "ingest", "--format", "canonical", "--warehouse", str(path),
+             str(tmp_path / "export.csv")],
+            stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, warehouse.WAIT_ENV: "60"},
+        )  # fmt: skip
+        wait_until(lambda: "waiting for" in stderr.read_text(), 60, "the ingest never waited")
+        time.sleep(0.5)
+        release.touch()
+        assert waiter.wait(timeout=60) == 0, stderr.read_text()
+    lines = stderr.read_text().splitlines()
+    (waiting,) = [line for line in lines if "waiting for" in line]
     assert f"waiting for the lock {path}.lock, held by pid {holder.pid} (" in waiting
     assert waiting.endswith("; waiting at most 60 s")
-    (got,) = [line for line in done.stderr.splitlines() if "got the lock" in line]
-    assert re.search(r"after waiting (0\.[5-9]|[1-9]\.\d) s$", got), got
+    (got,) = [line for line in lines if "got the lock" in line]
+    assert re.search(r"after waiting (0\.[5-9]|[1-9]\d*\.\d) s$", got), got

@@ -49,38 +49,51 @@ from cxpulse.warehouse import connect as connect_warehouse
 
 
 class WarehouseReader(DuckDBBackend):
-    """An Ibis DuckDB backend that holds the warehouse file only while it runs a query.
+    """An Ibis DuckDB backend that holds the warehouse file only while it runs queries.
 
     DuckDB lets one process write a file or many processes read it, never both: a report
-    (or a notebook left open) that kept its connection would stop every ingest. Each query
+    (or a notebook left open) that kept its connection would stop every ingest. A query
     opens the file read-only (``warehouse.connect``: waiting a bounded time for a writer to
-    finish) and closes it when its result is in memory.
+    finish); the connection closes ``LINGER_S`` after the last query, so the queries of one
+    report section share it and an idle kernel holds nothing.
     """
+
+    LINGER_S = 0.5
 
     def __init__(self, path: Path) -> None:
         super().__init__()
         self._can_reconnect = False
         self.path = Path(path)
+        self.con = None
         self._depth = 0
         self._turn = threading.RLock()
+        self._closer: threading.Timer | None = None
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
-        """The warehouse open for the queries inside (nested uses share one connection;
-        threads take turns)."""
+        """The warehouse open for the queries inside (threads take turns)."""
         with self._turn:
-            if self._depth:
-                yield
-                return
-            self.con = connect_warehouse(self.path, read_only=True)
-            self._post_connect()
-            self._memtables = weakref.WeakSet()  # in-memory tables live on the connection
-            self._depth = 1
+            if self._closer is not None:
+                self._closer.cancel()
+            if self.con is None:
+                self.con = connect_warehouse(self.path, read_only=True)
+                self._post_connect()
+                self._memtables = weakref.WeakSet()  # in-memory tables live on the connection
+            self._depth += 1
             try:
                 yield
             finally:
-                self._depth = 0
+                self._depth -= 1
+                if self._depth == 0:
+                    self._closer = threading.Timer(self.LINGER_S, self._close)
+                    self._closer.daemon = True
+                    self._closer.start()
+
+    def _close(self) -> None:
+        with self._turn:
+            if self._depth == 0 and self.con is not None:
                 self.con.close()
+                self.con = None
 
     def table(self, name: str, /, *, database: str | tuple[str, str] | None = None) -> ir.Table:
         with self._reading():
