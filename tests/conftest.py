@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import itertools
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,3 +228,81 @@ def open_in_chromium() -> Callable[[Path, int], PageCheck]:
         return PageCheck(drawn, errors, requests)
 
     return check
+
+
+# Real processes: what a killed run left behind.
+
+CXPULSE = Path(sys.executable).with_name("cxpulse")
+"""The installed ``cxpulse`` command of this environment."""
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter of process ``pid`` (R, S, Z, ...) from /proc, or None when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def is_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (a zombie holds no files)."""
+    return process_state(pid) not in (None, "Z", "X")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every running process below ``pid`` (children, their children, ...), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return [p for p in found if is_running(p)]
+
+
+def all_locks_free(paths: list[Path]) -> bool:
+    """True when every flock in ``paths`` can be taken, all at once (then released)."""
+    with contextlib.ExitStack() as stack:
+        for path in paths:
+            handle = stack.enter_context(open(path, "a+"))
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+    return True
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> object:
+    """Poll ``condition`` every 20 ms until it is truthy (its value), else fail saying ``what``."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"after {timeout} s: {what}")
+        time.sleep(0.02)
+    return value
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """An 8 MB tmpfs mounted in the test's folder; skips when mounting is not permitted."""
+    folder = tmp_path / "tmpfs"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -502,11 +502,13 @@ def test_a_second_run_gives_up_cleanly_when_the_lock_is_held(
     root = make_project(tmp_path, port, rendered, lock_wait_s=0)
     with deliver.hold_lock(root / "reports", 0):
         assert send(root, demo_warehouse, "--no-render") == 2
-    assert "while waiting for the delivery lock: WarehouseLocked: " in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "while waiting for the delivery lock: WarehouseLocked: " in out.out
+    assert f"{deliver.LOCK}.lock is held by pid {os.getpid()} " in out.out
     assert mailbox.reports() == [] and sent_log(root) == []
     (notice,) = mailbox.to_analyst()
     assert notice["Subject"] == f"[cxpulse] the daily run as of {DAY} stopped"
-    assert "another cxpulse process" in notice.get_content()
+    assert f"is held by pid {os.getpid()}" in notice.get_content()
 
 
 def test_two_make_daily_runs_at_once_send_one_email(server, tmp_path):
@@ -563,13 +565,16 @@ def test_a_corrupt_warehouse_tells_the_analyst_and_sends_executives_nothing(
     corrupt.write_bytes(b"not a DuckDB file " * 1000)
     assert send(root, corrupt) == 1
     what = f"the daily run as of {DAY} failed"
-    reason = f"while reading the warehouse {corrupt}: "  # then the error, in one line
+    reason = f"while reading the warehouse {corrupt}: {corrupt}: the warehouse file is damaged"
     assert capsys.readouterr().out.startswith(f"run failed: {what}: {reason}")
     assert mailbox.reports() == []
     (notice,) = mailbox.to_analyst()
     assert notice["Subject"] == f"[cxpulse] {what}"
     (line,) = [line for line in notice.get_content().splitlines() if line.startswith("- ")]
     assert line.startswith(f"- {reason}") and "not a valid DuckDB database file" in line
+    assert line.endswith(
+        "restore it from a backup, or move it aside and ingest the archived exports again"
+    )
     assert sent_log(root) == [] and not (root / "reports" / "daily").exists()
 
 
@@ -584,7 +589,7 @@ def test_a_failure_with_the_smtp_server_down_keeps_the_notice_in_the_outbox(tmp_
         (root / "reports" / "outbox" / name).read_bytes()
     )
     assert addresses([kept["To"]]) == [ANALYST]
-    assert f"while reading the warehouse {corrupt}: " in kept.get_content()
+    assert f"{corrupt}: the warehouse file is damaged" in kept.get_content()
 
 
 def test_a_stage_that_raises_tells_the_analyst_even_when_the_outbox_cannot_be_written(
@@ -669,7 +674,10 @@ def test_a_full_disk_while_rendering_tells_the_analyst_and_sends_executives_noth
     args = ["send", "daily", "--warehouse", str(demo_warehouse), "--params", str(root / "params")]
     code = cli.main([*args, "--reports", str(small_disk), "--as-of", DAY])
     assert code == 1
-    reason = "while rendering the report: OSError: [Errno 28] No space left on device"
+    reason = (
+        "while rendering the report: no space left on device ([Errno 28] No space left on "
+        "device); free space on that disk and run again"
+    )
     assert reason in capsys.readouterr().out
     assert mailbox.reports() == []
     (notice,) = mailbox.to_analyst()  # sent, though the outbox could not be written

@@ -52,7 +52,7 @@ def test_counts_are_compared_per_day_across_windows_of_different_length(daily):
 
 
 def daily_path(r: report.Report) -> Path:
-    return Path(r.table.get_backend().con.execute("PRAGMA database_list").fetchall()[0][2])
+    return r.table.get_backend().path
 
 
 def test_a_quarter_still_running_is_reported_to_date(demo_warehouse):

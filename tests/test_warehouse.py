@@ -1,13 +1,24 @@
-"""The DuckDB warehouse: upserts, status, and a clear error while another process writes."""
+"""The DuckDB warehouse: upserts, status, and waiting (bounded, saying on whom) while
+another process holds it."""
 
+import contextlib
+import os
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import CXPULSE, wait_until
 
 from cxpulse import schema, warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def rows(*items: dict) -> pd.DataFrame:
@@ -127,7 +138,7 @@ time.sleep(30)
 """
 
 
-def test_reading_while_another_process_writes_fails_clearly(tmp_path):
+def test_a_reader_waits_for_a_writer_then_names_it_and_how_long_it_waited(tmp_path):
     path = tmp_path / "w.duckdb"
     writer = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(WRITER), str(path)],
@@ -136,8 +147,114 @@ def test_reading_while_another_process_writes_fails_clearly(tmp_path):
     )
     try:
         assert writer.stdout.readline().strip() == "ready"
-        with pytest.raises(warehouse.WarehouseLocked, match="in use by another cxpulse process"):
-            warehouse.connect(path, read_only=True)
+        started = time.monotonic()
+        with pytest.raises(warehouse.WarehouseLocked) as caught:
+            warehouse.connect(path, read_only=True, wait_s=0.5)
+        assert time.monotonic() - started >= 0.5
+        assert f"is held by pid {writer.pid} ({sys.executable} -c" in str(caught.value)
+        assert "gave up after waiting 0." in str(caught.value)
     finally:
         writer.kill()
         writer.wait()
+
+
+# Readers hold the file only while they query; writers wait a bounded time, saying on whom.
+
+EXPORT = (
+    "id,channel,brand,direction,created_at,text\n"
+    "twitter:x1,twitter,Northwind,inbound,2026-03-19T10:00:00Z,my parcel never came\n"
+)
+REPORT_LEFT_OPEN = """
+import sys, time
+from cxpulse import report as cx
+r = cx.open_report("daily", None, sys.argv[1], sys.argv[2])
+cx.kpi_tiles(r), cx.needs_action(r)
+print("ready", flush=True)
+time.sleep(60)
+"""
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from cxpulse import warehouse
+with warehouse.lock(sys.argv[1]):
+    print("ready", flush=True)
+    deadline = time.monotonic() + 60
+    while not Path(sys.argv[2]).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+"""
+
+
+def ingest(path: Path, tmp_path: Path, wait_s: float) -> tuple[subprocess.CompletedProcess, float]:
+    """``cxpulse ingest`` of a one-row export into ``path`` in a subprocess, waiting at
+    most ``wait_s`` for the warehouse: the finished process and its wall seconds."""
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT)
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(CXPULSE), "ingest", "--format", "canonical", "--warehouse", str(path), str(export)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, warehouse.WAIT_ENV: str(wait_s)},
+        timeout=120,
+    )
+    return done, time.monotonic() - started
+
+
+@contextlib.contextmanager
+def holding(script: str, *args: object) -> Iterator[subprocess.Popen]:
+    """A python process running ``script`` with ``args``, once it printed "ready"."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_report_left_open_does_not_stop_an_ingest(demo_warehouse, tmp_path):
+    """A notebook kernel that ran its cells and stays open holds no lock on the file."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, path)
+    with holding(REPORT_LEFT_OPEN, path, ROOT / "params"):
+        done, _ = ingest(path, tmp_path, wait_s=30)
+    assert done.returncode == 0, done.stderr
+    assert "1 new" in done.stdout
+
+
+def test_a_writer_waits_for_another_names_it_and_gives_up_after_the_bound(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with holding(HOLD_LOCK, path, tmp_path / "never") as holder:
+        done, seconds = ingest(path, tmp_path, wait_s=1.5)
+    assert done.returncode == 2
+    holder_text = f"pid {holder.pid} ({sys.executable} -c"
+    (error,) = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert f"the lock {path}.lock is held by {holder_text}" in error
+    assert "running since " in error and "gave up after waiting 1.5 s (limit 1.5 s" in error
+    assert 1.5 <= seconds < 30
+
+
+def test_a_waiting_writer_says_on_whom_for_how_long_at_most_and_how_long_it_waited(tmp_path):
+    """The holder lets go half a second after the ingest said it waits."""
+    path, release, stderr = tmp_path / "warehouse.duckdb", tmp_path / "release", tmp_path / "err"
+    (tmp_path / "export.csv").write_text(EXPORT)
+    with holding(HOLD_LOCK, path, release) as holder, open(stderr, "w") as err:
+        waiter = subprocess.Popen(
+            [str(CXPULSE), "ingest", "--format", "canonical", "--warehouse", str(path),
+             str(tmp_path / "export.csv")],
+            stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, warehouse.WAIT_ENV: "60"},
+        )  # fmt: skip
+        wait_until(lambda: "waiting for" in stderr.read_text(), 60, "the ingest never waited")
+        time.sleep(0.5)
+        release.touch()
+        assert waiter.wait(timeout=60) == 0, stderr.read_text()
+    lines = stderr.read_text().splitlines()
+    (waiting,) = [line for line in lines if "waiting for" in line]
+    assert f"waiting for the lock {path}.lock, held by pid {holder.pid} (" in waiting
+    assert waiting.endswith("; waiting at most 60 s")
+    (got,) = [line for line in lines if "got the lock" in line]
+    assert re.search(r"after waiting (0\.[5-9]|[1-9]\d*\.\d) s$", got), got

@@ -1,7 +1,9 @@
 """The one entry point: ``cxpulse demo | ingest | status | metrics | run | send``.
 
 Wiring only: parse arguments, call the library, print what happened. Errors that a user
-can fix (bad params, bad files) print one clear message and exit 2; nothing else is hidden.
+can fix (bad params, bad files) print one clear message and exit 2; a full disk or a damaged
+warehouse prints one line saying what to do and exits 1 (``--debug``: the traceback);
+nothing else is hidden.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cxpulse {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on a full disk or a damaged warehouse, show the full traceback, not one line",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="generate seeded demo data and ingest it")
@@ -299,10 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as err:
-        if not isinstance(err, user_errors()):
+        if isinstance(err, user_errors()):
+            print(f"cxpulse {args.command}: error: {err}", file=sys.stderr)
+            return 2
+        problem = None if args.debug else warehouse_problem(err, args.warehouse)
+        if problem is None:
             raise
-        print(f"cxpulse {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        print(f"cxpulse {args.command}: error: {problem}", file=sys.stderr)
+        return 1
     finally:
         # The work is done: exempt what is left from the collector's final passes, which
         # otherwise walk every object of pandas, Altair and nbconvert at exit (0.3 s).
@@ -317,6 +328,13 @@ def user_errors() -> tuple[type[Exception], ...]:
     from cxpulse.warehouse import WarehouseLocked
 
     return (UserError, ParamsError, AdapterError, WarehouseLocked, FileNotFoundError)
+
+
+def warehouse_problem(err: Exception, path: Path) -> str | None:
+    """One line for a full disk or a damaged warehouse (``warehouse.explain_error``)."""
+    from cxpulse.warehouse import explain_error
+
+    return explain_error(err, path)
 
 
 if __name__ == "__main__":

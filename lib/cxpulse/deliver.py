@@ -47,6 +47,7 @@ from cxpulse import config, periods, render, warehouse
 from cxpulse.config import DistributionParams, ParamsError, Recipients, SmtpParams
 from cxpulse.demo import slug
 from cxpulse.formatting import visible_controls
+from cxpulse.warehouse import explain_error
 
 log = logging.getLogger("cxpulse.deliver")
 
@@ -139,18 +140,21 @@ def stage(what: str) -> Iterator[None]:
         raise
 
 
-FAILURE_CHARS = 300
+FAILURE_CHARS = 600
 """The longest failure line a notice or the log gets."""
 
 
-def describe_failure(err: BaseException, secrets: Sequence[str] = ()) -> str:
-    """One line for the analyst: the stage (``stage``), the error's type and the first
-    line of its message (with how many more), control and bidi characters shown as
-    ``[U+000A]``, each of ``secrets`` as ``[secret]``, at most ``FAILURE_CHARS``."""
+def describe_failure(
+    err: BaseException, secrets: Sequence[str] = (), explained: str | None = None
+) -> str:
+    """One line for the analyst: the stage (``stage``), then ``explained`` (what went wrong
+    and what to do, when known) or the error's type and the first line of its message (with
+    how many more), control and bidi characters shown as ``[U+000A]``, each of ``secrets``
+    as ``[secret]``, at most ``FAILURE_CHARS``."""
     lines = str(err).strip().splitlines() or [""]
     more = f" (and {len(lines) - 1} more line(s))" if len(lines) > 1 else ""
     where = "".join(f"{note}: " for note in getattr(err, "__notes__", [])[:1])
-    text = f"{where}{type(err).__name__}: {lines[0]}{more}"
+    text = f"{where}{explained or f'{type(err).__name__}: {lines[0]}{more}'}"
     for secret in filter(None, secrets):
         text = text.replace(secret, "[secret]")
     text = visible_controls(text)
@@ -512,8 +516,9 @@ def send_scheduled(
         usage = isinstance(err, usage_errors)
         status, verb = ("stopped", "stopped") if usage else ("run failed", "failed")
         what = f"the {cadence} run{f' as of {as_of}' if as_of else ''} {verb}"
-        reason = describe_failure(err, [c for c in credentials or () if c])
-        log.error("%s: %s", what, reason, exc_info=not usage)
+        explained = explain_error(err, warehouse)  # a damaged warehouse or a full disk
+        reason = describe_failure(err, [c for c in credentials or () if c], explained)
+        log.error("%s: %s", what, reason, exc_info=not (usage or explained))
         recipients = getattr(params.recipients, cadence, None)
         now = pd.Timestamp.now(tz="UTC")
         notice = build_notice(

@@ -382,15 +382,25 @@ def ingest_file(
                         "message": "",
                     },
                 )
-                with clock("store"):
-                    con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as err:
+                rollback(con, err)
                 raise
+            with clock("store"):
+                con.execute("COMMIT")  # a commit that fails ends the transaction itself
         finally:
             con.close()
     clock.seconds["total"] = round(time.perf_counter() - clock.started, 3)
     return result
+
+
+def rollback(con: duckdb.DuckDBPyConnection, err: BaseException) -> None:
+    """Roll back the open transaction after ``err``. When DuckDB already ended it (a fatal
+    error such as a full disk invalidates the database), the original error is what the
+    caller raises: the rollback's own failure is only noted on it."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error as failed:
+        err.add_note(f"(the rollback after it failed too: {failed})")
 
 
 class _StageClock:

@@ -1,22 +1,34 @@
 """The DuckDB warehouse: one file holding interactions, quarantine, ingest log, sentiment cache.
 
 Writers take an exclusive lock file beside the warehouse, so two ingests never interleave;
-each file is stored in one transaction, so a crash leaves the warehouse as it was.
+each file is stored in one transaction, so a crash leaves the warehouse as it was. DuckDB
+lets one process write the file or many read it: whoever finds it held the other way waits
+a bounded time (``CXPULSE_LOCK_WAIT_S``), saying on whom, then gives up naming the holder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import errno
 import fcntl
+import json
+import logging
+import os
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import duckdb
 import pandas as pd
 
+from cxpulse.config import ParamsError
 from cxpulse.schema import COLUMNS
+
+log = logging.getLogger(__name__)
 
 CONTENT_COLUMNS = [c for c in COLUMNS if c not in ("id", "source_file", "ingested_at")]
 IDENTITY_COLUMNS = ("brand", "created_at", "direction", "text")
@@ -50,24 +62,152 @@ rows, for no speed gained; past this limit DuckDB evicts, and spills to
 
 
 class WarehouseLocked(RuntimeError):
-    """Another process holds the warehouse lock longer than we were willing to wait."""
+    """Another process holds the warehouse (or a lock file) longer than we were willing to
+    wait; the message says who and for how long we waited."""
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (creating its tables when writable), with UTC as session time zone."""
+WAIT_ENV = "CXPULSE_LOCK_WAIT_S"
+"""Environment variable: seconds a process waits for the warehouse (``lock`` and
+``connect``) before giving up with ``WarehouseLocked``."""
+DEFAULT_WAIT_S = 600.0
+_POLL_S = 0.1
+_DUCKDB_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+def wait_limit(environ: Mapping[str, str] = os.environ) -> float:
+    """Seconds to wait for the warehouse: ``CXPULSE_LOCK_WAIT_S``, else ``DEFAULT_WAIT_S``."""
+    value = environ.get(WAIT_ENV, "")
+    if not value:
+        return DEFAULT_WAIT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ParamsError(f"environment: {WAIT_ENV}={value!r}; expected seconds (a number >= 0)")
+    return seconds
+
+
+def _started_at(pid: int) -> dt.datetime | None:
+    """When process ``pid`` started (UTC), from /proc; None when it is not running."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, StopIteration):
+        return None
+    ticks = int(stat.rsplit(")", 1)[1].split()[19])
+    return dt.datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), dt.UTC)
+
+
+def _command_line(pid: int) -> str | None:
+    """The command line of process ``pid`` (at most 200 characters), or None."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    text = " ".join(raw.decode(errors="replace").replace("\0", " ").split())  # one line
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def holder_record(pid: int | None = None) -> dict:
+    """Who a process is: its pid, command line and start time (ours by default); what a
+    lock holder writes into the lock file."""
+    pid = pid or os.getpid()
+    started = _started_at(pid)
+    return {
+        "pid": pid,
+        "command": _command_line(pid) or "?",
+        "since": started.isoformat(timespec="seconds") if started else "?",
+    }
+
+
+def describe_holder(record: dict | None) -> str:
+    """``pid 4242 (cxpulse ingest --inbox), running since 05:30:02 UTC``, from a
+    ``holder_record``; says so when that process is no longer running."""
+    if not record or "pid" not in record:
+        return "a process that did not say who it is"
+    text = f"pid {record['pid']} ({record.get('command', '?')})"
+    if _started_at(int(record["pid"])) is None:
+        return text + ", which is no longer running (a process it started may still hold it)"
+    since = record.get("since", "?")
+    when = since[11:19] + " UTC" if since[10:11] == "T" else since
+    return f"{text}, running since {when}"
+
+
+def read_holder(lock_path: Path) -> dict | None:
+    """The ``holder_record`` written into ``lock_path`` by whoever took it, or None."""
+    try:
+        return json.loads(lock_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _duckdb_holder(err: duckdb.Error) -> dict | None:
+    """The process named in DuckDB's "Conflicting lock is held in ... (PID n)" message."""
+    found = _DUCKDB_HOLDER.search(str(err))
+    return holder_record(int(found.group(1))) if found else None
+
+
+def _is_lock_conflict(err: duckdb.Error) -> bool:
+    return isinstance(err, duckdb.IOException) and "could not set lock" in str(err).lower()
+
+
+class _Wait:
+    """One wait for a lock: says once what is waited for, on whom and for how long at
+    most; says how long it took when it ends; gives up with ``WarehouseLocked``."""
+
+    def __init__(self, what: str, wait_s: float) -> None:
+        self.what, self.wait_s = what, wait_s
+        self.started = time.monotonic()
+        self.waiting = False
+
+    def busy(self, holder: str) -> None:
+        """The lock is taken by ``holder``: log the wait once, sleep, or give up."""
+        waited = time.monotonic() - self.started
+        if waited >= self.wait_s:
+            raise WarehouseLocked(
+                f"{self.what} is held by {holder}; gave up after waiting {waited:.1f} s "
+                f"(limit {self.wait_s:g} s, {WAIT_ENV})"
+            )
+        if not self.waiting:
+            self.waiting = True
+            log.warning(
+                "waiting for %s, held by %s; waiting at most %g s", self.what, holder, self.wait_s
+            )
+        time.sleep(_POLL_S)
+
+    def done(self) -> None:
+        if self.waiting:
+            log.info("got %s after waiting %.1f s", self.what, time.monotonic() - self.started)
+
+
+def connect(
+    path: Path, read_only: bool = False, wait_s: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating its tables when writable), with UTC as session time zone.
+
+    DuckDB lets one process write a file or many read it: while another process holds it
+    the other way, wait up to ``wait_s`` (default ``wait_limit()``) for it.
+    """
     path = Path(path)
     if read_only and not path.exists():
         raise FileNotFoundError(f"{path}: no warehouse here; run 'cxpulse ingest' or 'make demo'")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as err:
-        if "lock" not in str(err).lower():
-            raise
-        raise WarehouseLocked(
-            f"{path}: in use by another cxpulse process (an ingest is writing); "
-            "try again when it has finished"
-        ) from None
+    mode = "read" if read_only else "write"
+    wait = _Wait(f"the warehouse {path} (to {mode} it)", wait_limit() if wait_s is None else wait_s)
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as err:
+            if not _is_lock_conflict(err):
+                raise
+            wait.busy(describe_holder(_duckdb_holder(err)))
+    wait.done()
     con.execute("SET TimeZone = 'UTC'")
     if read_only:
         con.execute(f"SET memory_limit = '{READ_MEMORY_LIMIT}'")
@@ -78,27 +218,85 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 
 @contextlib.contextmanager
-def lock(path: Path, wait_s: float = 600.0) -> Iterator[None]:
-    """Hold the exclusive writer lock of the warehouse at ``path``, waiting up to ``wait_s``."""
+def lock(path: Path, wait_s: float | None = None) -> Iterator[None]:
+    """Hold the exclusive writer lock of the warehouse at ``path`` (``<path>.lock``),
+    waiting up to ``wait_s`` (default ``wait_limit()``). The holder writes who it is into
+    the lock file, so a process that waits can say on whom."""
     lock_path = Path(str(path) + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
-        deadline = time.monotonic() + wait_s
+    with open(lock_path, "a+", encoding="utf-8") as handle:
+        wait = _Wait(f"the lock {lock_path}", wait_limit() if wait_s is None else wait_s)
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseLocked(
-                        f"{path}: another cxpulse process is writing (lock {lock_path}); "
-                        f"gave up after {wait_s:.0f} s"
-                    ) from None
-                time.sleep(0.2)
+                wait.busy(describe_holder(read_holder(lock_path)))
+        wait.done()
+        _write_holder(handle)
         try:
             yield
         finally:
+            with contextlib.suppress(OSError):
+                handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_holder(handle: TextIO) -> None:
+    """Write our ``holder_record`` into the lock file we hold (a full disk only costs the
+    waiters the name)."""
+    with contextlib.suppress(OSError):
+        handle.truncate(0)
+        handle.write(json.dumps(holder_record()) + "\n")
+        handle.flush()
+
+
+_DAMAGE_SIGNS = (
+    "could not read enough bytes",
+    "not a valid duckdb database file",
+    "corrupt",
+    "checksum",
+    "database has been invalidated",
+    "serialization error",
+)
+"""Words of DuckDB's errors about a file it cannot read as a database."""
+_QUOTED_FILE = re.compile(r'file "([^"]+)"')
+
+
+def explain_error(err: BaseException, path: Path) -> str | None:
+    """One line saying what went wrong with the warehouse at ``path`` and what to do, for a
+    full disk or a damaged file, found in ``err`` or the errors it was raised while handling
+    (a clean-up that failed after it, such as "transaction is aborted", hides neither);
+    None for any other error (a bug: its traceback is kept)."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if (explained := _explain_one(err, path)) is not None:
+            return explained
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _explain_one(err: BaseException, path: Path) -> str | None:
+    detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+    detail = detail if len(detail) <= 240 else detail[:237] + "..."
+    if (isinstance(err, OSError) and err.errno == errno.ENOSPC) or (
+        isinstance(err, duckdb.Error) and "no space left on device" in detail.lower()
+    ):
+        named = _QUOTED_FILE.search(detail)
+        target = named.group(1) if named else getattr(err, "filename", None)
+        where = f"{target}: " if target else ""
+        undone = " (what this run was writing was rolled back)" if target == str(path) else ""
+        return (
+            f"{where}no space left on device ({detail}); free space on that disk and run "
+            f"again{undone}"
+        )
+    if isinstance(err, duckdb.Error) and any(s in detail.lower() for s in _DAMAGE_SIGNS):
+        return (
+            f"{path}: the warehouse file is damaged or not a DuckDB database ({detail}); "
+            "restore it from a backup, or move it aside and ingest the archived exports again"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,18 @@ the window and options resolved once, so the command line stays thin.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+import threading
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
+from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from cxpulse import config, customers, periods
 from cxpulse.metrics.alerts import (
@@ -62,10 +65,70 @@ def sentiment_engine_label(params: config.BrandParams) -> str:
     return "vader"
 
 
+class WarehouseReader(DuckDBBackend):
+    """An Ibis DuckDB backend that holds the warehouse file only while it runs queries.
+
+    DuckDB lets one process write a file or many processes read it, never both: a report
+    (or a notebook left open) that kept its connection would stop every ingest. A query
+    opens the file read-only (``warehouse.connect``: waiting a bounded time for a writer to
+    finish); the connection closes ``LINGER_S`` after the last query, so the queries of one
+    report section share it and an idle kernel holds nothing.
+    """
+
+    LINGER_S = 0.5
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._can_reconnect = False
+        self.path = Path(path)
+        self.con = None
+        self._depth = 0
+        self._turn = threading.RLock()
+        self._closer: threading.Timer | None = None
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """The warehouse open for the queries inside (threads take turns)."""
+        with self._turn:
+            if self._closer is not None:
+                self._closer.cancel()
+            if self.con is None:
+                self.con = connect_warehouse(self.path, read_only=True)
+                self._post_connect()
+                self._memtables = weakref.WeakSet()  # in-memory tables live on the connection
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._closer = threading.Timer(self.LINGER_S, self._close)
+                    self._closer.daemon = True
+                    self._closer.start()
+
+    def _close(self) -> None:
+        with self._turn:
+            if self._depth == 0 and self.con is not None:
+                self.con.close()
+                self.con = None
+
+    def table(self, name: str, /, *, database: str | tuple[str, str] | None = None) -> ir.Table:
+        with self._reading():
+            return super().table(name, database=database)
+
+    def execute(self, expr: ir.Expr, /, **kwargs: Any) -> Any:
+        with self._reading():
+            return super().execute(expr, **kwargs)
+
+    def to_pyarrow(self, expr: ir.Expr, /, **kwargs: Any) -> Any:
+        with self._reading():
+            return super().to_pyarrow(expr, **kwargs)
+
+
 def open_table(warehouse_path: Path) -> ir.Table:
-    """The ``interactions`` table of the warehouse file, read-only, session time zone UTC."""
-    con = connect_warehouse(Path(warehouse_path), read_only=True)
-    return ibis.duckdb.from_connection(con).table("interactions")
+    """The ``interactions`` table of the warehouse file, read-only, session time zone UTC;
+    the file is open only while a query runs (``WarehouseReader``)."""
+    return WarehouseReader(Path(warehouse_path)).table("interactions")
 
 
 def _latest(t: ir.Table) -> pd.Timestamp | None:
