@@ -87,6 +87,39 @@ class BusinessHours(_Strict):
         return value
 
 
+class SentimentParams(_Strict):
+    """``brand.yaml`` ``sentiment:``: the engine that scores texts, and the probabilities
+    at which the alerts call a message negative.
+
+    ``negative_probability``: a message counts as negative in the complaint spikes and
+    the viral negatives when its p_negative is at least this; ``strongly_negative_
+    probability``: an unanswered message this likely negative goes on the urgent list.
+    """
+
+    engine: str = "care-lr"
+    negative_probability: float = Field(0.5, gt=0, lt=1)
+    strongly_negative_probability: float = Field(0.8, gt=0, lt=1)
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        from cxpulse.sentiment import ENGINES
+
+        if value not in ENGINES:
+            raise ValueError(
+                f"unknown sentiment engine {value!r}; expected one of {sorted(ENGINES)}"
+            )
+        return value
+
+    @field_validator("strongly_negative_probability")
+    @classmethod
+    def _not_below_negative(cls, value: float, info) -> float:
+        negative = info.data.get("negative_probability")
+        if negative is not None and value < negative:
+            raise ValueError(f"{value} is below negative_probability {negative}")
+        return value
+
+
 class BrandParams(_Strict):
     """``params/brand.yaml``: who we are and what we promise."""
 
@@ -107,6 +140,7 @@ class BrandParams(_Strict):
     """CSV of customers who opted out of contact (column ``author_id``), relative to params/."""
     reputation_weights: ReputationWeights = ReputationWeights()
     page_size: Literal["A4", "Letter"] = "A4"
+    sentiment: SentimentParams = SentimentParams()
 
     @field_validator("timezone")
     @classmethod
@@ -340,6 +374,16 @@ def load_inbox(params_dir: Path) -> InboxParams:
 def load_brand(params_dir: Path) -> BrandParams:
     """Read and validate ``brand.yaml``."""
     return _load(BrandParams, Path(params_dir) / "brand.yaml")  # type: ignore[return-value]
+
+
+def brand_names(params_dir: Path) -> tuple[str, ...]:
+    """Names sentiment engines never score as words: our brand, the competitors
+    (``brand.yaml``) and the account handles of ``sources.yaml``, sorted."""
+    brand = load_brand(params_dir)
+    names = {brand.brand, *brand.competitors}
+    for source in load_sources(params_dir).sources.values():
+        names.update(source.accounts)
+    return tuple(sorted(names))
 
 
 def load_report_params(cadence: str, params_dir: Path) -> ReportParams:

@@ -1,0 +1,125 @@
+"""How well a sentiment engine agrees with people's labels. Pure numpy; no I/O.
+
+Labels are class indices in ``CLASSES`` order (negative, neutral, positive).
+
+- accuracy: share of texts whose engine label (argmax) is the human label;
+- macro-F1: the mean over the three classes of F1 = 2 x precision x recall /
+  (precision + recall) (0 for a class never predicted nor labelled);
+- confusion: counts, row = human label, column = engine label;
+- net sentiment of a group: (pos - neg) / (pos + neg) x 100, in points, -100..100;
+- ``pacc_shares``: a group's class shares corrected for the engine's errors (probabilistic
+  adjusted classify-and-count, Bella et al. 2010): solve M^T p = q, where row i of M is the
+  engine's mean (p_neg, p_neu, p_pos) over held-out texts of class i and q the group's mean
+  probabilities; clipped at 0 and renormalised. (The quantify branch's ``cxpulse.quantify``
+  is the general home of this; ``pacc_shares`` is the one the model's training and the
+  evaluate command use until the two are merged.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CLASSES: tuple[str, ...] = ("negative", "neutral", "positive")
+
+
+def label_index(labels: list[str]) -> np.ndarray:
+    """Class index of each label (case-insensitive); ``ValueError`` naming the first bad one
+    and its position otherwise."""
+    lookup = {c: i for i, c in enumerate(CLASSES)}
+    out = np.empty(len(labels), dtype=np.int64)
+    for i, value in enumerate(labels):
+        key = str(value).strip().lower()
+        if key not in lookup:
+            raise ValueError(f"row {i}: label {value!r}; expected one of {', '.join(CLASSES)}")
+        out[i] = lookup[key]
+    return out
+
+
+def confusion(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """3 x 3 counts: row = human label, column = engine label."""
+    out = np.zeros((3, 3), dtype=np.int64)
+    np.add.at(out, (truth, predicted), 1)
+    return out
+
+
+def accuracy(matrix: np.ndarray) -> float:
+    """Share of texts on the diagonal of the confusion matrix."""
+    total = matrix.sum()
+    return float(np.trace(matrix) / total) if total else float("nan")
+
+
+def macro_f1(matrix: np.ndarray) -> float:
+    """Mean over classes of 2 TP / (2 TP + FP + FN) (0 when a class has no texts at all)."""
+    tp = np.diag(matrix).astype(float)
+    fp = matrix.sum(axis=0) - tp
+    fn = matrix.sum(axis=1) - tp
+    denominator = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(3), where=denominator > 0)
+    return float(f1.mean())
+
+
+def net_sentiment(shares: np.ndarray) -> float:
+    """(pos - neg) / (pos + neg) x 100 of class shares (or counts); NaN when both are 0."""
+    neg, pos = float(shares[0]), float(shares[2])
+    return (pos - neg) / (pos + neg) * 100 if pos + neg > 0 else float("nan")
+
+
+def mean_posteriors(truth: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Row i: the mean probabilities over texts whose human label is class i (the
+    calibration matrix M; a class without texts gets its one-hot row)."""
+    out = np.eye(3)
+    for i in range(3):
+        rows = probabilities[truth == i]
+        if len(rows):
+            out[i] = rows.mean(axis=0)
+    return out
+
+
+def pacc_shares(mean_probabilities: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """A group's class shares from its mean probabilities and the calibration matrix M:
+    solve(M^T, q), clipped at 0, renormalised; the uncorrected q when M is singular."""
+    q = np.asarray(mean_probabilities, dtype=float)
+    try:
+        shares = np.linalg.solve(np.asarray(matrix, dtype=float).T, q)
+    except np.linalg.LinAlgError:
+        return q / q.sum()
+    shares = np.clip(shares, 0, None)
+    return shares / shares.sum() if shares.sum() > 0 else q / q.sum()
+
+
+def one_hot(indices: np.ndarray) -> np.ndarray:
+    """Rows of zeros with a 1 at each index (an engine without probabilities)."""
+    return np.eye(3)[indices]
+
+
+def net_error(
+    truth: np.ndarray,
+    probabilities: np.ndarray,
+    matrix: np.ndarray,
+    seed: int,
+    groups: int = 500,
+    size: int = 300,
+) -> dict[str, float]:
+    """Absolute error, in net-sentiment points, of PACC on resampled groups.
+
+    Each group draws ``size`` texts (with replacement) from the labelled ones, its class
+    mix drawn from a flat Dirichlet (every mix equally likely, far from the training data's
+    too); its PACC net sentiment (with ``matrix``, which should come from other texts) is
+    compared with its labelled one. Returns the mean and the 90th percentile.
+    """
+    rng = np.random.default_rng(seed)
+    by_class = [np.flatnonzero(truth == i) for i in range(3)]
+    errors = []
+    for _ in range(groups):
+        mix = rng.dirichlet(np.ones(3))
+        n = rng.multinomial(size, mix)
+        rows = np.concatenate([rng.choice(by_class[i], n[i]) for i in range(3) if n[i]])
+        estimate = net_sentiment(pacc_shares(probabilities[rows].mean(axis=0), matrix))
+        actual = net_sentiment(n.astype(float))
+        if not np.isnan(actual) and not np.isnan(estimate):
+            errors.append(abs(estimate - actual))
+    errors = np.asarray(errors)
+    return {
+        "mean_abs": round(float(errors.mean()), 2),
+        "p90_abs": round(float(np.quantile(errors, 0.9)), 2),
+    }
