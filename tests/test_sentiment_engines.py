@@ -109,7 +109,9 @@ def test_ingest_fills_scores_and_records_the_engine(tmp_path):
     assert np.allclose(scored[["p_negative", "p_neutral", "p_positive"]].sum(axis=1), 1)
     con = warehouse.connect(path, read_only=True)
     assert warehouse.scored_by(con) == ("care-lr", sentiment_model.VERSION)
+    status = warehouse.status_text(con)
     con.close()
+    assert f"Sentiment scored by: care-lr {sentiment_model.VERSION}" in status
 
 
 def test_cache_is_keyed_by_engine_and_version(tmp_path):
@@ -216,3 +218,17 @@ def test_brand_yaml_sentiment_section_is_validated(tmp_path):
 def test_brand_names_include_competitors_and_source_accounts():
     names = config.brand_names(PARAMS)
     assert {"Northwind Mobile", "Contoso Telecom", "NorthwindHelp"} <= set(names)
+
+
+def test_ngrams_are_lowercased_tokens_and_neighbour_pairs():
+    assert sentiment_model.ngrams("Not GOOD!! <3") == [
+        "not", "good", "!", "!", "<3", "not good", "good !", "! !", "! <3",
+    ]  # fmt: skip
+
+
+def test_ngram_buckets_are_the_ones_the_model_was_trained_with():
+    for gram, bucket in sentiment_model.PROBE.items():
+        assert sentiment_model.buckets([gram]).tolist() == [bucket]
+    counts = sentiment_model.counts(["ok ok", "", "fine"])
+    assert counts.shape == (3, sentiment_model.N_FEATURES)
+    assert counts.sum(axis=1).A1.tolist() == [3, 0, 1]  # ok, ok, "ok ok"; nothing; fine

@@ -237,14 +237,11 @@ def add_sentiment_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def sentiment_setup(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
-    """(engine, names to clean) from --engine and the params folder (its defaults when
-    it has no brand.yaml)."""
-    from cxpulse import config, sentiment
+    """(engine, names to clean): --engine, else brand.yaml's; names from the params."""
+    from cxpulse import config
 
-    if not (args.params / "brand.yaml").exists():
-        return args.engine or sentiment.DEFAULT_ENGINE, ()
-    engine = args.engine or config.load_brand(args.params).sentiment.engine
-    return engine, config.brand_names(args.params)
+    params, names = config.sentiment_setup(args.params)
+    return args.engine or params.engine, names
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -279,10 +276,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.paths or not args.fmt:
         raise UserError("give --format NAME and one or more files, or --inbox")
     options = ingest.options_for(args.fmt, args.params, brand=args.brand)
-    engine = config.load_brand(args.params).sentiment.engine
-    names = config.brand_names(args.params)
+    params, names = config.sentiment_setup(args.params)
     for path in args.paths:
-        result = ingest.ingest_file(path, args.fmt, args.warehouse, options, None, engine, names)
+        result = ingest.ingest_file(
+            path, args.fmt, args.warehouse, options, None, params.engine, names
+        )
         print(result.summary())
     return 0
 

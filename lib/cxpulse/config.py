@@ -386,6 +386,14 @@ def brand_names(params_dir: Path) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def sentiment_setup(params_dir: Path) -> tuple[SentimentParams, tuple[str, ...]]:
+    """``brand.yaml``'s sentiment section and ``brand_names``; the defaults and no names
+    for a params folder without ``brand.yaml`` (one that only sets up an inbox)."""
+    if not (Path(params_dir) / "brand.yaml").exists():
+        return SentimentParams(), ()
+    return load_brand(params_dir).sentiment, brand_names(params_dir)
+
+
 def load_report_params(cadence: str, params_dir: Path) -> ReportParams:
     """Read and validate ``brand.yaml`` and ``<cadence>.yaml``."""
     if cadence not in CADENCES:

@@ -338,7 +338,7 @@ def ingest_inbox(
     matches no rule or cannot be read stays in the inbox, and its result says why.
     """
     params = config.load_inbox(params_dir)
-    engine, names = config.load_brand(params_dir).sentiment, config.brand_names(params_dir)
+    engine, names = config.sentiment_setup(params_dir)
     params.inbox.mkdir(parents=True, exist_ok=True)
     results = []
     for path in sorted(params.inbox.iterdir()):

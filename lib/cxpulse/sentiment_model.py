@@ -1,21 +1,25 @@
 """The care-text sentiment model at run time: hashed word n-grams, TF-IDF, a linear softmax.
 
-A text (already cleaned by ``textclean``) becomes counts of its lower-cased words and word
-pairs, hashed into ``n_features`` buckets (scikit-learn's ``HashingVectorizer``: no
-vocabulary to ship, the same bucket for the same word on every machine). Each count c
-becomes ``(1 + ln c) x idf`` of its bucket, the row is scaled to unit length, and the
+A text (already cleaned by ``textclean``) becomes counts of its lower-cased tokens
+(``TOKEN_PATTERN``) and token pairs, each hashed into one of ``N_FEATURES`` buckets
+(pandas' ``hash_array``, SipHash-2-4 with a fixed key, modulo ``N_FEATURES``: no vocabulary
+to ship, the same bucket for the same word on every machine; ``PROBE`` pins a few buckets
+and ``load`` refuses a model whose buckets this machine would not reproduce). Each count
+c becomes ``(1 + ln c) x idf`` of its bucket, the row is scaled to unit length, and the
 class probabilities are ``softmax(x W + b)`` over (negative, neutral, positive).
 
 The trained arrays (``idf``, ``W``, ``b``) ship as a numpy ``.npz`` beside a JSON of how
-they were made and measured (``cxpulse.sentiment_train`` writes both); loading them
-needs numpy only, never a pickle. Word n-grams and not character n-grams: characters
-gain about 0.015 macro-F1 on SemEval but score six times slower than the 20,000 texts a
-second ingest needs.
+they were made and measured (``cxpulse.sentiment_train`` writes both); loading them needs
+numpy only, never a pickle, and scoring needs numpy and scipy's sparse matrices, not
+scikit-learn (whose import alone takes 1 to 3 s). Word n-grams and not character n-grams:
+characters gain about 0.015 macro-F1 on SemEval but score six times slower than the
+20,000 texts a second ingest needs.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -47,24 +51,40 @@ def model_paths(version: str = VERSION, folder: Path | None = None) -> tuple[Pat
     return folder / f"{NAME}-{version}.npz", folder / f"{NAME}-{version}.json"
 
 
-def vectorizer():
-    """The hashing vectorizer of the model: word 1-2 grams, raw counts, no normalisation."""
-    from sklearn.feature_extraction.text import HashingVectorizer
+_TOKEN = re.compile(TOKEN_PATTERN)
+PROBE = {"sorry": 38607, "not good": 35952, "<3": 192209}
+"""Buckets of a few n-grams as the model was trained: ``load`` checks them."""
 
-    return HashingVectorizer(
-        n_features=N_FEATURES,
-        ngram_range=NGRAMS,
-        token_pattern=TOKEN_PATTERN,
-        lowercase=True,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float32,
-    )
+
+def ngrams(text: str) -> list[str]:
+    """The lower-cased tokens of ``text`` and each pair of neighbours, joined by a space."""
+    tokens = _TOKEN.findall(text.lower())
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def buckets(grams: list[str]) -> np.ndarray:
+    """The bucket of each n-gram: its SipHash (pandas ``hash_array``) modulo N_FEATURES."""
+    import pandas as pd
+
+    if not grams:
+        return np.zeros(0, dtype=np.int64)
+    hashed = pd.util.hash_array(np.array(grams, dtype=object), categorize=False)
+    return (hashed % np.uint64(N_FEATURES)).astype(np.int64)
 
 
 def counts(texts: list[str]) -> sparse.csr_matrix:
-    """Hashed n-gram counts of ``texts``, one row each."""
-    return vectorizer().transform(texts)
+    """Hashed n-gram counts of ``texts``, one row each (float32)."""
+    from scipy import sparse
+
+    per_text = [ngrams(t) for t in texts]
+    lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    keys = rows * N_FEATURES + buckets([g for grams in per_text for g in grams])
+    keys, values = np.unique(keys, return_counts=True)
+    indptr = np.searchsorted(keys // N_FEATURES, np.arange(len(texts) + 1))
+    return sparse.csr_matrix(
+        (values.astype(np.float32), keys % N_FEATURES, indptr), shape=(len(texts), N_FEATURES)
+    )
 
 
 def weigh(matrix: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
@@ -129,6 +149,12 @@ def load(version: str = VERSION, folder: Path | None = None) -> Model:
     npz, info = model_paths(version, folder)
     if not npz.is_file():
         raise FileNotFoundError(f"{npz}: no sentiment model here; run 'make sentiment-model'")
+    moved = {g: b for g, b in PROBE.items() if buckets([g])[0] != b}
+    if moved:
+        raise RuntimeError(
+            f"{npz}: this machine hashes n-grams into other buckets than the model was "
+            f"trained with ({moved}); the pandas version differs from constraints.txt"
+        )
     with np.load(npz, allow_pickle=False) as arrays:
         return Model(
             idf=arrays["idf"],

@@ -104,15 +104,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def scored_by(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
-    """(engine, version) that scored the warehouse's rows; None before any row was scored."""
-    row = con.execute("SELECT engine, version FROM sentiment_engine LIMIT 1").fetchone()
-    return (row[0], row[1]) if row else None
+    """(engine, version) that scored the warehouse's rows; None before any row was scored
+    (or in a warehouse not yet migrated, opened read-only)."""
+    try:
+        rows = con.execute("SELECT engine, version FROM sentiment_engine LIMIT 1").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def record_engine(con: duckdb.DuckDBPyConnection, engine: str, version: str) -> None:
     """Record that every scored row is now ``engine``'s at ``version``."""
-    con.execute("DELETE FROM sentiment_engine")
-    con.execute("INSERT INTO sentiment_engine VALUES (?, ?)", [engine, version])
+    con.execute("DELETE FROM sentiment_engine").fetchall()
+    con.execute("INSERT INTO sentiment_engine VALUES (?, ?)", [engine, version]).fetchall()
 
 
 @contextlib.contextmanager
@@ -236,6 +240,9 @@ def status_text(con: duckdb.DuckDBPyConnection) -> str:
         "strftime(max(created_at), '%Y-%m-%d %H:%M') FROM interactions"
     ).fetchone()
     lines = [f"Interactions: {total:,} rows" + (f", {first} to {last} UTC" if total else "")]
+    engine = scored_by(con)
+    if engine is not None:
+        lines.append(f"Sentiment scored by: {engine[0]} {engine[1]}")
     by_brand = con.execute(
         "SELECT channel, brand, count(*) AS rows, strftime(min(created_at), '%Y-%m-%d') AS first,"
         " strftime(max(created_at), '%Y-%m-%d') AS last FROM interactions "
