@@ -51,6 +51,46 @@ class ReputationWeights(_Strict):
     sla_attainment: float = Field(0.3, ge=0)
 
 
+NEGATIVE_PROBABILITY = 0.5
+"""Default p_negative at or above which one message counts as negative."""
+STRONGLY_NEGATIVE_PROBABILITY = 0.8
+"""Default p_negative at or above which one message counts as strongly negative."""
+
+
+class SentimentParams(_Strict):
+    """The ``sentiment`` section of brand.yaml: the engine, and the probability thresholds
+    of the decisions made about one message. Group figures (shares, net sentiment,
+    negative messages a day) are estimated from probabilities, never thresholded."""
+
+    engine: str = "care-lr"
+    """The engine that scores every text (``cxpulse.sentiment.ENGINES``): care-lr or vader.
+    After changing it: ``cxpulse sentiment rescore``."""
+    negative_probability: float = Field(NEGATIVE_PROBABILITY, gt=0, le=1)
+    """A message is negative (viral negatives, top and rising issues, churn's complaints)
+    when p_negative >= this."""
+    strongly_negative_probability: float = Field(STRONGLY_NEGATIVE_PROBABILITY, gt=0, le=1)
+    """An unanswered message is urgent as strongly negative when p_negative >= this."""
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        from cxpulse.sentiment import ENGINES
+
+        if value not in ENGINES:
+            raise ValueError(
+                f"unknown sentiment engine {value!r}; expected one of {sorted(ENGINES)}"
+            )
+        return value
+
+    @field_validator("strongly_negative_probability")
+    @classmethod
+    def _not_below_negative(cls, value: float, info) -> float:
+        negative = info.data.get("negative_probability")
+        if negative is not None and value < negative:
+            raise ValueError(f"{value} is below negative_probability {negative}")
+        return value
+
+
 class KpiTargets(_Strict):
     """Company-wide targets the KPI tiles compare against (fractions, points, seconds, stars)."""
 
@@ -87,39 +127,6 @@ class BusinessHours(_Strict):
         return value
 
 
-class SentimentParams(_Strict):
-    """``brand.yaml`` ``sentiment:``: the engine that scores texts, and the probabilities
-    at which the alerts call a message negative.
-
-    ``negative_probability``: a message counts as negative in the complaint spikes and
-    the viral negatives when its p_negative is at least this; ``strongly_negative_
-    probability``: an unanswered message this likely negative goes on the urgent list.
-    """
-
-    engine: str = "care-lr"
-    negative_probability: float = Field(0.5, gt=0, lt=1)
-    strongly_negative_probability: float = Field(0.8, gt=0, lt=1)
-
-    @field_validator("engine")
-    @classmethod
-    def _known_engine(cls, value: str) -> str:
-        from cxpulse.sentiment import ENGINES
-
-        if value not in ENGINES:
-            raise ValueError(
-                f"unknown sentiment engine {value!r}; expected one of {sorted(ENGINES)}"
-            )
-        return value
-
-    @field_validator("strongly_negative_probability")
-    @classmethod
-    def _not_below_negative(cls, value: float, info) -> float:
-        negative = info.data.get("negative_probability")
-        if negative is not None and value < negative:
-            raise ValueError(f"{value} is below negative_probability {negative}")
-        return value
-
-
 class BrandParams(_Strict):
     """``params/brand.yaml``: who we are and what we promise."""
 
@@ -139,8 +146,8 @@ class BrandParams(_Strict):
     business-impact section (churn and revenue at risk by how complaints were handled)."""
     """CSV of customers who opted out of contact (column ``author_id``), relative to params/."""
     reputation_weights: ReputationWeights = ReputationWeights()
-    page_size: Literal["A4", "Letter"] = "A4"
     sentiment: SentimentParams = SentimentParams()
+    page_size: Literal["A4", "Letter"] = "A4"
 
     @field_validator("timezone")
     @classmethod
