@@ -929,10 +929,10 @@ def to_canonical(
             "wait_s": nullable_float(c["wait_s"]),
             "handle_s": nullable_float(c["handle_s"]),
             "outcome": take_strings(pa.array(schema.OUTCOMES, pa.string()), c["outcome"]),
-            **{
-                col: nullable_float(np.full(len(order), np.nan))
-                for col in ("sentiment", *schema.PROBABILITIES)
-            },
+            "sentiment": nullable_float(np.full(len(order), np.nan)),
+            "p_negative": nullable_float(np.full(len(order), np.nan)),
+            "p_neutral": nullable_float(np.full(len(order), np.nan)),
+            "p_positive": nullable_float(np.full(len(order), np.nan)),
             "source_file": as_string(pa.nulls(len(order), pa.string())),
             "ingested_at": pd.Series(pd.NaT, index=range(len(order)), dtype=created.dtype),
         }
