@@ -64,17 +64,6 @@ def net_sentiment(shares: np.ndarray) -> float:
     return (pos - neg) / (pos + neg) * 100 if pos + neg > 0 else float("nan")
 
 
-def mean_posteriors(truth: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """Row i: the mean probabilities over texts whose human label is class i (the
-    calibration matrix M; a class without texts gets its one-hot row)."""
-    out = np.eye(3)
-    for i in range(3):
-        rows = probabilities[truth == i]
-        if len(rows):
-            out[i] = rows.mean(axis=0)
-    return out
-
-
 def pacc_shares(mean_probabilities: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """A group's class shares from its mean probabilities and the calibration matrix M:
     solve(M^T, q), clipped at 0, renormalised; the uncorrected q when M is singular."""
@@ -92,22 +81,32 @@ def one_hot(indices: np.ndarray) -> np.ndarray:
     return np.eye(3)[indices]
 
 
-def net_error(
+def mean_posteriors(truth: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Row i: the mean probabilities over texts whose human label is class i (the
+    calibration matrix M; a class without texts gets its one-hot row)."""
+    out = np.eye(3)
+    for i in range(3):
+        rows = probabilities[truth == i]
+        if len(rows):
+            out[i] = rows.mean(axis=0)
+    return out
+
+
+def net_errors(
     truth: np.ndarray,
     probabilities: np.ndarray,
     matrix: np.ndarray,
-    seed: int,
-    groups: int = 500,
+    rng: np.random.Generator,
+    groups: int = 250,
     size: int = 300,
-) -> dict[str, float]:
-    """Absolute error, in net-sentiment points, of PACC on resampled groups.
+) -> list[float]:
+    """Absolute errors, in net-sentiment points, of PACC on resampled groups.
 
     Each group draws ``size`` texts (with replacement) from the labelled ones, its class
     mix drawn from a flat Dirichlet (every mix equally likely, far from the training data's
     too); its PACC net sentiment (with ``matrix``, which should come from other texts) is
-    compared with its labelled one. Returns the mean and the 90th percentile.
+    compared with its labelled one.
     """
-    rng = np.random.default_rng(seed)
     by_class = [np.flatnonzero(truth == i) for i in range(3)]
     errors = []
     for _ in range(groups):
@@ -118,8 +117,12 @@ def net_error(
         actual = net_sentiment(n.astype(float))
         if not np.isnan(actual) and not np.isnan(estimate):
             errors.append(abs(estimate - actual))
-    errors = np.asarray(errors)
+    return errors
+
+
+def error_summary(errors: list[float]) -> dict[str, float]:
+    """The mean and the 90th percentile of absolute errors, rounded to 0.01."""
     return {
-        "mean_abs": round(float(errors.mean()), 2),
+        "mean_abs": round(float(np.mean(errors)), 2),
         "p90_abs": round(float(np.quantile(errors, 0.9)), 2),
     }
