@@ -49,7 +49,7 @@ AS_OF := $(if $(DATE),--as-of $(DATE),)
 # One cxpulse process per scheduled run: ingest the inbox, render, gate, e-mail (one at a time).
 SEND = '$(CX)' send --ingest --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' --reports '$(REPORTS)' $(AS_OF) $(SEND_FLAGS)
 
-.PHONY: help install upgrade-lock demo test lab daily weekly quarterly status clean lint bench bench-smoke browser
+.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly quarterly status clean lint bench bench-smoke browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ browser: ## install the Debian packages reports and tests use (chromium, poppler
 demo: $(STAMP) browser ## generate the seeded demo data, ingest it, render the three reports
 	'$(CX)' demo --warehouse '$(WAREHOUSE)' --end $(DEMO_END)
 	'$(CX)' run daily weekly quarterly --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' $(AS_OF)
+
+sentiment-model: $(STAMP) ## train the care-text sentiment model from ../shared/data and print its held-out figures
+	'$(BIN)/python' -m cxpulse.sentiment_train
 
 test: $(STAMP) browser ## run the whole test suite (installs what it needs)
 	'$(BIN)/python' -m pytest

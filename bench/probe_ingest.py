@@ -1,7 +1,7 @@
 """One ingest benchmark run, in a fresh process: ``probe_ingest.py FORMAT CSV WAREHOUSE``.
 
 Loads ``CSV`` into a new warehouse with ``ingest.ingest_file`` (the path ``cxpulse ingest``
-takes; the sentiment cache starts empty) and prints one JSON line: rows, texts scored and
+takes, scoring with the default sentiment engine; the sentiment cache starts empty) and prints one JSON line: rows, texts scored and
 seconds per stage. Then scores the stored texts again against the now warm cache (inside a
 transaction that is rolled back) and adds those seconds as ``sentiment_cached``.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxpulse import ingest, warehouse
+from cxpulse import ingest, sentiment, warehouse
 
 
 def main(fmt: str, csv: Path, warehouse_path: Path) -> dict:
@@ -38,6 +38,7 @@ def main(fmt: str, csv: Path, warehouse_path: Path) -> dict:
     finally:
         con.close()
     return {
+        "engine": sentiment.engine_label(),
         "rows": result.rows_read,
         "stored": result.inserted,
         "quarantined": result.quarantined,

@@ -55,7 +55,7 @@ TARGETS = {
     "naive_over_cxpulse": 4.0,
     "all_three_one_process_s": 10.0,
     "ingest_rows_per_s_before_sentiment": 200_000,
-    "sentiment_texts_per_s": 15_000,
+    "sentiment_texts_per_s": 20_000,
     "peak_rss_mb": 1024,
 }
 

@@ -10,7 +10,8 @@ import pytest
 
 from cxpulse import adapters, config, demo, schema
 from cxpulse.adapters import AdapterOptions
-from cxpulse.sentiment import NEGATIVE, POSITIVE, score_texts
+from cxpulse.quantify import CLASSES
+from cxpulse.sentiment import score_texts
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
 END = "2026-03-15"
@@ -31,17 +32,13 @@ def chunks(brand: config.BrandParams) -> list[pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def frame(chunks: list[pd.DataFrame]) -> pd.DataFrame:
-    """All chunks, with a ``polarity`` column from VADER (what ingest would compute)."""
+    """All chunks, with a ``polarity`` column: the default engine's label (as ingest would
+    score them, brand names removed)."""
     out = pd.concat(chunks, ignore_index=True)
     texts = out["text"].dropna().unique()
-    scores = pd.Series(score_texts(list(texts)), index=texts)
-    compound = out["text"].map(scores).astype("float64")
-    out["polarity"] = np.select(
-        [(compound >= POSITIVE).to_numpy(), (compound <= NEGATIVE).to_numpy()],
-        ["positive", "negative"],
-        "neutral",
-    )
-    out.loc[out["text"].isna(), "polarity"] = None
+    scores = score_texts(list(texts), names=config.brand_names(PARAMS))
+    labels = pd.Series(np.array(CLASSES)[scores[:, 1:].argmax(axis=1)], index=texts)
+    out["polarity"] = out["text"].map(labels)
     return out
 
 

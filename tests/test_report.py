@@ -85,8 +85,9 @@ def test_a_bidi_override_in_customer_text_is_shown_and_isolated(demo_warehouse, 
     con = duckdb.connect(str(path))
     con.execute(
         "INSERT INTO interactions (id, channel, brand, direction, author_id, created_at, text, "
-        "sentiment) VALUES ('twitter:spoof', 'twitter', 'Northwind Mobile', 'inbound', 'x', "
-        "TIMESTAMPTZ '2026-03-19 09:00:00+00', ?, -0.9)",
+        "sentiment, p_negative, p_neutral, p_positive) VALUES ('twitter:spoof', 'twitter', "
+        "'Northwind Mobile', 'inbound', 'x', TIMESTAMPTZ '2026-03-19 09:00:00+00', ?, -0.9, "
+        "0.92, 0.06, 0.02)",
         ["Outage again \u202eLTR\u202c \u2067RTL\u2069 \u200f!"],
     )
     con.close()

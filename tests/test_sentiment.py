@@ -1,4 +1,5 @@
-"""``sentiment.compound`` gives exactly VADER's compound score, only faster."""
+"""``sentiment.compound`` gives exactly VADER's compound score, only faster; engines score
+in order, serially or in parallel."""
 
 from __future__ import annotations
 
@@ -58,4 +59,14 @@ def test_score_texts_keeps_order_in_parallel(workers, monkeypatch):
     monkeypatch.setattr("cxpulse.sentiment._PARALLEL_FROM", 10)
     monkeypatch.setattr("cxpulse.sentiment._CHUNK", 7)
     texts = [f"{w} {i}" for i, w in enumerate(["good", "bad", "ok"] * 20)]
-    assert score_texts(texts, workers=workers) == [vader(t) for t in texts]
+    assert score_texts(texts, "vader", workers=workers)[:, 0].tolist() == [vader(t) for t in texts]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_default_engine_scores_the_same_in_parallel_as_serially(workers, monkeypatch):
+    texts = [f"{w} {i}" for i, w in enumerate(["love it", "awful wait", "my bill"] * 20)]
+    serial = score_texts(texts, workers=1)
+    monkeypatch.setattr("cxpulse.sentiment._PARALLEL_FROM", 10)
+    monkeypatch.setattr("cxpulse.sentiment._CHUNK", 7)
+    assert (score_texts(texts, workers=workers) == serial).all()
+    assert serial.shape == (60, 4)

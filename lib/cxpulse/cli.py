@@ -1,4 +1,4 @@
-"""The one entry point: ``cxpulse demo | ingest | status | metrics | run | send``.
+"""The one entry point: ``cxpulse demo | ingest | status | metrics | run | send | sentiment``.
 
 Wiring only: parse arguments, call the library, print what happened. Errors that a user
 can fix (bad params, bad files) print one clear message and exit 2; a full disk or a damaged
@@ -174,7 +174,81 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="send a period again that was sent")
     p.set_defaults(func=cmd_send)
+
+    add_sentiment_commands(sub)
     return parser
+
+
+def add_sentiment_commands(sub: argparse._SubParsersAction) -> None:
+    """``cxpulse sentiment score | evaluate | rescore``."""
+    group = sub.add_parser(
+        "sentiment",
+        help="score or evaluate texts with a sentiment engine; rescore the warehouse",
+        description="Sentiment engines (care-lr, the model trained for care text, and "
+        "vader): score a CSV of texts, check an engine against your own labels, or rescore "
+        "every text in the warehouse after changing engine. The engine defaults to "
+        "sentiment.engine in params/brand.yaml; brand and competitor names there are never "
+        "scored as words.",
+    )
+    commands = group.add_subparsers(dest="sentiment_command", required=True, metavar="ACTION")
+
+    def engine_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--engine", help="sentiment engine (default: sentiment.engine in brand.yaml)"
+        )
+        p.add_argument(
+            "--params",
+            type=Path,
+            default=DEFAULT_PARAMS,
+            help="params folder (default: %(default)s)",
+        )
+
+    p = commands.add_parser(
+        "score",
+        help="write each row's label and class probabilities as CSV",
+        description="Score the texts of a CSV file: the output has every input column plus "
+        "sentiment_label (negative, neutral or positive), p_negative, p_neutral, p_positive "
+        "and sentiment (p_positive - p_negative for care-lr; VADER's compound for vader).",
+    )
+    p.add_argument("file", type=Path, help="CSV file with a header row")
+    p.add_argument("--text-column", required=True, help="the column holding the text")
+    p.add_argument("-o", "--output", type=Path, help="output CSV (default: standard output)")
+    engine_option(p)
+    p.set_defaults(func=cmd_sentiment_score)
+
+    p = commands.add_parser(
+        "evaluate",
+        help="compare an engine with your own labels (accuracy, macro-F1, net per group)",
+        description="Compare an engine's labels with people's: accuracy, macro-F1, the "
+        "confusion matrix and, with --group-column, each group's net sentiment as labelled "
+        "beside the engine's estimate (corrected for its known errors) and its plain count. "
+        "Labels: positive, neutral or negative, in any case.",
+    )
+    p.add_argument("file", type=Path, help="CSV file with a header row")
+    p.add_argument("--text-column", required=True, help="the column holding the text")
+    p.add_argument("--label-column", required=True, help="the column holding your labels")
+    p.add_argument("--group-column", help="report net sentiment per value of this column")
+    engine_option(p)
+    p.set_defaults(func=cmd_sentiment_evaluate)
+
+    p = commands.add_parser(
+        "rescore",
+        help="score every stored text with an engine (after changing engine or version)",
+        description="Score every text in the warehouse with the engine and record it as "
+        "the warehouse's engine, in one transaction, with a progress bar: afterwards every "
+        "row holds that engine's scores, and ingest accepts only that engine's rows.",
+    )
+    _add_common(p)
+    p.add_argument("--engine", help="sentiment engine (default: sentiment.engine in brand.yaml)")
+    p.set_defaults(func=cmd_sentiment_rescore)
+
+
+def sentiment_setup(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
+    """(engine, names to clean): --engine, else brand.yaml's; names from the params."""
+    from cxpulse import config
+
+    params, names = config.sentiment_setup(args.params)
+    return args.engine or params.engine, names
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -183,9 +257,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     brand = config.load_brand(args.params)
     log.info("generating %s demo rows (seed %s) into %s", f"{args.rows:,}", args.seed, args.out)
     files = demo.write_demo(args.out, rows=args.rows, seed=args.seed, end=args.end, brand=brand)
+    names = config.brand_names(args.params)
     for number, path in enumerate(files, 1):
         log.info("ingesting file %d of %d", number, len(files))
-        ingest.ingest_file(path, "canonical", args.warehouse)
+        ingest.ingest_file(
+            path, "canonical", args.warehouse, engine=brand.sentiment.engine, names=names
+        )
     return 0
 
 
@@ -206,8 +283,48 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.paths or not args.fmt:
         raise UserError("give --format NAME and one or more files, or --inbox")
     options = ingest.options_for(args.fmt, args.params, brand=args.brand)
+    params, names = config.sentiment_setup(args.params)
     for path in args.paths:
-        print(ingest.ingest_file(path, args.fmt, args.warehouse, options).summary())
+        result = ingest.ingest_file(
+            path, args.fmt, args.warehouse, options, None, params.engine, names
+        )
+        print(result.summary())
+    return 0
+
+
+def cmd_sentiment_score(args: argparse.Namespace) -> int:
+    from cxpulse import sentiment_check
+
+    engine, names = sentiment_setup(args)
+    frame, _ = sentiment_check.read_rows(args.file, [args.text_column])
+    scored = sentiment_check.score_frame(frame[args.text_column], engine, names)
+    out = frame.drop(columns=[c for c in scored.columns if c in frame.columns]).join(scored)
+    out.to_csv(args.output or sys.stdout, index=False)
+    return 0
+
+
+def cmd_sentiment_evaluate(args: argparse.Namespace) -> int:
+    from cxpulse import sentiment_check
+
+    engine, names = sentiment_setup(args)
+    wanted = [args.text_column, args.label_column, args.group_column]
+    frame, lines = sentiment_check.read_rows(args.file, [c for c in wanted if c])
+    truth = sentiment_check.labels_of(frame[args.label_column], lines, args.file, args.label_column)
+    groups = frame[args.group_column] if args.group_column else None
+    result = sentiment_check.evaluate(frame[args.text_column], truth, groups, engine, names)
+    print(result.text())
+    return 0
+
+
+def cmd_sentiment_rescore(args: argparse.Namespace) -> int:
+    from cxpulse import ingest, sentiment
+
+    engine, names = sentiment_setup(args)
+    updated, scored = ingest.rescore(args.warehouse, engine, names)
+    print(
+        f"{args.warehouse}: {updated:,} rows now scored by {sentiment.engine_label(engine)} "
+        f"({scored:,} texts scored, the rest from the cache)"
+    )
     return 0
 
 
@@ -325,9 +442,19 @@ def user_errors() -> tuple[type[Exception], ...]:
     command starts without importing pandas first.)"""
     from cxpulse.adapters import AdapterError
     from cxpulse.config import ParamsError
+    from cxpulse.sentiment import EngineError
+    from cxpulse.sentiment_check import CheckError
     from cxpulse.warehouse import WarehouseLocked
 
-    return (UserError, ParamsError, AdapterError, WarehouseLocked, FileNotFoundError)
+    return (
+        UserError,
+        ParamsError,
+        AdapterError,
+        WarehouseLocked,
+        FileNotFoundError,
+        EngineError,
+        CheckError,
+    )
 
 
 def warehouse_problem(err: Exception, path: Path) -> str | None:

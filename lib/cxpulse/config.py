@@ -87,11 +87,24 @@ class SentimentParams(_Strict):
     negative messages a day) are estimated from probabilities, never thresholded."""
 
     engine: str = "care-lr"
+    """The engine that scores every text (``cxpulse.sentiment.ENGINES``): care-lr or vader.
+    After changing it: ``cxpulse sentiment rescore``."""
     negative_probability: float = Field(NEGATIVE_PROBABILITY, gt=0, le=1)
     """A message is negative (viral negatives, top and rising issues, churn's complaints)
     when p_negative >= this."""
     strongly_negative_probability: float = Field(STRONGLY_NEGATIVE_PROBABILITY, gt=0, le=1)
     """An unanswered message is urgent as strongly negative when p_negative >= this."""
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        from cxpulse.sentiment import ENGINES
+
+        if value not in ENGINES:
+            raise ValueError(
+                f"unknown sentiment engine {value!r}; expected one of {sorted(ENGINES)}"
+            )
+        return value
 
     @field_validator("strongly_negative_probability")
     @classmethod
@@ -450,6 +463,24 @@ def load_brand(params_dir: Path) -> BrandParams:
                 "(a CSV file relative to the params folder, or null)"
             )
     return brand
+
+
+def brand_names(params_dir: Path) -> tuple[str, ...]:
+    """Names sentiment engines never score as words: our brand, the competitors
+    (``brand.yaml``) and the account handles of ``sources.yaml``, sorted."""
+    brand = load_brand(params_dir)
+    names = {brand.brand, *brand.competitors}
+    for source in load_sources(params_dir).sources.values():
+        names.update(source.accounts)
+    return tuple(sorted(names))
+
+
+def sentiment_setup(params_dir: Path) -> tuple[SentimentParams, tuple[str, ...]]:
+    """``brand.yaml``'s sentiment section and ``brand_names``; the defaults and no names
+    for a params folder without ``brand.yaml`` (one that only sets up an inbox)."""
+    if not (Path(params_dir) / "brand.yaml").exists():
+        return SentimentParams(), ()
+    return load_brand(params_dir).sentiment, brand_names(params_dir)
 
 
 def load_report_params(cadence: str, params_dir: Path) -> ReportParams:

@@ -26,8 +26,7 @@ from typing import TextIO
 import duckdb
 import pandas as pd
 
-from cxpulse import adapters, config, schema, warehouse
-from cxpulse.sentiment import attach_sentiment
+from cxpulse import adapters, config, schema, sentiment, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -297,11 +296,15 @@ def ingest_file(
     warehouse_path: Path,
     options: adapters.AdapterOptions | None = None,
     now: pd.Timestamp | None = None,
+    engine: str | None = None,
+    names: tuple[str, ...] = (),
 ) -> IngestResult:
     """Load one file into the warehouse, under the writer lock, in one transaction.
 
-    Raises ``AdapterError`` (and logs the failure) when the file cannot be read as ``fmt``;
-    then nothing from it is stored.
+    Texts are scored by the sentiment ``engine`` (default: the default engine), with the
+    brand ``names`` removed first. Raises ``AdapterError`` (and logs the failure) when the
+    file cannot be read as ``fmt``, and ``EngineError`` when the warehouse's rows were
+    scored by another engine or version; then nothing from it is stored.
     """
     path = Path(path)
     options = options or adapters.AdapterOptions()
@@ -309,6 +312,7 @@ def ingest_file(
     clock = _StageClock()
     adapter = options.adapter or fmt
     adapters.get(adapter)
+    scorer = sentiment.get_engine(engine)
     if not path.is_file():
         raise adapters.AdapterError(f"{path}: file not found")
     sha = file_sha256(path)
@@ -317,6 +321,7 @@ def ingest_file(
     with warehouse.lock(warehouse_path):
         con = warehouse.connect(warehouse_path)
         try:
+            check_engine(con, warehouse_path, scorer)
             seen = warehouse.already_ingested(con, sha)
             if seen is not None:
                 return IngestResult(
@@ -339,7 +344,7 @@ def ingest_file(
             con.execute("BEGIN TRANSACTION")
             try:
                 with clock("sentiment"):
-                    good, scored = score_sentiment(con, good, str(path))
+                    good, scored = score_sentiment(con, good, str(path), scorer.name, names)
                 with clock("store"):
                     legacy = parsed.rows.get("legacy_id")
                     counts = warehouse.store(
@@ -354,6 +359,8 @@ def ingest_file(
                         )
                         rejects = pd.concat([rejects, clashes], ignore_index=True)
                         rejects = rejects.sort_values("line", kind="stable", ignore_index=True)
+                    if good["sentiment"].notna().any() and warehouse.scored_by(con) is None:
+                        warehouse.record_engine(con, scorer.name, scorer.version)
                     warehouse.quarantine(con, rejects)
                 result = IngestResult(
                     path,
@@ -430,6 +437,7 @@ def ingest_inbox(
     matches no rule or cannot be read stays in the inbox, and its result says why.
     """
     params = config.load_inbox(params_dir)
+    engine, names = config.sentiment_setup(params_dir)
     params.inbox.mkdir(parents=True, exist_ok=True)
     results = []
     for path in sorted(params.inbox.iterdir()):
@@ -442,7 +450,9 @@ def ingest_inbox(
             continue
         options = options_for(rule.format, params_dir, brand=rule.brand)
         try:
-            result = ingest_file(path, rule.format, warehouse_path, options, now)
+            result = ingest_file(
+                path, rule.format, warehouse_path, options, now, engine.engine, names
+            )
         except adapters.AdapterError as err:
             results.append(IngestResult(path, "failed", message=f"{err}; left in the inbox"))
             continue
@@ -462,16 +472,83 @@ def archive_file(path: Path, archive: Path) -> Path:
     return target
 
 
+def check_engine(
+    con: duckdb.DuckDBPyConnection, warehouse_path: Path, engine: sentiment.Engine
+) -> None:
+    """Raise ``EngineError`` when the warehouse's rows were scored by an engine (or
+    version) other than ``engine``: one warehouse never mixes two engines' scores."""
+    held = warehouse.scored_by(con)
+    if held is None or held == (engine.name, engine.version):
+        return
+    raise sentiment.EngineError(
+        f"{warehouse_path}: its rows were scored by sentiment engine {held[0]} {held[1]}, "
+        f"this ingest scores with {engine.label}; rescore the warehouse first: "
+        f"cxpulse sentiment rescore --warehouse {warehouse_path} --engine {engine.name} "
+        f"(or set sentiment.engine: {held[0]} in params/brand.yaml)"
+    )
+
+
+def rescore(
+    warehouse_path: Path,
+    engine: str | None = None,
+    names: tuple[str, ...] = (),
+    stream: TextIO | None = None,
+) -> tuple[int, int]:
+    """Score every stored text with ``engine`` and record it as the warehouse's engine, in
+    one transaction, with a progress bar on ``stream``; texts the cache holds for this
+    engine and version are not scored again. Returns (rows updated, texts scored)."""
+    scorer = sentiment.get_engine(engine)
+    with warehouse.lock(warehouse_path):
+        con = warehouse.connect(warehouse_path)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                texts = con.execute(
+                    "SELECT DISTINCT text FROM interactions WHERE text IS NOT NULL AND text <> '' "
+                    "ORDER BY text"
+                ).df()
+                bar = Progress(f"rescoring with {scorer.label}", len(texts), stream)
+                scored = 0
+                for start in range(0, len(texts), SENTIMENT_CHUNK):
+                    part = texts.iloc[start : start + SENTIMENT_CHUNK]
+                    scored += sentiment.attach_sentiment(con, part, scorer.name, names)[1]
+                    bar.advance(len(part))
+                bar.close()
+                sets = ", ".join(f"{c} = c.{c}" for c in sentiment.SCORE_COLUMNS)
+                updated = con.execute(
+                    f"UPDATE interactions AS i SET {sets} FROM sentiment_cache c "
+                    "WHERE c.engine = ? AND c.version = ? AND c.text_md5 = md5(i.text) "
+                    "AND i.text <> ''",
+                    [scorer.name, scorer.version],
+                ).fetchone()[0]
+                nulls = ", ".join(f"{c} = NULL" for c in sentiment.SCORE_COLUMNS)
+                con.execute(f"UPDATE interactions SET {nulls} WHERE text IS NULL OR text = ''")
+                warehouse.record_engine(con, scorer.name, scorer.version)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.close()
+    return updated, scored
+
+
 def score_sentiment(
-    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, label: str
+    con: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame,
+    label: str,
+    engine: str | None = None,
+    names: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, int]:
     """``attach_sentiment`` over ``rows``; in chunks with a progress bar for big loads."""
     if len(rows) < PROGRESS_FROM:
-        return attach_sentiment(con, rows)
+        return sentiment.attach_sentiment(con, rows, engine, names)
     bar = Progress(f"scoring sentiment for {label}", len(rows))
     parts, scored = [], 0
     for start in range(0, len(rows), SENTIMENT_CHUNK):
-        part, count = attach_sentiment(con, rows.iloc[start : start + SENTIMENT_CHUNK])
+        part, count = sentiment.attach_sentiment(
+            con, rows.iloc[start : start + SENTIMENT_CHUNK], engine, names
+        )
         parts.append(part)
         scored += count
         bar.advance(len(part))

@@ -35,6 +35,10 @@ class Kpi:
     """90 % interval (low, high) of ``current`` when the figure is an estimate."""
     previous_interval: tuple[float, float] | None = None
     """90 % interval of ``previous``."""
+    chance: float | None = None
+    """Half-width of the sampling part of ``interval`` (the engine's error left out)."""
+    previous_chance: float | None = None
+    """Half-width of the sampling part of ``previous_interval``."""
 
     @property
     def interval_text(self) -> str | None:
@@ -90,16 +94,19 @@ class Kpi:
 def noise_margin(k: Kpi) -> float | None:
     """How far the figure can move between the two periods by chance (90 %), in its unit.
 
-    The two periods' estimates err independently, so the margin of their difference is
-    the root of the sum of squares of each one's 90 % half-width, taken on the side that
-    faces the other period (asymmetric where an interval is clipped at +-100): for a rise
-    current - low of now and high - previous of before, for a fall the other sides. The
-    half-widths hold the engine's calibration error as well as sampling error; that part
-    is partly shared by two periods of one brand, so the margin errs wide: a change called
-    outside the usual range is one a reader can act on. None when a value or an interval
-    is missing.
+    The two periods' samples err independently, so the margin of their difference is the
+    root of the sum of squares of each one's sampling half-width (``chance``). The engine's
+    calibration error is left out: two periods of one brand scored by one engine share it
+    as a bias, which a change cancels (with it, the care model's 37-point p90 error would
+    call every change noise). Without ``chance`` the full intervals are used, taken on the
+    side that faces the other period (asymmetric where an interval is clipped at +-100):
+    for a rise current - low of now and high - previous of before, for a fall the other
+    sides. None when a value or an interval is missing.
     """
     values = (k.current, k.previous)
+    chances = (k.chance, k.previous_chance)
+    if not any(map(fmt.is_missing, (*values, *chances))):
+        return math.hypot(float(k.chance), float(k.previous_chance))
     if k.interval is None or k.previous_interval is None or any(map(fmt.is_missing, values)):
         return None
     (low, high), (prev_low, prev_high) = k.interval, k.previous_interval

@@ -119,12 +119,13 @@ class Calibration:
         return np.array(self.mean_posteriors)
 
 
-def correction(calibration: Calibration | None) -> np.ndarray | None:
-    """``(M^T)^-1``, the linear map PACC applies to mean probabilities; None when there
-    is no calibration or ``M`` is singular or worse conditioned than ``MAX_CONDITION``."""
+def correction(calibration: Calibration | ArrayLike | None) -> np.ndarray | None:
+    """``(M^T)^-1``, the linear map PACC applies to mean probabilities (``calibration``: a
+    Calibration or its matrix M); None when there is no calibration or ``M`` is singular or
+    worse conditioned than ``MAX_CONDITION``."""
     if calibration is None:
         return None
-    m = calibration.matrix
+    m = calibration.matrix if isinstance(calibration, Calibration) else np.asarray(calibration)
     if not np.linalg.cond(m) <= MAX_CONDITION:  # also catches inf and nan
         return None
     return np.linalg.inv(m.T)
@@ -146,7 +147,7 @@ class Pacc:
     the mean probabilities as given."""
 
 
-def pacc(mean_posteriors: ArrayLike, calibration: Calibration) -> Pacc:
+def pacc(mean_posteriors: ArrayLike, calibration: Calibration | ArrayLike) -> Pacc:
     """Class shares of a group (or of each row of groups) from its mean probabilities.
 
     Solves ``M^T p = q`` for p, clips it to p >= 0 and renormalises it to sum to 1 (the
@@ -227,6 +228,10 @@ class GroupEstimate:
     net: np.ndarray
     net_low: np.ndarray
     net_high: np.ndarray
+    net_chance: np.ndarray
+    """Half-width of the sampling part of the interval alone: how far the figure moves by
+    chance between two periods scored by the same engine, whose calibration error is a bias
+    both share and a change cancels (``narrative.noise_margin``)."""
     corrected: bool
     """False when there was no calibration, or PACC refused it (``correction``)."""
 
@@ -304,5 +309,6 @@ def estimate_groups(
         net=net,
         net_low=np.clip(net - half, -100, 100),
         net_high=np.clip(net + half, -100, 100),
+        net_chance=np.where(n >= 2, sampling, np.nan),
         corrected=inverse is not None,
     )

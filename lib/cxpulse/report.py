@@ -56,6 +56,8 @@ KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
 COUNT_FIELDS = ("inbound", "answered", "offered_calls", "reviews")
 KPI_INTERVALS = {"net_sentiment": ("net_low", "net_high")}
 """Headline fields that are estimates -> the fields of their 90 % interval."""
+KPI_CHANCE = {"net_sentiment": "net_chance"}
+"""Headline fields that are estimates -> the field of their sampling half-width."""
 
 
 def _render(template: str, **context) -> HTML:
@@ -317,6 +319,8 @@ def kpis(r: Report) -> list[Kpi]:
             better=better,
             interval=_interval(r.current, key),
             previous_interval=_interval(r.previous, key),
+            chance=r.current.get(KPI_CHANCE.get(key, "")),
+            previous_chance=r.previous.get(KPI_CHANCE.get(key, "")),
         )
         for key, label, kind, better in KPI_FIELDS
     ]
@@ -329,7 +333,10 @@ def tiles(r: Report) -> list[dict]:
         others = []
         for comparison, baseline in zip(r.comparisons[1:], r.baselines[1:], strict=True):
             other = dataclasses.replace(
-                k, previous=baseline.get(k.key), previous_interval=_interval(baseline, k.key)
+                k,
+                previous=baseline.get(k.key),
+                previous_interval=_interval(baseline, k.key),
+                previous_chance=baseline.get(KPI_CHANCE.get(k.key, "")),
             )
             others.append(
                 {

@@ -66,6 +66,8 @@ COLUMNS: dict[str, str] = {
     "source_file": "VARCHAR",
     "ingested_at": "TIMESTAMPTZ",
 }
+PROBABILITIES: tuple[str, ...] = ("p_negative", "p_neutral", "p_positive")
+"""Class probabilities from the engine that scored the text (sum 1; null without text)."""
 REQUIRED: tuple[str, ...] = ("id", "channel", "brand", "direction", "created_at")
 COUNTS: tuple[str, ...] = ("reach", "likes", "shares", "comments")
 TEXT_COLUMNS: tuple[str, ...] = (
@@ -185,6 +187,14 @@ def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
                 pa.Check.in_range(-1, 1, error="sentiment must be in [-1, 1]"),
                 nullable=True,
             ),
+            **{
+                c: pa.Column(
+                    "Float64",
+                    pa.Check.in_range(0, 1, error=f"{c} must be a probability in [0, 1]"),
+                    nullable=True,
+                )
+                for c in PROBABILITIES
+            },
         },
         strict=False,
     )

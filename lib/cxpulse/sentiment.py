@@ -1,6 +1,16 @@
-"""VADER sentiment, scored once at ingest and cached by the MD5 of the text.
+"""Sentiment engines, scored once at ingest and cached by engine, version and text.
 
-VADER's compound score is in [-1, 1]; positive >= 0.05, negative <= -0.05 (DESIGN.md).
+Engines come in kinds and are looked up by name in ``ENGINES`` (``register`` adds one):
+``care-lr``, the model trained for care text (``sentiment_model``; the default), and
+``vader``. Every engine reads text cleaned by ``textclean`` and gives per text the class
+probabilities (p_negative, p_neutral, p_positive), summing to 1, and ``sentiment``, a score
+in [-1, 1]: p_positive - p_negative for a model; VADER's compound score for VADER, whose
+probabilities are the one-hot of its label (positive >= 0.05, negative <= -0.05).
+
+The warehouse records which engine and version scored its rows (``warehouse.scored_by``):
+ingest refuses rows from another engine, and ``cxpulse sentiment rescore`` moves every row
+to a new one, so a report never mixes two engines' figures.
+
 ``compound`` computes the score vaderSentiment 3.3.2 gives (``polarity_scores(text)
 ["compound"]``), step for step and in the same floating-point order, but about twice as
 fast: each word is lower-cased once, not once per rule that looks at it, and texts
@@ -12,16 +22,23 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import json
 import multiprocessing
 import os
 import signal
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 from vaderSentiment import vaderSentiment as vader
+
+from cxpulse import sentiment_model, textclean
 
 POSITIVE = 0.05
 NEGATIVE = -0.05
@@ -29,6 +46,8 @@ _PARALLEL_FROM = 20_000
 _CHUNK = 5_000
 _PR_SET_PDEATHSIG = 1
 """prctl option (linux/prctl.h): the signal a process gets when its parent dies."""
+DEFAULT_ENGINE = sentiment_model.NAME
+SCORE_COLUMNS: tuple[str, ...] = ("sentiment", "p_negative", "p_neutral", "p_positive")
 
 _analyzer: vader.SentimentIntensityAnalyzer | None = None
 _emoji: frozenset[str] = frozenset()
@@ -187,10 +206,6 @@ def compound(text: str) -> float:
     return round(vader.normalize(sum_s), 4)
 
 
-def _score_chunk(texts: Sequence[str]) -> list[float]:
-    return [compound(t) for t in texts]
-
-
 @functools.cache
 def _worker_pool(workers: int) -> ProcessPoolExecutor:
     """Processes that score in parallel and never outlive us, started once per process
@@ -216,29 +231,6 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def score_texts(
-    texts: Sequence[str],
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> list[float]:
-    """VADER compound score of each text, in order; parallel across cores for big lists."""
-    chunks = [texts[i : i + _CHUNK] for i in range(0, len(texts), _CHUNK)]
-    workers = workers or os.cpu_count() or 1
-    scores: list[float] = []
-    if len(texts) < _PARALLEL_FROM or workers == 1:
-        results = map(_score_chunk, chunks)
-        for chunk_scores in results:
-            scores.extend(chunk_scores)
-            if progress:
-                progress(len(chunk_scores))
-        return scores
-    for chunk_scores in _worker_pool(workers).map(_score_chunk, chunks):
-        scores.extend(chunk_scores)
-        if progress:
-            progress(len(chunk_scores))
-    return scores
-
-
 def label(compound: float) -> str:
     """'positive', 'negative' or 'neutral' by the VADER thresholds."""
     if compound >= POSITIVE:
@@ -248,36 +240,185 @@ def label(compound: float) -> str:
     return "neutral"
 
 
+def vader_scores(texts: Sequence[str]) -> np.ndarray:
+    """(compound, one-hot of its label) of each text: ``SCORE_COLUMNS`` per row."""
+    out = np.zeros((len(texts), 4))
+    for i, text in enumerate(texts):
+        score = compound(text)
+        out[i, 0] = score
+        out[i, 1 if score <= NEGATIVE else 3 if score >= POSITIVE else 2] = 1.0
+    return out
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A sentiment engine: ``score`` maps cleaned texts to rows of ``SCORE_COLUMNS``;
+    ``info`` is the JSON shipped beside it (training data, held-out figures, calibration)."""
+
+    name: str
+    version: str
+    score: Callable[[list[str]], np.ndarray]
+    info_path: Path
+
+    @property
+    def label(self) -> str:
+        """Name and version, as the metric contract lines print them."""
+        return f"{self.name} {self.version}"
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {}
+"""Engine name -> a function building it (called once per process, on first use)."""
+
+
+def register(name: str) -> Callable[[Callable[[], Engine]], Callable[[], Engine]]:
+    """Decorator: make an engine factory available under ``name``."""
+
+    def add(factory: Callable[[], Engine]) -> Callable[[], Engine]:
+        ENGINES[name] = factory
+        return factory
+
+    return add
+
+
+class EngineError(ValueError):
+    """An unknown engine, or rows scored by an engine other than the warehouse's."""
+
+
+@functools.cache
+def get_engine(name: str | None = None) -> Engine:
+    """The engine called ``name`` (default ``DEFAULT_ENGINE``), built once per process."""
+    name = name or DEFAULT_ENGINE
+    if name not in ENGINES:
+        raise EngineError(f"unknown sentiment engine {name!r}; expected one of {sorted(ENGINES)}")
+    return ENGINES[name]()
+
+
+def vader_version() -> str:
+    """vaderSentiment's version and the cleaning rule's, e.g. ``3.3.2+c1``."""
+    return f"{metadata.version('vaderSentiment')}+{textclean.CLEAN_VERSION}"
+
+
+@register("vader")
+def _vader() -> Engine:
+    version = vader_version()
+    info = sentiment_model.model_dir() / f"vader-{version}.json"
+    return Engine("vader", version, vader_scores, info)
+
+
+@register(sentiment_model.NAME)
+def _care_lr() -> Engine:
+    model = sentiment_model.load()
+    if model.info.get("clean") != textclean.CLEAN_VERSION:
+        raise EngineError(
+            f"{sentiment_model.NAME} {sentiment_model.VERSION} was trained on text cleaned by "
+            f"rule {model.info.get('clean')}, not {textclean.CLEAN_VERSION}; run "
+            "'make sentiment-model'"
+        )
+
+    def score(texts: list[str]) -> np.ndarray:
+        p = model.probabilities(texts)
+        return np.column_stack([p[:, 2] - p[:, 0], p])
+
+    _, info = sentiment_model.model_paths()
+    return Engine(sentiment_model.NAME, sentiment_model.VERSION, score, info)
+
+
+def engine_label(engine: str | None = None) -> str:
+    """Name and version of an engine (default: the default engine), e.g. ``care-lr 2026.12``."""
+    return get_engine(engine).label
+
+
+def calibration(engine: str | None = None) -> dict:
+    """The engine's calibration on held-out labelled texts (SENTIMENT-CONTRACT.md), as
+    shipped beside it by ``make sentiment-model``."""
+    found = get_engine(engine)
+    if not found.info_path.is_file():
+        raise FileNotFoundError(
+            f"{found.info_path}: no calibration for {found.label}; run 'make sentiment-model'"
+        )
+    return json.loads(found.info_path.read_text())["calibration"]
+
+
+def _score_chunk(engine: str, names: tuple[str, ...], texts: Sequence[str]) -> np.ndarray:
+    """``SCORE_COLUMNS`` of each text, cleaned first (brand ``names`` removed)."""
+    return get_engine(engine).score(textclean.clean_all(texts, textclean.names_pattern(names)))
+
+
+def _pool_map(
+    work: Callable[[Sequence[str]], np.ndarray], chunks: Iterable[Sequence[str]], workers: int
+) -> Iterator[np.ndarray]:
+    """``map(work, chunks)`` in ``workers`` processes (``_worker_pool``), results in order."""
+    yield from _worker_pool(workers).map(work, chunks)
+
+
+def score_texts(
+    texts: Sequence[str],
+    engine: str | None = None,
+    names: tuple[str, ...] = (),
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Rows of ``SCORE_COLUMNS`` for each text, in order; parallel across cores for big
+    lists. ``names`` (our brand, competitors) are removed before scoring."""
+    engine = get_engine(engine).name  # fails here, not in a worker, for an unknown name
+    chunks = [texts[i : i + _CHUNK] for i in range(0, len(texts), _CHUNK)]
+    workers = workers or os.cpu_count() or 1
+    work = functools.partial(_score_chunk, engine, tuple(names))
+    if len(texts) < _PARALLEL_FROM or workers == 1:
+        results = map(work, chunks)
+    else:
+        results = _pool_map(work, chunks, workers)
+    parts = [np.zeros((0, 4))]
+    for part in results:
+        parts.append(part)
+        if progress:
+            progress(len(part))
+    return np.concatenate(parts)
+
+
 def attach_sentiment(
     con: duckdb.DuckDBPyConnection,
     rows: pd.DataFrame,
+    engine: str | None = None,
+    names: tuple[str, ...] = (),
     progress: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, int]:
-    """Return ``rows`` with ``sentiment`` filled from the cache, scoring texts not yet seen.
+    """Return ``rows`` with ``SCORE_COLUMNS`` filled from the cache, scoring texts not yet
+    seen by this engine and version.
 
-    Rows without text keep a null sentiment. New scores are added to ``sentiment_cache``
+    Rows without text keep null scores. New scores are added to ``sentiment_cache``
     (inside the caller's transaction). Returns the frame and how many texts were scored.
     """
+    found = get_engine(engine)
+    key = [found.name, found.version]
     con.register("texts", pd.DataFrame({"text": rows["text"].to_numpy(), "pos": range(len(rows))}))
     try:
         missing = con.execute(
             "SELECT DISTINCT t.text FROM texts t "
             "WHERE t.text IS NOT NULL AND t.text <> '' AND md5(t.text) NOT IN "
-            "(SELECT text_md5 FROM sentiment_cache)"
+            "(SELECT text_md5 FROM sentiment_cache WHERE engine = ? AND version = ?)",
+            key,
         ).df()["text"]
         if len(missing):
-            scores = score_texts(list(missing), progress=progress)
-            new = pd.DataFrame({"text": missing, "sentiment": scores})
+            scores = score_texts(list(missing), found.name, names, progress=progress)
+            new = pd.DataFrame(scores, columns=list(SCORE_COLUMNS))
+            new.insert(0, "text", missing.to_numpy())
             con.register("new_scores", new)
-            con.execute("INSERT INTO sentiment_cache SELECT md5(text), sentiment FROM new_scores")
+            con.execute(
+                "INSERT INTO sentiment_cache SELECT ?, ?, md5(text), "
+                f"{', '.join(SCORE_COLUMNS)} FROM new_scores",
+                key,
+            )
             con.unregister("new_scores")
         scored = con.execute(
-            "SELECT c.sentiment FROM texts t LEFT JOIN sentiment_cache c "
-            "ON c.text_md5 = md5(t.text) ORDER BY t.pos"
-        ).df()["sentiment"]
+            f"SELECT {', '.join('c.' + c for c in SCORE_COLUMNS)} FROM texts t LEFT JOIN "
+            "(SELECT * FROM sentiment_cache WHERE engine = ? AND version = ?) c "
+            "ON c.text_md5 = md5(t.text) ORDER BY t.pos",
+            key,
+        ).df()
     finally:
         con.unregister("texts")
     out = rows.copy()
-    out["sentiment"] = scored.to_numpy()
-    out["sentiment"] = out["sentiment"].astype("Float64")
+    for column in SCORE_COLUMNS:
+        out[column] = pd.array(scored[column].to_numpy(), dtype="Float64")
     return out, len(missing)

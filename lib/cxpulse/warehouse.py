@@ -50,8 +50,15 @@ DDL = [
         message VARCHAR, rows_conflicting BIGINT)""",
     # warehouses made before conflicts were counted
     "ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS rows_conflicting BIGINT",
-    "CREATE TABLE IF NOT EXISTS sentiment_cache (text_md5 VARCHAR, sentiment DOUBLE)",
+    """CREATE TABLE IF NOT EXISTS sentiment_cache (
+        engine VARCHAR, version VARCHAR, text_md5 VARCHAR, sentiment DOUBLE,
+        p_negative DOUBLE, p_neutral DOUBLE, p_positive DOUBLE)""",
+    "CREATE TABLE IF NOT EXISTS sentiment_engine (engine VARCHAR, version VARCHAR)",
 ]
+
+LEGACY_ENGINE = ("vader", "3.3.2 raw text")
+"""What scored the rows of a warehouse made before engines were recorded: VADER on the
+text as written (no cleaning)."""
 
 
 READ_MEMORY_LIMIT = "256MB"
@@ -212,9 +219,50 @@ def connect(
     if read_only:
         con.execute(f"SET memory_limit = '{READ_MEMORY_LIMIT}'")
     else:
-        for statement in DDL:
-            con.execute(statement)
+        migrate(con)
     return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and bring a warehouse made by an older cxpulse up to date:
+    the class-probability columns are added (null until rescored), the sentiment cache of
+    unnamed VADER scores is emptied (no current engine could read it), and rows scored
+    before engines were recorded are marked as ``LEGACY_ENGINE``'s."""
+    cache = con.execute(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'sentiment_cache' AND column_name = 'engine'"
+    ).fetchone()[0]
+    fresh = not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sentiment_engine'"
+    ).fetchone()[0]
+    if not cache:
+        con.execute("DROP TABLE IF EXISTS sentiment_cache")
+    for statement in DDL:
+        con.execute(statement)
+    for column, sql_type in COLUMNS.items():
+        con.execute(f"ALTER TABLE interactions ADD COLUMN IF NOT EXISTS {column} {sql_type}")
+    if fresh:
+        con.execute(
+            "INSERT INTO sentiment_engine SELECT ?, ? "
+            "WHERE EXISTS (SELECT 1 FROM interactions WHERE sentiment IS NOT NULL)",
+            list(LEGACY_ENGINE),
+        )
+
+
+def scored_by(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(engine, version) that scored the warehouse's rows; None before any row was scored
+    (or in a warehouse not yet migrated, opened read-only)."""
+    try:
+        rows = con.execute("SELECT engine, version FROM sentiment_engine LIMIT 1").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def record_engine(con: duckdb.DuckDBPyConnection, engine: str, version: str) -> None:
+    """Record that every scored row is now ``engine``'s at ``version``."""
+    con.execute("DELETE FROM sentiment_engine").fetchall()
+    con.execute("INSERT INTO sentiment_engine VALUES (?, ?)", [engine, version]).fetchall()
 
 
 @contextlib.contextmanager
@@ -356,7 +404,8 @@ def store(
                 f"WHERE i.id = b.id AND ({differs}) AND NOT ({clash})"
             )
         con.execute(
-            f"INSERT INTO interactions SELECT {', '.join('b.' + c for c in COLUMNS)} "
+            f"INSERT INTO interactions ({', '.join(COLUMNS)}) "
+            f"SELECT {', '.join('b.' + c for c in COLUMNS)} "
             "FROM batch b ANTI JOIN interactions i USING (id)"
         )
     finally:
@@ -452,6 +501,9 @@ def status_text(con: duckdb.DuckDBPyConnection) -> str:
         "strftime(max(created_at), '%Y-%m-%d %H:%M') FROM interactions"
     ).fetchone()
     lines = [f"Interactions: {total:,} rows" + (f", {first} to {last} UTC" if total else "")]
+    engine = scored_by(con)
+    if engine is not None:
+        lines.append(f"Sentiment scored by: {engine[0]} {engine[1]}")
     by_brand = con.execute(
         "SELECT channel, brand, count(*) AS rows, strftime(min(created_at), '%Y-%m-%d') AS first,"
         " strftime(max(created_at), '%Y-%m-%d') AS last FROM interactions "

@@ -49,20 +49,21 @@ from cxpulse.schema import CHANNELS
 from cxpulse.warehouse import connect as connect_warehouse
 
 
-def sentiment_calibration(params: config.BrandParams) -> Calibration | None:
-    """The calibration of the engine in ``params.sentiment`` that PACC corrects shares
-    with (``quantify``), for every report and ``cxpulse metrics``.
+def sentiment_calibration(params: config.BrandParams) -> Calibration:
+    """The calibration of the engine in ``params.sentiment`` (``cxpulse.sentiment``,
+    measured on held-out labelled texts) that PACC corrects shares with (``quantify``),
+    for every report and ``cxpulse metrics``."""
+    from cxpulse import sentiment
 
-    None (shares are the mean probabilities) until the engines ship their calibrations
-    (``cxpulse.sentiment.calibration``, SENTIMENT-CONTRACT.md).
-    """
-    return None
+    return Calibration.from_dict(sentiment.calibration(params.sentiment.engine))
 
 
 def sentiment_engine_label(params: config.BrandParams) -> str:
-    """Name and version of the engine that scored the sentiment, for contract lines
-    ("care-lr 2026.12"): "vader" until ``cxpulse.sentiment.engine_label`` exists."""
-    return "vader"
+    """Name and version of the engine in ``params.sentiment``, for contract lines
+    ("care-lr 2026.12")."""
+    from cxpulse import sentiment
+
+    return sentiment.engine_label(params.sentiment.engine)
 
 
 class WarehouseReader(DuckDBBackend):

@@ -29,6 +29,7 @@ HEADLINE_FIELDS: tuple[str, ...] = (
     "net_sentiment",
     "net_low",
     "net_high",
+    "net_chance",
     "offered_calls",
     "abandonment_rate",
     "asa_s",
@@ -74,7 +75,7 @@ def headline(
     voices = sentiment_summary(t, start, end, by, tz, calibration)
     frames = [
         response_summary(t, start, end, by, brand.sla_targets_s, until, tz, brand.business_hours),
-        voices[[*by, "net_sentiment", "net_low", "net_high"]],
+        voices[[*by, "net_sentiment", "net_low", "net_high", "net_chance"]],
         call_summary(t, start, end, by, brand.calls, tz),
         review_summary(t, start, end, by, tz),
     ]

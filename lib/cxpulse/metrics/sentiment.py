@@ -38,6 +38,7 @@ SUMMARY_COLUMNS = [
     "net_sentiment",
     "net_low",
     "net_high",
+    "net_chance",
 ]
 
 
@@ -91,6 +92,7 @@ def estimate(
             net_sentiment=est.net,
             net_low=est.net_low,
             net_high=est.net_high,
+            net_chance=est.net_chance,
         )
     )
     out.attrs["corrected"] = est.corrected
