@@ -1,8 +1,8 @@
 """One ingest benchmark run, in a fresh process: ``probe_ingest.py FORMAT CSV WAREHOUSE``.
 
 Loads ``CSV`` into a new warehouse with ``ingest.ingest_file`` (the path ``cxpulse ingest``
-takes, scoring with the default sentiment engine; the sentiment cache starts empty) and prints one JSON line: rows, texts scored and
-seconds per stage. Then scores the stored texts again against the now warm cache (inside a
+takes, scoring with the default sentiment engine; the sentiment cache starts empty) and
+prints one JSON line: rows, texts scored and seconds per stage. Then scores the stored texts again against the now warm cache (inside a
 transaction that is rolled back) and adds those seconds as ``sentiment_cached``.
 """
 

@@ -14,8 +14,9 @@ Measures, each as the median of ``--runs`` runs (3 by default), every run its ow
   process; the ratio naive/cxpulse.
 
 Prints a table and writes ``bench/results.json``. Demo warehouses are cached under
-``bench/.cache/`` by rows, seed and end, so a second ``make bench`` reuses them. The
-machine is shared: medians, not means, and the spread is kept in the JSON.
+``bench/.cache/`` by rows, seed, end and schema (``warehouse_fingerprint``), so a second
+``make bench`` reuses them. The machine is shared: medians, not means, and the spread is
+kept in the JSON.
 
 ``--smoke`` runs the same code on small sizes, once each (``make bench-smoke``, under a
 minute; the tests run it).
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -154,9 +156,19 @@ def cache_dir() -> Path:
     return path
 
 
+def warehouse_fingerprint() -> str:
+    """A short hash of what a cached warehouse must match: the table's columns and the
+    default sentiment engine (a warehouse built by older code is built again)."""
+    from cxpulse.schema import COLUMNS
+    from cxpulse.sentiment import engine_label
+
+    return hashlib.sha256(json.dumps([COLUMNS, engine_label()]).encode()).hexdigest()[:8]
+
+
 def demo_warehouse(rows: int) -> Path:
     """The demo warehouse of ``rows`` rows (seed ``SEED``, ending ``END``), built once."""
-    key = f"wh-{rows}-s{SEED}-{END.replace('-', '').replace(':', '')}"
+    end = END.replace("-", "").replace(":", "")
+    key = f"wh-{rows}-s{SEED}-{end}-{warehouse_fingerprint()}"
     folder = cache_dir() / key
     target = folder / "warehouse.duckdb"
     if target.exists():

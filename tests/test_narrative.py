@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import pandas as pd
@@ -109,3 +110,12 @@ def test_without_intervals_net_sentiment_reads_as_before():
     assert k.noise is None and k.interval_text is None
     assert kpi_sentence(k) == "Net sentiment fell 12 pts to -30."
     assert net(-30, -18, (-36.4, -25.1), None).interval_text == "-36 to -25"
+
+
+def test_a_change_is_read_against_sampling_error_not_the_engines_shared_error():
+    # intervals +-40 hold the engine's calibration error; sampling alone is +-3 and +-4
+    wide = net(-30, -18, (-70, 10), (-58, 22))
+    assert wide.within_noise is True  # the engine's error would hide the fall
+    k = dataclasses.replace(wide, chance=3.0, previous_chance=4.0)
+    assert k.noise == 5 and k.within_noise is False and k.trend == "bad"
+    assert kpi_sentence(k) == "Net sentiment fell 12 pts to -30, outside the usual range (±5 pts)."

@@ -198,6 +198,7 @@ def test_engine_error_widens_the_interval_in_quadrature():
     sampling = exact.net_high[0] - exact.net[0]
     assert rough.net_high[0] - rough.net[0] == pytest.approx(math.hypot(sampling, 8.0))
     assert rough.net[0] == exact.net[0]
+    assert rough.net_chance[0] == pytest.approx(sampling)  # the sampling part alone
 
 
 def test_groups_from_aggregates_match_pacc_of_their_mean():
