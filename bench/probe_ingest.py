@@ -2,8 +2,9 @@
 
 Loads ``CSV`` into a new warehouse with ``ingest.ingest_file`` (the path ``cxpulse ingest``
 takes, scoring with the default sentiment engine; the sentiment cache starts empty) and
-prints one JSON line: rows, texts scored and seconds per stage. Then scores the stored texts again against the now warm cache (inside a
-transaction that is rolled back) and adds those seconds as ``sentiment_cached``.
+prints one JSON line: rows, texts scored and seconds per stage. Then scores the stored
+texts again against the now warm cache (inside a transaction that is rolled back) and adds
+those seconds as ``sentiment_cached``.
 """
 
 from __future__ import annotations
