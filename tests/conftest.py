@@ -151,28 +151,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = root / "warehouse.duckdb"
     for file in demo.write_demo(root / "files", rows=40_000, seed=11, end=DEMO_END, brand=brand):
         ingest_file(file, "canonical", path)
-    fill_vader_probabilities(path)
     return path
-
-
-VADER_PROBABILITIES_SQL = """
-UPDATE interactions SET
-    p_negative = CASE WHEN sentiment <= -0.05 THEN 1.0 ELSE 0.0 END,
-    p_neutral = CASE WHEN sentiment > -0.05 AND sentiment < 0.05 THEN 1.0 ELSE 0.0 END,
-    p_positive = CASE WHEN sentiment >= 0.05 THEN 1.0 ELSE 0.0 END
-WHERE sentiment IS NOT NULL AND p_negative IS NULL
-"""
-
-
-def fill_vader_probabilities(path: Path) -> None:
-    """Give scored rows that lack p_* VADER's (``vader_probabilities``, in SQL): the
-    warehouse an ingest writes before the engines fill p_* themselves (branch sentiment);
-    a no-op on rows that have them."""
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(VADER_PROBABILITIES_SQL)
-    finally:
-        con.close()
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -50,7 +50,7 @@ def test_a_damaged_warehouse_gives_one_line_naming_the_file_and_what_to_do(damag
     done = cxpulse(*command.format(root=damaged).split(), "--warehouse", path)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    error = next(line for line in done.stderr.splitlines() if "damaged" in line)
+    error = next(line for line in done.stderr.splitlines() if "file is damaged" in line)
     assert f"{path}: the warehouse file is damaged" in error
     name = command.split()[0]
     if name != "send":  # a scheduled send logs it and tells the analyst (test_deliver)

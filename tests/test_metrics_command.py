@@ -210,11 +210,12 @@ def test_brand_narrows_a_metric_that_filters_and_names_ours_for_the_others(capsy
 def test_spikes_read_the_28_days_before_the_window_and_list_episodes_ending_in_it(
     capsys, demo_warehouse
 ):
+    ours = ["--brand", "Northwind Mobile"]  # the demo's outage is ours
     one_day = demo_json(capsys, demo_warehouse, "--metric", "spikes", "--from", "2026-03-09",
-                        "--to", "2026-03-09")  # fmt: skip
+                        "--to", "2026-03-09", *ours)  # fmt: skip
     assert [r["peak_day"][:10] for r in one_day] == ["2026-03-09"]
     after = demo_json(capsys, demo_warehouse, "--metric", "spikes", "--from", "2026-03-11",
-                      "--to", "2026-03-15")  # fmt: skip
+                      "--to", "2026-03-15", *ours)  # fmt: skip
     assert after == []  # the episode of 9-10 March ended before
 
 

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxpulse import metrics, report
+from cxpulse import metrics, report, sentiment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -201,7 +201,10 @@ def test_reputation_reuses_the_headline_records_without_changing_a_figure(demo_w
     quarter = report.open_report("quarterly", None, demo_warehouse, ROOT / "params")
     reused = quarter.reputation
     computed = metrics.reputation_by_period(
-        quarter.table, report.reputation_periods(quarter), quarter.brand
+        quarter.table,
+        report.reputation_periods(quarter),
+        quarter.brand,
+        calibration=quarter.calibration,
     )
     pd.testing.assert_frame_equal(reused, computed)
     assert quarter.period.label in set(reused["label"])
@@ -219,7 +222,8 @@ def test_sentiment_trend_draws_the_90_percent_band_and_names_the_engine(daily):
     spec = report.sentiment_trend(daily).to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]][:2] == ["area", "line"]
     contract = " ".join(spec["title"]["subtitle"])
-    assert "band: 90% interval" in contract and "sentiment engine vader" in contract
+    assert "band: 90% interval" in contract
+    assert f"sentiment engine {sentiment.engine_label()}" in contract  # the default engine
     voices = daily.daily_voices
     assert (voices["net_low"] <= voices["net_sentiment"]).all()
     assert (voices["net_sentiment"] <= voices["net_high"]).all()
@@ -228,7 +232,8 @@ def test_sentiment_trend_draws_the_90_percent_band_and_names_the_engine(daily):
 def test_net_sentiment_tile_shows_its_interval(daily):
     html = report.kpi_tiles(daily).data
     assert html.count("90% interval") == 1 + 1  # the net sentiment tile, and the contract
-    assert "sentiment engine vader; shares = mean class probabilities" in html
+    engine = f"sentiment engine {sentiment.engine_label()}; shares estimated (PACC"
+    assert engine in html and "changes are judged on sampling error alone" in html
     (k,) = [k for k in report.kpis(daily) if k.key == "net_sentiment"]
     assert k.interval == (daily.current["net_low"], daily.current["net_high"])
     assert k.previous_interval == (daily.previous["net_low"], daily.previous["net_high"])

@@ -379,7 +379,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             kernel=kernel,
         )
     except render.RenderError as err:
-        print(f"cxpulse run: error: {err}", file=sys.stderr)
+        problem = None if args.debug else warehouse_problem(err, args.warehouse)
+        print(f"cxpulse run: error: {problem or err}", file=sys.stderr)
         return 1
     for result in results:
         print(result.summary())
@@ -423,14 +424,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as err:
+        # A damaged warehouse or a full disk first: a report's notebook reports them as a
+        # failed cell (a user error), which would hide what to do.
+        problem = None if args.debug else warehouse_problem(err, args.warehouse)
+        if problem is not None:
+            print(f"cxpulse {args.command}: error: {problem}", file=sys.stderr)
+            return 1
         if isinstance(err, user_errors()):
             print(f"cxpulse {args.command}: error: {err}", file=sys.stderr)
             return 2
-        problem = None if args.debug else warehouse_problem(err, args.warehouse)
-        if problem is None:
-            raise
-        print(f"cxpulse {args.command}: error: {problem}", file=sys.stderr)
-        return 1
+        raise
     finally:
         # The work is done: exempt what is left from the collector's final passes, which
         # otherwise walk every object of pandas, Altair and nbconvert at exit (0.3 s).

@@ -602,7 +602,8 @@ def send_report(
                 render.run_report(cadence, day, warehouse, params_dir, reports_dir)
         except render.RenderError as err:
             failed = f"the failed run is kept in {folder.with_name('.failed-' + period.label)}"
-            return hold_back("run failed", f"the {name} run failed", [str(err), failed], day)
+            reason = explain_error(err, warehouse) or str(err)  # damaged warehouse, full disk
+            return hold_back("run failed", f"the {name} run failed", [reason, failed], day)
     with stage(f"reading the rendered report {folder}"):
         manifest = read_manifest(folder, cadence)
         expected = report.brand.channels if params.gate.channels is None else params.gate.channels

@@ -516,7 +516,7 @@ def sentiment_method(r: Report) -> str:
     return (
         f"{engine}; shares estimated (PACC, corrected for the engine's confusions on "
         "held-out labels); the interval includes its calibration error "
-        f"(±{r.calibration.net_p90_abs:g} pts)"
+        f"(±{r.calibration.net_p90_abs:.0f} pts); changes are judged on sampling error alone"
     )
 
 

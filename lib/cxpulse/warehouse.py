@@ -326,6 +326,9 @@ def explain_error(err: BaseException, path: Path) -> str | None:
 
 
 def _explain_one(err: BaseException, path: Path) -> str | None:
+    if _in_kernel(err):  # a DuckDB error a report's notebook raised, as papermill reports it
+        evalue = str(getattr(err, "evalue", ""))
+        err = duckdb.IOException(evalue) if "IO Error" in evalue else duckdb.Error(evalue)
     detail = str(err).splitlines()[0] if str(err) else type(err).__name__
     detail = detail if len(detail) <= 240 else detail[:237] + "..."
     if (isinstance(err, OSError) and err.errno == errno.ENOSPC) or (
@@ -345,6 +348,16 @@ def _explain_one(err: BaseException, path: Path) -> str | None:
             "restore it from a backup, or move it aside and ingest the archived exports again"
         )
     return None
+
+
+def _in_kernel(err: BaseException) -> bool:
+    """Whether ``err`` reports a DuckDB error raised in a notebook's kernel (papermill's
+    execution error carries the kernel's exception name, ``ename``, and text, ``evalue``)."""
+    return getattr(err, "ename", None) in {cls.__name__ for cls in _duckdb_errors()}
+
+
+def _duckdb_errors() -> list[type]:
+    return [c for c in vars(duckdb).values() if isinstance(c, type) and issubclass(c, duckdb.Error)]
 
 
 @dataclass(frozen=True)

@@ -161,11 +161,9 @@ def negative_spikes(
     """Episodes of unusually many negative messages in a daily series.
 
     ``daily`` has columns day and negative, e.g. from ``daily_series`` or
-    ``sentiment_summary`` by day, where negative is the day's *estimated* number of
-    negative messages (voiced x PACC negative share, or the sum of p_negative without a
-    calibration), not a count of thresholded labels: a group figure, so the classifier's
-    bias does not move with the day's mix (rows of the same day are added up; days
-    missing from the series count as 0). For each day, over the
+    ``sentiment_summary`` by day, where negative is the day's expected number of
+    negative messages (the sum of p_negative), not a count of thresholded labels (rows of
+    the same day are added up; days missing from the series count as 0). For each day, over the
     ``window`` days before it (not including it; at least ``MIN_HISTORY_DAYS`` of them, or
     the whole ``window`` if shorter):
 

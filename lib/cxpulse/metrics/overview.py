@@ -94,9 +94,10 @@ def daily_series(
 
     Columns: day (naive timestamp of the local date), ``by`` + inbound (inbound rows of
     every channel, calls and reviews included), negative (``sentiment_summary``'s
-    estimated negative messages among inbound and mention rows: voiced x the day's
-    negative share, PACC with ``calibration``, else the sum of p_negative; an estimate,
-    so a spike is measured in messages whatever the day's mix, not in labels),
+    expected_negative among inbound and mention rows: the day's sum of p_negative, the
+    messages the engine expects negative; not PACC-corrected, because on a day of 50
+    messages PACC's correction multiplies the noise and hid the demo's outage, while the
+    engine's bias is shared by the trailing days a spike is measured against),
     net_sentiment (points), response_rate (fraction, non-phone messages), frt_median_s
     (seconds). Days without any row are absent; on a day that is present inbound and
     negative are numbers, 0 included.
@@ -107,7 +108,9 @@ def daily_series(
     responses = response_summary(t, start, end, keys, tz=tz)
     frames = [
         volume[[*keys, "inbound"]],
-        voices[[*keys, "negative", "net_sentiment"]],
+        voices[[*keys, "expected_negative", "net_sentiment"]].rename(
+            columns={"expected_negative": "negative"}
+        ),
         responses[[*keys, "response_rate", "frt_median_s"]],
     ]
     series = _join(frames, keys).fillna({"negative": 0.0})

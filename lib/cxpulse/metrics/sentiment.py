@@ -32,6 +32,7 @@ PROBABILITIES: tuple[str, ...] = tuple(f"p_{c}" for c in CLASSES)
 SUMMARY_COLUMNS = [
     "voiced",
     "negative",
+    "expected_negative",
     "positive_share",
     "neutral_share",
     "negative_share",
@@ -88,6 +89,7 @@ def estimate(
         .assign(
             voiced=counts["voiced"].to_numpy("int64"),
             negative=counts["voiced"].to_numpy("float64") * est.shares[:, 0],
+            expected_negative=values[:, 0],
             **shares,
             net_sentiment=est.net,
             net_low=est.net_low,
@@ -113,6 +115,9 @@ def sentiment_summary(
     negative_share (fractions summing to 1): PACC estimates with ``calibration``, the mean
     probabilities without one (None); negative = voiced x negative_share, the estimated
     number of negative messages (not a count of labels, so not an integer);
+    expected_negative = the sum of p_negative, uncorrected (how many messages the engine
+    expects negative: biased by its errors, but with a fraction of PACC's variance on a
+    small group, which suits day-to-day comparisons such as spikes);
     net_sentiment = (positive - negative) / (positive + negative) x 100 of the shares
     (points in [-100, 100], null when both are 0) with net_low / net_high, its 90 %
     interval (``quantify.estimate_groups``: sampling error plus the engine's calibration
