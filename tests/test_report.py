@@ -222,8 +222,13 @@ def test_sentiment_trend_draws_the_90_percent_band_and_names_the_engine(daily):
     spec = report.sentiment_trend(daily).to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]][:2] == ["area", "line"]
     contract = " ".join(spec["title"]["subtitle"])
-    assert "band: 90% interval" in contract
+    assert "band: 90% sampling interval" in contract
     assert f"sentiment engine {sentiment.engine_label()}" in contract  # the default engine
+    area = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "area")
+    assert {area["encoding"]["y"]["field"], area["encoding"]["y2"]["field"]} == {
+        "chance_low",
+        "chance_high",
+    }  # sampling error only: the engine's error is a bias every day shares
     voices = daily.daily_voices
     assert (voices["net_low"] <= voices["net_sentiment"]).all()
     assert (voices["net_sentiment"] <= voices["net_high"]).all()
@@ -232,8 +237,8 @@ def test_sentiment_trend_draws_the_90_percent_band_and_names_the_engine(daily):
 def test_net_sentiment_tile_shows_its_interval(daily):
     html = report.kpi_tiles(daily).data
     assert html.count("90% interval") == 1 + 1  # the net sentiment tile, and the contract
-    engine = f"sentiment engine {sentiment.engine_label()}; shares estimated (PACC"
-    assert engine in html and "changes are judged on sampling error alone" in html
+    engine = f"sentiment engine {sentiment.engine_label()}; shares PACC-estimated"
+    assert engine in html and "changes judged on sampling error" in html
     (k,) = [k for k in report.kpis(daily) if k.key == "net_sentiment"]
     assert k.interval == (daily.current["net_low"], daily.current["net_high"])
     assert k.previous_interval == (daily.previous["net_low"], daily.previous["net_high"])
@@ -248,5 +253,5 @@ def test_a_calibration_corrects_every_sentiment_figure_and_says_so(demo_warehous
     assert corrected.current["net_sentiment"] != plain.current["net_sentiment"]
     assert corrected.reputation["net_sentiment"].iloc[-1] == corrected.current["net_sentiment"]
     method = report.sentiment_method(corrected)
-    assert "shares estimated (PACC" in method and "(±6 pts)" in method
+    assert "shares PACC-estimated" in method and "(±6 pts)" in method
     assert "PACC" in " ".join(report.sentiment_trend(corrected).to_dict()["title"]["subtitle"])

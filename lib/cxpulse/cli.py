@@ -426,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:
         # A damaged warehouse or a full disk first: a report's notebook reports them as a
         # failed cell (a user error), which would hide what to do.
-        problem = None if args.debug else warehouse_problem(err, args.warehouse)
+        warehouse = getattr(args, "warehouse", None)  # commands without one: sentiment
+        problem = None if args.debug or warehouse is None else warehouse_problem(err, warehouse)
         if problem is not None:
             print(f"cxpulse {args.command}: error: {problem}", file=sys.stderr)
             return 1

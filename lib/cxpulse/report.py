@@ -373,7 +373,8 @@ def action_lists(r: Report) -> ActionLists:
         limit=ACTION_ROWS,
         strongly_negative_probability=r.brand.sentiment.strongly_negative_probability,
     )
-    spikes = metrics.negative_spikes(r.daily_voices)
+    expected = r.daily_voices[["day", "expected_negative"]]  # see daily_series: not PACC
+    spikes = metrics.negative_spikes(expected.rename(columns={"expected_negative": "negative"}))
     reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=2)
     reviews = reviews[reviews["rating"] <= 2]
     viral = metrics.viral_negatives(
@@ -514,9 +515,8 @@ def sentiment_method(r: Report) -> str:
     if r.calibration is None:
         return f"{engine}; shares = mean class probabilities, not bias-corrected (no calibration)"
     return (
-        f"{engine}; shares estimated (PACC, corrected for the engine's confusions on "
-        "held-out labels); the interval includes its calibration error "
-        f"(±{r.calibration.net_p90_abs:.0f} pts); changes are judged on sampling error alone"
+        f"{engine}; shares PACC-estimated; intervals add its calibration error "
+        f"(±{r.calibration.net_p90_abs:.0f} pts); changes judged on sampling error"
     )
 
 
@@ -602,11 +602,16 @@ def sentiment_trend(r: Report, width: int = charts.WIDTH) -> alt.Chart:
     """Net sentiment per day over the trend window, ``width`` pixels wide."""
     contract = (
         "(positive − negative) ÷ (positive + negative) × 100 per local day, customer "
-        f"messages and mentions; band: 90% interval; {sentiment_method(r)}"
+        f"messages and mentions; band: 90% sampling interval; {sentiment_method(r)}"
+    )
+    days = r.daily_voices
+    days = days.assign(
+        chance_low=(days["net_sentiment"] - days["net_chance"]).clip(-100, 100),
+        chance_high=(days["net_sentiment"] + days["net_chance"]).clip(-100, 100),
     )
     return charts.trend(
-        r.daily_voices, "net_sentiment", "Net sentiment (points)", contract,
-        annotations=r.notes, width=width, band=("net_low", "net_high"),
+        days, "net_sentiment", "Net sentiment (points)", contract,
+        annotations=r.notes, width=width, band=("chance_low", "chance_high"),
     )  # fmt: skip
 
 
