@@ -326,13 +326,13 @@ def explain_error(err: BaseException, path: Path) -> str | None:
 
 
 def _explain_one(err: BaseException, path: Path) -> str | None:
-    if _in_kernel(err):  # a DuckDB error a report's notebook raised, as papermill reports it
-        evalue = str(getattr(err, "evalue", ""))
-        err = duckdb.IOException(evalue) if "IO Error" in evalue else duckdb.Error(evalue)
-    detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+    in_kernel = _raised_by_duckdb_in_a_kernel(err)
+    from_duckdb = in_kernel or isinstance(err, duckdb.Error)
+    text = str(err.evalue) if in_kernel else str(err)
+    detail = text.splitlines()[0] if text else type(err).__name__
     detail = detail if len(detail) <= 240 else detail[:237] + "..."
     if (isinstance(err, OSError) and err.errno == errno.ENOSPC) or (
-        isinstance(err, duckdb.Error) and "no space left on device" in detail.lower()
+        from_duckdb and "no space left on device" in detail.lower()
     ):
         named = _QUOTED_FILE.search(detail)
         target = named.group(1) if named else getattr(err, "filename", None)
@@ -342,7 +342,7 @@ def _explain_one(err: BaseException, path: Path) -> str | None:
             f"{where}no space left on device ({detail}); free space on that disk and run "
             f"again{undone}"
         )
-    if isinstance(err, duckdb.Error) and any(s in detail.lower() for s in _DAMAGE_SIGNS):
+    if from_duckdb and any(s in detail.lower() for s in _DAMAGE_SIGNS):
         return (
             f"{path}: the warehouse file is damaged or not a DuckDB database ({detail}); "
             "restore it from a backup, or move it aside and ingest the archived exports again"
@@ -350,14 +350,16 @@ def _explain_one(err: BaseException, path: Path) -> str | None:
     return None
 
 
-def _in_kernel(err: BaseException) -> bool:
+_DUCKDB_ERRORS = frozenset(
+    name for name, c in vars(duckdb).items() if isinstance(c, type) and issubclass(c, duckdb.Error)
+)
+"""Names of DuckDB's exception classes."""
+
+
+def _raised_by_duckdb_in_a_kernel(err: BaseException) -> bool:
     """Whether ``err`` reports a DuckDB error raised in a notebook's kernel (papermill's
     execution error carries the kernel's exception name, ``ename``, and text, ``evalue``)."""
-    return getattr(err, "ename", None) in {cls.__name__ for cls in _duckdb_errors()}
-
-
-def _duckdb_errors() -> list[type]:
-    return [c for c in vars(duckdb).values() if isinstance(c, type) and issubclass(c, duckdb.Error)]
+    return getattr(err, "ename", None) in _DUCKDB_ERRORS
 
 
 @dataclass(frozen=True)
