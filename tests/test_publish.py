@@ -72,7 +72,8 @@ def published_report(final: Path) -> str | None:
 
 def leftovers(folder: Path) -> list[str]:
     """Everything in ``folder`` but published reports (links, or folders an earlier
-    cxpulse published) and the versions the links point at."""
+    cxpulse published), the versions the links point at and the earlier publications
+    kept (superseded)."""
     published = {p.name for p in folder.iterdir() if not p.name.startswith(".")}
     in_use = {os.readlink(p) for p in folder.iterdir() if p.is_symlink()}
     extra = [p.name for p in folder.iterdir() if p.name not in published | {publish.VERSIONS}]
@@ -81,7 +82,7 @@ def leftovers(folder: Path) -> list[str]:
         extra += [
             f"{publish.VERSIONS}/{p.name}"
             for p in versions.iterdir()
-            if f"{publish.VERSIONS}/{p.name}" not in in_use
+            if f"{publish.VERSIONS}/{p.name}" not in in_use and not publish.superseded(p)
         ]
     return sorted(extra)
 
@@ -111,6 +112,14 @@ def test_a_run_killed_at_any_step_leaves_a_whole_report_and_the_next_run_cleans_
     assert leftovers(folder) == []
     if switched or before == "a version":
         assert final.is_symlink() and not Path(os.readlink(final)).is_absolute()
+    kept = [p for p in (folder / publish.VERSIONS).iterdir() if publish.superseded(p)]
+    if switched and old:  # a re-render keeps the earlier publication, whole
+        (earlier,) = kept
+        assert {
+            p.name: p.read_text() for p in earlier.iterdir() if p.name in FILES
+        } == dict.fromkeys(FILES, "old")
+    else:
+        assert kept == []
 
 
 def test_sweep_leaves_a_version_that_a_live_run_is_writing(tmp_path):

@@ -299,9 +299,14 @@ def test_rendering_again_in_one_process_keeps_no_more_descriptors(tmp_path):
 
 def published_versions(folder: Path) -> dict[str, int]:
     """Each published report of a cadence ``folder`` and how many versions its folder holds
-    (1: only the one published); fails on anything else left in the folder."""
+    (1: only the one published) besides the earlier publications kept (superseded); fails
+    on anything else left in the folder."""
     versions = folder / publish.VERSIONS
-    held = sorted(p.name for p in versions.iterdir()) if versions.exists() else []
+    held = (
+        sorted(p.name for p in versions.iterdir() if not publish.superseded(p))
+        if versions.exists()
+        else []
+    )
     links = {p.name: os.readlink(p) for p in folder.iterdir() if p.is_symlink()}
     assert sorted(f"{publish.VERSIONS}/{name}" for name in held) == sorted(links.values())
     others = {p.name for p in folder.iterdir()} - set(links) - {publish.VERSIONS}
@@ -309,7 +314,9 @@ def published_versions(folder: Path) -> dict[str, int]:
     return {name: sum(1 for n in held if links[name].endswith(n)) for name in links}
 
 
-def test_a_render_replaces_an_older_one_and_removes_what_killed_runs_left(rendered, tmp_path):
+def test_a_render_replaces_an_older_one_keeps_it_and_removes_what_killed_runs_left(
+    rendered, tmp_path
+):
     root = make_project(tmp_path, "three_charts.ipynb")
     daily = root / "reports" / "daily"
     shutil.copytree(rendered.folder, daily / f".old-2024-03-30-k2/{rendered.folder.name}")
@@ -322,6 +329,11 @@ def test_a_render_replaces_an_older_one_and_removes_what_killed_runs_left(render
     assert second.folder == first.folder and os.readlink(second.folder) != first_version
     assert published_versions(daily) == {"2024-03-30": 1}
     assert json.loads((second.folder / "manifest.json").read_text())["period"] == "2024-03-30"
+    earlier = daily / first_version  # kept whole, marked superseded by the second
+    assert publish.superseded(earlier) and (earlier / "report.pdf").is_file()
+    assert os.readlink(second.folder).split("/")[-1] in (earlier / publish.SUPERSEDED).read_text()
+    kept = [p for p in (daily / publish.VERSIONS).iterdir() if publish.superseded(p)]
+    assert kept == [earlier]
 
 
 def test_unknown_params_key_fails_before_anything_runs(tmp_path):

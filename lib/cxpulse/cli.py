@@ -1,4 +1,5 @@
-"""The one entry point: ``cxpulse demo | ingest | status | metrics | run | send | sentiment``.
+"""The one entry point: ``cxpulse demo | ingest | status | metrics | run | send | history |
+sentiment``.
 
 Wiring only: parse arguments, call the library, print what happened. Errors that a user
 can fix (bad params, bad files) print one clear message and exit 2; a full disk or a damaged
@@ -174,6 +175,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="send a period again that was sent")
     p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser(
+        "history",
+        help="what was published, and which published figures changed since",
+        description="Every report published, oldest first, with the headline figures it "
+        "showed and, for a period published again, the change from the publication before "
+        "(RESTATED when beyond brand.yaml's restatements tolerance).",
+    )
+    _add_common(p)
+    p.add_argument("--cadence", help="only this cadence (daily, weekly, ...)")
+    p.add_argument("--period", help="only this period label (2026-11-19, 2026-W47, ...)")
+    p.add_argument("--json", action="store_true", help="print JSON records instead of text")
+    p.set_defaults(func=cmd_history)
 
     add_sentiment_commands(sub)
     return parser
@@ -356,6 +370,14 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         customers_path=args.customers,
     )
     print(command.frame_json(frame) if args.json else command.frame_text(frame))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from cxpulse import history
+
+    frame = history.history_command(args.warehouse, args.params, args.cadence, args.period)
+    print(history.history_json(frame) if args.json else history.history_text(frame))
     return 0
 
 

@@ -151,6 +151,20 @@ class BusinessHours(_Strict):
         return value
 
 
+class Tolerances(_Strict):
+    """``brand.yaml`` ``restatements``: how far a published figure may move before a later
+    report says it was restated (``history.changed``)."""
+
+    rate_points: float = Field(0.5, ge=0)
+    """Rates (shown as percent) and net sentiment: points."""
+    count: float = Field(0, ge=0)
+    """Counts: 0 means any change."""
+    duration_s: float = Field(60, ge=0)
+    """Median first response, speed of answer: seconds."""
+    stars: float = Field(0.05, ge=0)
+    """Mean review rating: stars."""
+
+
 class BrandParams(_Strict):
     """``params/brand.yaml``: who we are and what we promise."""
 
@@ -171,6 +185,7 @@ class BrandParams(_Strict):
     """CSV of customers who opted out of contact (column ``author_id``), relative to params/."""
     reputation_weights: ReputationWeights = ReputationWeights()
     sentiment: SentimentParams = SentimentParams()
+    restatements: Tolerances = Tolerances()
     page_size: Literal["A4", "Letter"] = "A4"
 
     @field_validator("timezone")

@@ -43,7 +43,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from cxpulse import config, periods, render, warehouse
+from cxpulse import config, history, periods, render, warehouse
 from cxpulse.config import DistributionParams, ParamsError, Recipients, SmtpParams
 from cxpulse.demo import slug
 from cxpulse.formatting import visible_controls
@@ -234,6 +234,7 @@ def build_report_message(
         "data_until": render.describe_moment(pd.Timestamp(latest), tz) if latest else "unknown",
         "generated_at": render.describe_moment(pd.Timestamp(manifest["generated_at"]), tz),
         "attachments": list(attachments),
+        "restated": [history.describe(x, tz) for x in manifest.get("restatements", [])],
     }
     message.set_content(_TEMPLATES.get_template("report.txt.j2").render(context))
     message.add_alternative(

@@ -9,6 +9,11 @@ whatever moment the run is killed at. The three publishing steps are separate fu
 (``link_version``, ``switch_link``, ``retire``) so that a test can kill a process between
 any two of them.
 
+A re-render of a period keeps the earlier publication: before the link is switched away
+from a version, that version is marked ``superseded`` (a file inside it saying when), and
+versions so marked are kept under ``.versions/`` (``cxpulse history`` names them), never
+swept.
+
 A version being written is *locked*: its process holds an ``flock`` on
 ``.versions/<label>-<id>.lock`` from before the folder exists until it is published or
 given up. The kernel releases the lock of a killed process, so ``sweep`` (run at the start
@@ -20,6 +25,7 @@ folders of the earlier two-rename publishing.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import fcntl
 import logging
@@ -33,6 +39,8 @@ log = logging.getLogger("cxpulse.publish")
 
 VERSIONS = ".versions"
 """The folder, beside the published links of a cadence, that holds every version."""
+SUPERSEDED = "superseded"
+"""The file inside a version that was published and then replaced: it is kept."""
 LEFTOVER_PREFIXES = (".tmp-", ".old-")
 """Names of temporary entries beside the published links: removed when nobody uses them."""
 
@@ -78,7 +86,8 @@ def start_version(folder: Path, label: str) -> Version:
 
 
 def publish_version(version: Version, final: Path) -> None:
-    """Make ``final`` show ``version``, atomically, and remove the version it showed."""
+    """Make ``final`` show ``version``, atomically; the version it showed is kept, marked
+    superseded."""
     link = link_version(version, final)
     previous = switch_link(link, final)
     retire(previous, version)
@@ -93,22 +102,36 @@ def link_version(version: Version, final: Path) -> Path:
 
 def switch_link(link: Path, final: Path) -> Path | None:
     """Step 2: rename ``link`` over ``final`` (one ``os.replace``); the version ``final``
-    showed before, if any. A ``final`` that is still a folder (published by an older
-    cxpulse) first becomes a version itself."""
+    showed before, if any, marked superseded first (so it is kept: it was published). A
+    ``final`` that is still a folder (published by an older cxpulse) first becomes a
+    version itself."""
     previous: Path | None = None
     if final.is_symlink():
         previous = final.parent / os.readlink(final)
     elif final.is_dir():
         previous = final.parent / VERSIONS / f"{final.name}-{uuid.uuid4().hex[:12]}"
         os.replace(final, previous)
+    if previous is not None and previous.is_dir():
+        mark_superseded(previous, Path(os.readlink(link)).name)
     os.replace(link, final)
     return previous
 
 
+def mark_superseded(version: Path, by: str) -> None:
+    """Write ``superseded`` into a published ``version``: replaced by version ``by`` (from
+    this moment), kept."""
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    (version / SUPERSEDED).write_text(f"{stamp} by {by}\n", encoding="utf-8")
+
+
+def superseded(version: Path) -> bool:
+    """Whether ``version`` was published and then replaced (kept, never swept)."""
+    return (version / SUPERSEDED).is_file()
+
+
 def retire(previous: Path | None, version: Version) -> None:
-    """Step 3: remove the version ``final`` showed before, and release ``version``'s lock."""
-    if previous is not None and previous.name != version.path.name:
-        shutil.rmtree(previous, ignore_errors=True)
+    """Step 3: release ``version``'s lock (the version ``final`` showed before stays, marked
+    superseded by ``switch_link``)."""
     version.release()
 
 
@@ -158,8 +181,9 @@ def published(folder: Path) -> set[str]:
 
 def sweep(folder: Path) -> list[Path]:
     """Remove from ``folder`` (``reports/<cadence>``) what killed runs left: versions no
-    link points at and no process holds, their stale lock files, temporary links and
-    ``.tmp-*`` / ``.old-*`` folders. The paths removed."""
+    link points at, no process holds and that were never published (``superseded``),
+    their stale lock files, temporary links and ``.tmp-*`` / ``.old-*`` folders. The paths
+    removed."""
     if not folder.is_dir():
         return []
     removed: list[Path] = []
@@ -177,7 +201,7 @@ def sweep(folder: Path) -> list[Path]:
         if entry.suffix == ".lock" or not entry.is_dir():
             continue
         # In this order: a run releases its lock only after its link is switched.
-        if is_locked(entry) or entry.name in published(folder):
+        if is_locked(entry) or entry.name in published(folder) or superseded(entry):
             continue
         remove(entry)
         removed.append(entry)

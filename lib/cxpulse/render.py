@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from cxpulse import config, periods, publish, warehouse
+from cxpulse import config, history, periods, publish, warehouse
 from cxpulse.config import ParamsError
 from cxpulse.kernel import Kernel, plain
 
@@ -411,6 +411,9 @@ class Planned:
     seconds: dict[str, float]
     """Seconds per stage; "total" is their sum: the report's own time, which in a
     pipelined run overlaps other reports' stages."""
+    warehouse: Path
+    loaded_until: pd.Timestamp | None
+    """The newest load the report could see (``history.loaded_until``)."""
 
     @property
     def final(self) -> Path:
@@ -445,6 +448,7 @@ def plan_report(
         day = period.last_day
         parameters = notebook_parameters(day, warehouse_path, params_dir, now.date())
         rows = count_interactions(warehouse_path, period)
+        loaded = history.loaded_until(warehouse_path)
     log.info("%s report for %s (as of %s, %s interactions)", cadence, period.label, day, rows)
     cover = {
         "brand": params.brand.brand,
@@ -455,7 +459,7 @@ def plan_report(
     }
     return Planned(
         cadence, params, source, project, period, parameters, data_range, rows, now, cover,
-        Path(reports_dir) / cadence, seconds,
+        Path(reports_dir) / cadence, seconds, warehouse_path, loaded,
     )  # fmt: skip
 
 
@@ -538,6 +542,24 @@ def add_static_charts(nb: nbformat.NotebookNode, path: Path) -> None:
         nbformat.write(nb, path)
 
 
+def record_publication(plan: Planned, version: str, summary: dict) -> None:
+    """Record the headline figures the published report showed (``summary["figures"]``)
+    in the warehouse's history (``history.record``, under the writer lock)."""
+    figures = summary.get("figures")
+    if not figures:
+        return
+    publication = history.Publication(
+        cadence=plan.cadence, period=plan.period.label,
+        window_start=plan.period.start, window_end=plan.period.end,
+        published_at=pd.Timestamp.now(tz="UTC"), data_as_of=plan.data_range[1],
+        loaded_until=plan.loaded_until, version=version,
+    )  # fmt: skip
+    number = history.record(plan.warehouse, publication, figures)
+    log.info(
+        "%s %s: publication %d recorded in the history", plan.cadence, plan.period.label, number
+    )
+
+
 def export_report(executed: Executed) -> RunResult:
     """Export an executed report to report.html and report.pdf, write manifest.json and
     publish the version in place of an older render of the period (``publish_version``).
@@ -587,5 +609,6 @@ def export_report(executed: Executed) -> RunResult:
         keep_failed(e.version, plan.failed)
         raise
     shutil.rmtree(plan.failed, ignore_errors=True)
+    record_publication(plan, e.version.path.name, e.summary)
     sizes = {p.name: p.stat().st_size for p in sorted(plan.final.iterdir())}
     return RunResult(plan.final, pages, sizes, seconds)

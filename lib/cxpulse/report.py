@@ -21,7 +21,7 @@ import jinja2
 import pandas as pd
 from IPython.display import HTML
 
-from cxpulse import charts, config, metrics, periods, warehouse
+from cxpulse import charts, config, history, metrics, periods, warehouse
 from cxpulse import formatting as fmt
 from cxpulse.narrative import Kpi, action_sentence, headline_sentences
 from cxpulse.quantify import Calibration
@@ -147,11 +147,18 @@ class Report:
         return _headline_record(self.ours, self.period, self.brand, self.calibration)
 
     @cached_property
+    def comparison_records(self) -> list[dict]:
+        """Headline figures of each comparison window, as they are (counts not scaled)."""
+        return [
+            _headline_record(self.ours, c.period, self.brand, self.calibration)
+            for c in self.comparisons
+        ]
+
+    @cached_property
     def baselines(self) -> list[dict]:
         """Headline figures of each comparison window, counts scaled to this window's days."""
         out = []
-        for comparison in self.comparisons:
-            record = _headline_record(self.ours, comparison.period, self.brand, self.calibration)
+        for comparison, record in zip(self.comparisons, self.comparison_records, strict=True):
             scale = self.period.days / comparison.period.days
             out.append(
                 {
@@ -164,6 +171,32 @@ class Report:
     @property
     def previous(self) -> dict:
         return self.baselines[0]
+
+    @cached_property
+    def restatements(self) -> list[history.Restatement]:
+        """The figures this report shows, for its own window or one it compares with, whose
+        latest publication has since changed beyond brand.yaml's ``restatements``
+        tolerance (``history``), each with the files that loaded or updated rows of that
+        window since; [] when nothing was published before."""
+        published = read_published(self.table)
+        if published.empty:
+            return []
+        windows = [
+            (f"this {_period_noun(self)}", self.period, self.current),
+            *(
+                (c.label, c.period, record)
+                for c, record in zip(self.comparisons, self.comparison_records, strict=True)
+            ),
+        ]
+        out = []
+        for name, period, record in windows:
+            sent = history.latest_publications(published, period.start, period.end)
+            found = history.compare(name, sent, record, self.brand.restatements)
+            if found:
+                since = pd.Timestamp(sent["loaded_until"].iloc[0])
+                sources = _sources_since(self, period, None if pd.isna(since) else since)
+                out += [dataclasses.replace(x, sources=sources) for x in found]
+        return out
 
     @cached_property
     def by_channel(self) -> pd.DataFrame:
@@ -259,6 +292,42 @@ class Report:
         return f"{p.first_day:%d %b} – {p.last_day:%d %b %Y}"
 
 
+def _period_noun(r: Report) -> str:
+    """'day', 'week', 'quarter': how the report names its own window."""
+    return {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter",
+            "annual": "year"}.get(r.cadence, "period")  # fmt: skip
+
+
+def read_published(t: ibis.Table) -> pd.DataFrame:
+    """``history.TABLE`` of the warehouse behind ``t`` (read-only, as the report reads);
+    empty when the warehouse holds none yet."""
+    from ibis.common.exceptions import TableNotFound
+
+    backend = t.get_backend()
+    try:
+        published = backend.table(history.TABLE)
+    except TableNotFound:
+        return pd.DataFrame(columns=list(history.COLUMNS))
+    return backend.execute(published)
+
+
+def _sources_since(
+    r: Report, period: periods.Period, since: pd.Timestamp | None
+) -> tuple[history.Source, ...]:
+    """The files that loaded or updated our rows of ``period`` after ``since``."""
+    t = r.ours
+    rows = t.filter((t.created_at >= period.start) & (t.created_at < period.end))
+    if since is not None:
+        rows = rows.filter(rows.ingested_at > since)
+    per_file = (
+        rows.group_by("source_file")
+        .aggregate(rows=rows.count(), loaded_at=rows.ingested_at.max())
+        .execute()
+    )
+    log = r.table.get_backend().table("ingest_log").execute()
+    return history.sources_since(per_file, log)
+
+
 def _headline_record(
     t: ibis.Table,
     period: periods.Period,
@@ -346,8 +415,66 @@ def tiles(r: Report) -> list[dict]:
                     "noise": other.within_noise,
                 }
             )
-        out.append({"kpi": k, "others": others})
+        restated = [x for x in r.restatements if x.figure == k.key]
+        out.append({"kpi": k, "others": others, "restated": [restated_note(x) for x in restated]})
     return out
+
+
+def restated_note(x: history.Restatement) -> str:
+    """'Restated: this week as sent 85%, now 83%' (what the tile of the figure says)."""
+    return (
+        f"Restated: {x.window} as sent {history.format_value(x.kind, x.sent)}, now "
+        f"{history.format_value(x.kind, x.now)}"
+    )
+
+
+def restated_box(r: Report) -> HTML:
+    """The figures of this report's windows that changed since they were sent: as sent,
+    now, when sent and why (the files that loaded or updated rows of the window since);
+    nothing when none did."""
+    if not r.restatements:
+        return HTML("")
+    tz = r.period.timezone
+    rows = [
+        {
+            "figure": x.label,
+            "window": f"{x.window} ({x.period})",
+            "sent": history.format_value(x.kind, x.sent),
+            "now": history.format_value(x.kind, x.now),
+            "when": f"{pd.Timestamp(x.published_at).tz_convert(tz):%d %b %Y %H:%M}"
+            + (f" (version {x.report_version})" if x.report_version > 1 else ""),
+        }
+        for x in r.restatements
+    ]
+    why = {}
+    for x in r.restatements:
+        why.setdefault((x.window, x.period), x.sources)
+    reasons = [
+        {"window": f"{window} ({period})", "sources": [_source_text(s, tz) for s in sources]}
+        for (window, period), sources in why.items()
+    ]
+    t = r.brand.restatements
+    contract = (
+        "A figure is restated when it moved since the report that showed it was published "
+        f"by more than {t.rate_points:g} points (rates, net sentiment), {t.count:g} (counts"
+        f"{': any change' if t.count == 0 else ''}), {t.duration_s:g} s (durations) or "
+        f"{t.stars:g} stars (brand.yaml restatements); compared with the latest "
+        "publication of the same window"
+    )
+    return _render("restated.html.j2", rows=rows, reasons=reasons, contract=contract)
+
+
+def _source_text(s: history.Source, tz: str) -> str:
+    """'412 rows from late-export.csv, loaded 24 Nov 09:58 (file: 412 new, 0 updated)'."""
+    own = (
+        f"file: {fmt.count(s.inserted)} new, {fmt.count(s.updated)} updated"
+        if (s.inserted is not None)
+        else "not in the ingest log"
+    )
+    return (
+        f"{fmt.count(s.rows)} rows loaded or updated from {Path(s.file).name}, "
+        f"{pd.Timestamp(s.loaded_at).tz_convert(tz):%d %b %H:%M} ({own})"
+    )
 
 
 def scope(r: Report) -> HTML:
@@ -651,10 +778,28 @@ def summary(r: Report) -> dict:
             for k in kpis(r)
         ],
         "comparison": r.comparisons[0].label,
+        "figures": figures(r),
+        "restatements": history.restatement_rows(r.restatements),
         "rows_by_channel": {
             str(c): int(n) for c, n in zip(rows["channel"], rows["total"], strict=True)
         },
     }
+
+
+COUNT_LABELS = {"answered": "Answered messages", "offered_calls": "Calls offered",
+                "reviews": "Reviews"}  # fmt: skip
+"""Labels of the headline counts that have no KPI tile."""
+
+
+def figures(r: Report) -> list[dict]:
+    """The headline figures of the report's own window as published (``history.record``):
+    key, label, kind and value of each KPI and count."""
+    shown = [(key, label, kind) for key, label, kind, _ in KPI_FIELDS]
+    shown += [(k, COUNT_LABELS[k], "count") for k in COUNT_FIELDS if k in COUNT_LABELS]
+    return [
+        {"key": key, "label": label, "kind": kind, "value": r.current.get(key)}
+        for key, label, kind in shown
+    ]
 
 
 def _brands(r: Report) -> list[str]:

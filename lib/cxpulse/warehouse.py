@@ -214,6 +214,12 @@ def connect(
             if not _is_lock_conflict(err):
                 raise
             wait.busy(describe_holder(_duckdb_holder(err)))
+        except duckdb.ConnectionException as err:
+            # This process holds the file the other way (a report's reader, until it
+            # closes ``LINGER_S`` after its last query): wait for it as for another process.
+            if "different configuration" not in str(err):
+                raise
+            wait.busy(f"this process (pid {os.getpid()}), which holds it open the other way")
     wait.done()
     con.execute("SET TimeZone = 'UTC'")
     if read_only:
