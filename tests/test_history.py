@@ -179,3 +179,5 @@ def test_history_lists_publications_and_a_rerender_is_kept_and_recorded(restated
     text = capsys.readouterr().out
     assert "weekly 2026-W11 · publication 2" in text and "RESTATED" in text
     assert "weekly 2026-W12 · publication 1" in text
+    assert "RESTATED here: Inbound messages, previous week (2026-W11): sent as" in text
+    assert inbound[0]["noticed"] == [] and "late-export-w11.csv" in json.dumps(rows)

@@ -115,7 +115,7 @@ def test_as_of_defaults_to_the_last_full_day_of_data(rendered):
 
 def test_manifest_records_versions_and_seconds_per_stage(rendered):
     manifest = json.loads((rendered.folder / "manifest.json").read_text())
-    stages = {"validate", "execute", "summary", "charts", "html", "pdf", "total"}
+    stages = {"validate", "execute", "summary", "figures", "charts", "html", "pdf", "total"}
     assert set(manifest["seconds"]) == stages
     assert {"cxpulse", "python", "papermill", "weasyprint", "altair"} <= set(manifest["versions"])
     assert isinstance(manifest["headline_figures"], dict)

@@ -375,9 +375,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from cxpulse import history
+    from cxpulse.config import load_brand
 
     frame = history.history_command(args.warehouse, args.params, args.cadence, args.period)
-    print(history.history_json(frame) if args.json else history.history_text(frame))
+    tz = load_brand(args.params).timezone
+    print(history.history_json(frame) if args.json else history.history_text(frame, tz))
     return 0
 
 

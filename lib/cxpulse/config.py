@@ -616,6 +616,8 @@ class DistributionParams(_Strict):
     """Told, instead of the executives, when a report is held back or cannot be delivered."""
     subject: Name = "{brand} {title}: {period}"
     attach_html: bool = False
+    attach_figures: bool = False
+    """Attach the report's figures.xlsx (every table and chart's data) to the e-mail."""
     lock_wait_s: float = Field(3600, ge=0)
     """How long a scheduled run waits for another one to finish before giving up."""
     smtp: SmtpParams = SmtpParams()

@@ -43,7 +43,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from cxpulse import config, history, periods, render, warehouse
+from cxpulse import config, figures, history, periods, render, warehouse
 from cxpulse.config import DistributionParams, ParamsError, Recipients, SmtpParams
 from cxpulse.demo import slug
 from cxpulse.formatting import visible_controls
@@ -611,8 +611,10 @@ def send_report(
         missing = check_channel_rows(manifest["rows_by_channel"], expected)
         if missing:
             return hold_back("held back", f"the {name} report was held back", [missing], day)
-        files = {".pdf": folder / "report.pdf"} | (
-            {".html": folder / "report.html"} if params.attach_html else {}
+        files = (
+            {".pdf": folder / "report.pdf"}
+            | ({".html": folder / "report.html"} if params.attach_html else {})
+            | ({".xlsx": folder / figures.XLSX} if params.attach_figures else {})
         )
         attachments = {
             attachment_name(report.brand.brand, cadence, period.label, suffix): path.read_bytes()

@@ -38,6 +38,11 @@ DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     figure VARCHAR, label VARCHAR, kind VARCHAR, value DOUBLE,
     published_at TIMESTAMPTZ, data_as_of TIMESTAMPTZ, loaded_until TIMESTAMPTZ,
     version VARCHAR, report_version INTEGER)"""
+NOTICED = "restated_figures"
+NOTICED_DDL = f"""CREATE TABLE IF NOT EXISTS {NOTICED} (
+    version VARCHAR, published_at TIMESTAMPTZ, restatement VARCHAR)"""
+"""The restatements each publication reported (``Restatement.as_dict`` as JSON), so
+``cxpulse history`` says what changed without computing any figure again."""
 COLUMNS = (
     "cadence", "period", "window_start", "window_end", "figure", "label", "kind", "value",
     "published_at", "data_as_of", "loaded_until", "version", "report_version",
@@ -188,12 +193,21 @@ def sources_since(changed_rows: pd.DataFrame, log: pd.DataFrame) -> tuple[Source
 # Writing: the render process, under the warehouse's writer lock.
 
 
-def record(path: Path, publication: Publication, figures: Sequence[dict]) -> int:
-    """Record ``figures`` (key, label, kind, value) of ``publication`` in the warehouse at
-    ``path``, holding its writer lock; the publication's ``report_version`` (1 for the
-    first publication of its cadence and period)."""
+def record(
+    path: Path, publication: Publication, figures: Sequence[dict], restated: Sequence[dict] = ()
+) -> int:
+    """Record ``figures`` (key, label, kind, value) of ``publication``, and the restatements
+    it reported (``restatement_rows``), in the warehouse at ``path``, holding its writer
+    lock; the publication's ``report_version`` (1 for the first publication of its cadence
+    and period)."""
     with warehouse.lock(path), contextlib.closing(warehouse.connect(path)) as con:
         con.execute(DDL).fetchall()
+        con.execute(NOTICED_DDL).fetchall()
+        for x in restated:
+            con.execute(
+                f"INSERT INTO {NOTICED} VALUES (?, ?, ?)",
+                [publication.version, publication.published_at.to_pydatetime(), json.dumps(x)],
+            ).fetchall()
         number = con.execute(
             f"SELECT count(DISTINCT version) + 1 FROM {TABLE} WHERE cadence = ? AND period = ?",
             [publication.cadence, publication.period],
@@ -236,6 +250,18 @@ def loaded_until(path: Path) -> pd.Timestamp | None:
 # Reading for ``cxpulse history``.
 
 
+def read_noticed(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
+    """The restatements each publication reported, by its version."""
+    try:
+        rows = con.execute(f"SELECT version, restatement FROM {NOTICED}").fetchall()
+    except duckdb.CatalogException:
+        return {}
+    out: dict[str, list[dict]] = {}
+    for version, text in rows:
+        out.setdefault(version, []).append(json.loads(text))
+    return out
+
+
 def read_published(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every row of ``published_figures`` (none in a warehouse made before it existed)."""
     try:
@@ -272,7 +298,9 @@ def history_command(
     tolerance = config.load_brand(Path(params_dir)).restatements
     with contextlib.closing(warehouse.connect(Path(warehouse_path), read_only=True)) as con:
         published = read_published(con)
+        noticed = read_noticed(con)
     frame = changes(published, tolerance)
+    frame = frame.assign(noticed=[noticed.get(v, []) for v in frame["version"]])
     if cadence:
         frame = frame[frame["cadence"] == cadence]
     if period:
@@ -280,8 +308,10 @@ def history_command(
     return frame.reset_index(drop=True)
 
 
-def history_text(frame: pd.DataFrame) -> str:
-    """One block per publication: when, which version, its figures, restated ones marked."""
+def history_text(frame: pd.DataFrame, tz: str = "UTC") -> str:
+    """One block per publication: when, which version, its figures (those changed since
+    the same window's publication before marked RESTATED), and the restatements of earlier
+    publications it reported."""
     if frame.empty:
         return "No report has been published (or none matches)."
     lines = []
@@ -296,8 +326,14 @@ def history_text(frame: pd.DataFrame) -> str:
             was = "" if pd.isna(x.previous) else f" (was {format_value(x.kind, x.previous)})"
             mark = "  RESTATED" if x.restated else ""
             lines.append(f"  {x.label:<28} {format_value(x.kind, x.value):>10}{was}{mark}")
+        for noticed in rows["noticed"].iloc[0]:
+            lines.append(f"  RESTATED here: {describe(noticed, tz)}")
     restated = int(frame["restated"].sum())
-    lines.append(f"{frame['version'].nunique()} publication(s); {restated} figure(s) restated")
+    noticed = sum(len(n) for n in frame.drop_duplicates("version")["noticed"])
+    lines.append(
+        f"{frame['version'].nunique()} publication(s); {restated} figure(s) changed on a "
+        f"re-render; {noticed} restatement(s) reported by later reports"
+    )
     return "\n".join(lines)
 
 

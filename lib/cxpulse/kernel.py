@@ -161,10 +161,25 @@ class Kernel:
         """``report.summary(r)`` of the notebook's ``r`` when it is the ``cadence`` report of
         period ``label``, computed in the kernel from the figures it already holds; None
         when the notebook has no such ``r``, or the kernel cannot say."""
-        expression = (
-            "__import__('cxpulse.kernel', fromlist=['kernel_summary'])"
-            f".kernel_summary(globals().get('r'), {cadence!r}, {label!r})"
+        return self.evaluate(
+            f"kernel_summary(globals().get('r'), {cadence!r}, {label!r})", timeout_s
         )
+
+    def figures(self, cadence: str, label: str, folder: Path, timeout_s: float) -> dict | None:
+        """Write the figures the notebook's ``r`` showed into ``folder`` (figures.xlsx and
+        Parquet, ``figures.write_figures``) from the kernel that holds them; what the
+        manifest lists, or None when the notebook has no such ``r`` or the kernel cannot
+        say."""
+        return self.evaluate(
+            f"kernel_figures(globals().get('r'), {cadence!r}, {label!r}, {str(folder)!r})",
+            timeout_s,
+        )
+
+    def evaluate(self, call: str, timeout_s: float) -> dict | None:
+        """``call`` of a function of this module, evaluated in the kernel, which returns
+        JSON text ('' for nothing): its value, or None."""
+        name = call.split("(", 1)[0]
+        expression = f"__import__('cxpulse.kernel', fromlist=[{name!r}]).{call}"
         try:
             reply = self.client.execute_interactive(
                 "",
@@ -178,7 +193,7 @@ class Kernel:
             return None
         value = reply["content"].get("user_expressions", {}).get("summary", {})
         if value.get("status") != "ok":
-            log.warning("summary in the kernel failed: %s", value.get("evalue", value))
+            log.warning("%s in the kernel failed: %s", name, value.get("evalue", value))
             return None
         text = ast.literal_eval(value["data"]["text/plain"])
         return json.loads(text) if text else None
@@ -228,3 +243,13 @@ def kernel_summary(r: object, cadence: str, label: str) -> str:
     if not isinstance(r, report.Report) or r.cadence != cadence or r.period.label != label:
         return ""
     return json.dumps(report.summary(r), default=plain)
+
+
+def kernel_figures(r: object, cadence: str, label: str, folder: str) -> str:
+    """Run in the kernel: write what ``r`` showed into ``folder`` (``write_figures``) when
+    ``r`` is the ``cadence`` report of period ``label``; the manifest entry as JSON, else ''."""
+    from cxpulse import figures, report
+
+    if not isinstance(r, report.Report) or r.cadence != cadence or r.period.label != label:
+        return ""
+    return json.dumps(figures.write_figures(list(r.shown.values()), Path(folder)), default=plain)

@@ -508,6 +508,11 @@ def execute_report(plan: Planned, kernel: Kernel) -> Executed:
             )  # fmt: skip
         with timed("summary", plan.seconds, plan.cadence):
             summary = read_summary(plan, kernel)
+        with timed("figures", plan.seconds, plan.cadence):
+            summary["figures"] = (
+                kernel.figures(plan.cadence, plan.period.label, work, plan.params.report.timeout_s)
+                or {}
+            )
     except BaseException:
         keep_failed(version, plan.failed)
         raise
@@ -543,9 +548,9 @@ def add_static_charts(nb: nbformat.NotebookNode, path: Path) -> None:
 
 
 def record_publication(plan: Planned, version: str, summary: dict) -> None:
-    """Record the headline figures the published report showed (``summary["figures"]``)
+    """Record the headline figures the published report showed (``recorded_figures``)
     in the warehouse's history (``history.record``, under the writer lock)."""
-    figures = summary.get("figures")
+    figures = summary.get("recorded_figures")
     if not figures:
         return
     publication = history.Publication(
@@ -554,7 +559,7 @@ def record_publication(plan: Planned, version: str, summary: dict) -> None:
         published_at=pd.Timestamp.now(tz="UTC"), data_as_of=plan.data_range[1],
         loaded_until=plan.loaded_until, version=version,
     )  # fmt: skip
-    number = history.record(plan.warehouse, publication, figures)
+    number = history.record(plan.warehouse, publication, figures, summary.get("restatements", []))
     log.info(
         "%s %s: publication %d recorded in the history", plan.cadence, plan.period.label, number
     )

@@ -21,7 +21,7 @@ import jinja2
 import pandas as pd
 from IPython.display import HTML
 
-from cxpulse import charts, config, history, metrics, periods, warehouse
+from cxpulse import charts, config, figures, history, metrics, periods, warehouse
 from cxpulse import formatting as fmt
 from cxpulse.narrative import Kpi, action_sentence, headline_sentences
 from cxpulse.quantify import Calibration
@@ -64,9 +64,32 @@ def _render(template: str, **context) -> HTML:
     return HTML(_TEMPLATES.get_template(template).render(**context))
 
 
-def _table(columns: list, rows: list[dict], contract: str, empty: str) -> HTML:
-    """A section table: ``columns`` (_Col), formatted ``rows``, contract line, empty text."""
-    return _render("table.html.j2", columns=columns, rows=rows, contract=contract, empty=empty)
+class Section(HTML):
+    """A section's HTML with the tables it showed (name -> frame, "" for its one table) and
+    its contract line, which ``figures.capture`` keeps for figures.xlsx."""
+
+    def __init__(self, html: HTML, tables: dict[str, pd.DataFrame], contract: str) -> None:
+        super().__init__(html.data)
+        self.cx_tables = tables
+        self.cx_contract = contract
+
+
+def _table(
+    columns: list,
+    rows: list[dict],
+    contract: str,
+    empty: str,
+    data: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
+) -> Section:
+    """A section table: ``columns`` (_Col), formatted ``rows``, contract line, empty text;
+    ``data``: the frame(s) it shows, numbers as numbers (else the rows as shown)."""
+    html = _render("table.html.j2", columns=columns, rows=rows, contract=contract, empty=empty)
+    if data is None:
+        data = pd.DataFrame(rows, columns=[c.key for c in columns]).rename(
+            columns={c.key: c.title for c in columns}
+        )
+    tables = data if isinstance(data, dict) else {"": data}
+    return Section(html, tables, contract)
 
 
 @dataclass(frozen=True)
@@ -116,6 +139,8 @@ class Report:
     comparisons: tuple[Comparison, ...]
     params: config.ReportParams
     table: ibis.Table
+    shown: dict[str, figures.Shown] = dataclasses.field(default_factory=dict, repr=False)
+    """What each section showed, by section name (``figures.capture``)."""
 
     @property
     def comparison(self) -> periods.Period:
@@ -454,14 +479,17 @@ def restated_box(r: Report) -> HTML:
         for (window, period), sources in why.items()
     ]
     t = r.brand.restatements
+    counts = "any change" if t.count == 0 else f"more than {t.count:g}"
     contract = (
-        "A figure is restated when it moved since the report that showed it was published "
-        f"by more than {t.rate_points:g} points (rates, net sentiment), {t.count:g} (counts"
-        f"{': any change' if t.count == 0 else ''}), {t.duration_s:g} s (durations) or "
-        f"{t.stars:g} stars (brand.yaml restatements); compared with the latest "
-        "publication of the same window"
+        "Restated: the figure moved since the report that showed it was published, compared "
+        f"with the latest publication of the same window: more than {t.rate_points:g} "
+        f"points (rates, net sentiment), {counts} (counts), more than {t.duration_s:g} s "
+        f"(durations) or {t.stars:g} stars (brand.yaml restatements). Rows loaded or "
+        "updated since: their ingest time is later than the newest load the sent report saw"
     )
-    return _render("restated.html.j2", rows=rows, reasons=reasons, contract=contract)
+    html = _render("restated.html.j2", rows=rows, reasons=reasons, contract=contract)
+    data = pd.DataFrame(history.restatement_rows(r.restatements)).drop(columns="sources")
+    return Section(html, {"": data}, contract)
 
 
 def _source_text(s: history.Source, tz: str) -> str:
@@ -619,7 +647,10 @@ def needs_action(r: Report) -> HTML:
         f"Posts: negative posts (p(negative) ≥ {_negative(r):g}) of the last 7 days, by the "
         f"reach the channel reports. Sentiment engine {r.sentiment_engine}."
     )
-    return _render("action.html.j2", groups=groups, contract=contract)
+    html = _render("action.html.j2", groups=groups, contract=contract)
+    tables = {"urgent": lists.urgent, "spikes": lists.spikes, "reviews": lists.reviews,
+              "viral": lists.viral}  # fmt: skip
+    return Section(html, tables, contract)
 
 
 def _negative(r: Report) -> float:
@@ -674,8 +705,27 @@ def kpi_tiles(r: Report) -> HTML:
         f"level = served within {r.brand.calls.service_level_threshold_s:.0f} s ÷ (served + "
         f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered."
     )
-    return _render(
+    html = _render(
         "tiles.html.j2", tiles=tiles(r), comparison=r.comparisons[0].label, contract=contract
+    )
+    return Section(html, {"": kpi_frame(r)}, contract)
+
+
+def kpi_frame(r: Report) -> pd.DataFrame:
+    """The KPI tiles as numbers: figure, value, the value of each comparison window (counts
+    scaled to this window's days, as the tiles compare them) and the target."""
+    targets = r.brand.kpi_targets.model_dump()
+    return pd.DataFrame(
+        [
+            {
+                "figure": key,
+                "label": label,
+                "value": r.current.get(key),
+                **{c.label: b.get(key) for c, b in zip(r.comparisons, r.baselines, strict=True)},
+                "target": targets.get(key),
+            }
+            for key, label, _, _ in KPI_FIELDS
+        ]
     )
 
 
@@ -715,7 +765,7 @@ def response_table(r: Report) -> HTML:
         "clock hours; median and 90th percentile of answered messages. Within target = "
         "answered within the channel target ÷ messages due."
     )
-    return _table(columns, rows, contract, empty="No inbound messages in this window.")
+    return _table(columns, rows, contract, "No inbound messages in this window.", r.by_channel)
 
 
 def frt_chart(r: Report) -> alt.Chart:
@@ -778,7 +828,7 @@ def summary(r: Report) -> dict:
             for k in kpis(r)
         ],
         "comparison": r.comparisons[0].label,
-        "figures": figures(r),
+        "recorded_figures": recorded_figures(r),
         "restatements": history.restatement_rows(r.restatements),
         "rows_by_channel": {
             str(c): int(n) for c, n in zip(rows["channel"], rows["total"], strict=True)
@@ -791,7 +841,7 @@ COUNT_LABELS = {"answered": "Answered messages", "offered_calls": "Calls offered
 """Labels of the headline counts that have no KPI tile."""
 
 
-def figures(r: Report) -> list[dict]:
+def recorded_figures(r: Report) -> list[dict]:
     """The headline figures of the report's own window as published (``history.record``):
     key, label, kind and value of each KPI and count."""
     shown = [(key, label, kind) for key, label, kind, _ in KPI_FIELDS]
@@ -858,7 +908,7 @@ def benchmark_table(r: Report) -> HTML:
         f"brand ÷ inbound; clock hours; {r.window_text()}"
         + (f"; {excluded} brands with fewer than 10 inbound messages left out" if excluded else "")
     )
-    return _table(columns, rows, contract, empty="No brand has enough inbound messages.")
+    return _table(columns, rows, contract, "No brand has enough inbound messages.", frame)
 
 
 def share_of_voice_chart(r: Report) -> alt.Chart:
@@ -949,7 +999,7 @@ def reputation_table(r: Report) -> HTML:
         _Col("yoy", "vs a year before", True), _Col("sent", "Net sentiment", True),
         _Col("stars", "Review stars", True), _Col("sla", "Within target", True),
     ]  # fmt: skip
-    return _table(columns, rows[::-1], reputation_contract(r), empty="No data in these periods.")
+    return _table(columns, rows[::-1], reputation_contract(r), "No data in these periods.", frame)
 
 
 def sla_heatmap(r: Report) -> alt.Chart:
@@ -1009,7 +1059,7 @@ def rising_issues_table(r: Report) -> HTML:
         f"messages ÷ expected from {r.comparisons[0].label} (scaled to this window's days); "
         f"{r.window_text()}"
     )
-    return _table(columns, rows, contract, empty="No phrase is rising in negative messages.")
+    return _table(columns, rows, contract, "No phrase is rising in negative messages.", frame)
 
 
 def top_issues_chart(r: Report) -> alt.Chart:
@@ -1065,7 +1115,7 @@ def boundaries_table(r: Report) -> HTML:
         f"Our outbound messages to a customer on the opt-out list ({r.brand.opt_out_file or 'none'}"
         f", {len(opted_out)} customers) sent after they opted out; {r.window_text()}"
     )
-    return _table(columns, rows, contract, empty="No message went to a customer who opted out.")
+    return _table(columns, rows, contract, "No message went to a customer who opted out.", frame)
 
 
 def alerts_of_period(r: Report) -> HTML:
@@ -1102,7 +1152,10 @@ def alerts_of_period(r: Report) -> HTML:
         f"at least 20; one row per episode; {sentiment_method(r)}. Notes: "
         f"params/annotations.yaml; {r.window_text()}"
     )
-    return _table(columns, rows, contract, empty="No spike and no note in this window.")
+    return _table(
+        columns, rows, contract, "No spike and no note in this window.",
+        {"spikes": spikes, "notes": notes},
+    )  # fmt: skip
 
 
 def engagement_table(r: Report) -> HTML:
@@ -1128,7 +1181,7 @@ def engagement_table(r: Report) -> HTML:
         "Our posts (outbound, not replies); engagement = (likes + comments + shares) ÷ reach "
         f"× 100, over posts with a reported reach; {r.window_text()}"
     )
-    return _table(columns, rows, contract, empty="We published no posts in this window.")
+    return _table(columns, rows, contract, "We published no posts in this window.", frame)
 
 
 def volume_heatmap(r: Report) -> alt.Chart:
@@ -1181,4 +1234,8 @@ def business_impact(r: Report) -> HTML:
         _Col("churned", "Left", True), _Col("rate", "Churn rate", True),
         _Col("risk", "Revenue at risk / month", True),
     ]  # fmt: skip
-    return _table(columns, rows, contract, empty="No customer in the file.")
+    return _table(columns, rows, contract, "No customer in the file.", frame)
+
+
+CAPTURED = figures.capture_sections(globals())
+"""Every section of this module: what each shows is kept on its Report (``figures``)."""
