@@ -18,7 +18,12 @@ function cxDataTable(spec) {
     var tr = body.insertRow();
     columns.forEach(function (key) {
       var value = row[key];
-      tr.insertCell().textContent = value === null || value === undefined ? "" : String(value);
+      var cell = tr.insertCell();
+      if (typeof value === "number") {  // six significant digits to read; figures.xlsx has all
+        cell.className = "num";
+        value = Number.isInteger(value) ? value : Number(value.toPrecision(6));
+      }
+      cell.textContent = value === null || value === undefined ? "" : String(value);
     });
   });
   return table;
