@@ -34,9 +34,11 @@ def daily(tmp_path_factory, demo_warehouse):
     return result
 
 
-def test_daily_report_writes_all_four_files(daily):
+def test_daily_report_writes_all_four_files_and_its_figures(daily):
     names = {p.name for p in daily.folder.iterdir()}
-    assert names == {"report.ipynb", "report.html", "report.pdf", "manifest.json"}
+    assert names == {
+        "report.ipynb", "report.html", "report.pdf", "manifest.json", "figures.xlsx", "figures",
+    }  # fmt: skip
     assert daily.folder.parent.name == "daily"
 
 
