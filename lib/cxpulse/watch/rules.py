@@ -73,7 +73,7 @@ def message_records(frame: pd.DataFrame, limit: int = ITEMS_SHOWN) -> list[dict]
     created_at (ISO, UTC), text (at most ``TEXT_CHARS``), reach when known."""
     records = []
     for row in frame.head(limit).itertuples():
-        text = "" if fmt.is_missing(getattr(row, "text", None)) else str(row.text)
+        text = row.text if isinstance(getattr(row, "text", None), str) else ""
         record = {
             "id": row.id,
             "channel": getattr(row, "channel", "review"),
