@@ -292,7 +292,7 @@ def last_brief_link(reports_dir: Path, base_url: str | None) -> str | None:
     label = briefs[-1].parent.name
     if base_url:
         return f"{base_url.rstrip('/')}/daily/{label}/report.html"
-    return briefs[-1].resolve().as_uri()
+    return briefs[-1].absolute().as_uri()
 
 
 def ended_record(episode: dict, answered: str | None) -> dict:
