@@ -49,7 +49,7 @@ AS_OF := $(if $(DATE),--as-of $(DATE),)
 # One cxpulse process per scheduled run: ingest the inbox, render, gate, e-mail (one at a time).
 SEND = '$(CX)' send --ingest --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' --reports '$(REPORTS)' $(AS_OF) $(SEND_FLAGS)
 
-.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly quarterly status clean lint bench bench-smoke browser
+.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly quarterly watch status clean lint bench bench-smoke browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -120,6 +120,9 @@ weekly: $(STAMP) ## ingest the inbox, render and e-mail the weekly review (DATE=
 
 quarterly: $(STAMP) ## ingest the inbox, render and e-mail the quarterly review (DATE= a day of it)
 	$(SEND) quarterly
+
+watch: $(STAMP) ## ingest the inbox and push the alerts of params/alerts.yaml, once per episode (cron: every 5 min)
+	'$(CX)' watch --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' --reports '$(REPORTS)'
 
 bench: $(STAMP) browser ## benchmark ingest and reports against the targets (about 5 min; bench/results.json)
 	'$(BIN)/python' bench/run.py

@@ -9,6 +9,8 @@ Measures, each as the median of ``--runs`` runs (3 by default), every run its ow
   sizes: wall seconds and peak RSS (the process and its kernel, summed), and the ratio of
   the daily's seconds large/small;
 - the three reports in one process (``cxpulse run daily weekly quarterly``);
+- ``cxpulse watch`` on the large warehouse, as of its last hour: a first run (it alerts on
+  what the data leaves open, to a local aiosmtpd), then runs with nothing new to report;
 - the same daily report the naive way, in the same run: the papermill CLI, then
   ``jupyter nbconvert --to html --no-input``, then the WeasyPrint CLI, each its own
   process; the ratio naive/cxpulse.
@@ -31,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -59,6 +62,7 @@ TARGETS = {
     "ingest_rows_per_s_before_sentiment": 200_000,
     "sentiment_texts_per_s": 20_000,
     "peak_rss_mb": 1024,
+    "watch_nothing_new_s": 2.0,
 }
 
 
@@ -297,7 +301,42 @@ def bench_reports(cfg: Config, scratch: Path) -> dict:
     return out
 
 
-def verdicts(ingest: dict, reports: dict) -> list[dict]:
+def bench_watch(cfg: Config, scratch: Path) -> dict:
+    """``cxpulse watch`` on the large demo warehouse as of ``END``, the repository's
+    alerts.yaml and an empty inbox: the first run, then runs with nothing new."""
+    import yaml
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    warehouse = demo_warehouse(cfg.large_rows)
+    project = scratch / "watch"
+    shutil.copytree(PARAMS, project / "params")
+    settings = {"distribution.yaml": None, "inbox.yaml": None}
+    for name in settings:
+        settings[name] = yaml.safe_load((project / "params" / name).read_text())
+    settings["inbox.yaml"].update(inbox=str(project / "inbox"), archive=str(project / "archive"))
+    with socket.socket() as probe:  # a free port for the SMTP server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        settings["distribution.yaml"]["smtp"].update(port=smtp.port, backoff_s=0.1)
+        for name, data in settings.items():
+            (project / "params" / name).write_text(yaml.safe_dump(data))
+        argv = [CX, "-q", "watch", "--warehouse", str(warehouse), "--now", END, "--params",
+                str(project / "params"), "--reports", str(project / "reports")]  # fmt: skip
+        first = run(argv)
+        log(f"watch, first run: {first.seconds:.2f} s ({first.extra['stdout'].strip()})")
+        quiet = [run(argv) for _ in range(max(cfg.runs, 3))]
+    finally:
+        smtp.stop()
+    log(f"watch, nothing new: {', '.join(f'{s.seconds:.2f}' for s in quiet)} s")
+    return {"rows": cfg.large_rows, "first_run": summary([first]), "nothing_new": summary(quiet),
+            "output": quiet[-1].extra["stdout"].strip()}  # fmt: skip
+
+
+def verdicts(ingest: dict, reports: dict, watch: dict | None = None) -> list[dict]:
     daily_large = reports["daily_large"]["seconds"]
     side = reports["daily_large_side_by_side"]["seconds"]
     peak = max(
@@ -320,6 +359,9 @@ def verdicts(ingest: dict, reports: dict) -> list[dict]:
          ">=", TARGETS["sentiment_texts_per_s"]),
         ("peak RSS of a report run (MB)", peak, "<=", TARGETS["peak_rss_mb"]),
     ]  # fmt: skip
+    if watch:
+        rows.append(("watch, nothing new, large warehouse (s)", watch["nothing_new"]["seconds"],
+                     "<=", TARGETS["watch_nothing_new_s"]))  # fmt: skip
     out = []
     for name, value, op, target in rows:
         ok = value <= target if op == "<=" else value >= target
@@ -363,6 +405,14 @@ def table(results: dict) -> str:
         lines.append(f"  {label:<48} {v['seconds']:>8.2f} {v['peak_rss_mb']:>8,.0f}   {runs}")
     stages = rep["naive_daily_large"]["stages"]
     lines.append("  naive stages: " + ", ".join(f"{k} {s:.1f} s" for k, s in stages.items()))
+    if results.get("watch"):
+        w = results["watch"]
+        lines.append("")
+        quiet = w["nothing_new"]
+        runs = ", ".join(f"{s:.2f}" for s in quiet["seconds_runs"])
+        lines.append(f"cxpulse watch ({w['rows']:,} rows; wall s): first run "
+                     f"{w['first_run']['seconds']:.2f}, nothing new {quiet['seconds']:.2f} "
+                     f"(runs {runs})")  # fmt: skip
     lines.append("")
     lines.append("Targets")
     for v in results["targets"]:
@@ -377,6 +427,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, help="runs per measure (default 3; smoke 1)")
     parser.add_argument("--out", type=Path, help="results file (default bench/results.json)")
     parser.add_argument("--skip-ingest", action="store_true", help="reports only")
+    parser.add_argument("--watch-only", action="store_true", help="cxpulse watch only")
     args = parser.parse_args()
     cfg = SMOKE if args.smoke else FULL
     if args.runs:
@@ -385,8 +436,13 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cxpulse-bench-") as tmp:
         scratch = Path(tmp)
+        if args.watch_only:
+            watch = bench_watch(cfg, scratch)
+            print(json.dumps(watch, indent=2))
+            return 0
         ingest = {} if args.skip_ingest else bench_ingest(cfg, scratch)
         reports = bench_reports(cfg, scratch)
+        watch = bench_watch(cfg, scratch)
     results = {
         "config": cfg.__dict__,
         "machine": {
@@ -397,9 +453,10 @@ def main() -> int:
         },
         "ingest": ingest,
         "reports": reports,
+        "watch": watch,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    results["targets"] = verdicts(ingest, reports) if ingest else []
+    results["targets"] = verdicts(ingest, reports, watch) if ingest else []
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results) if ingest else json.dumps(reports, indent=2))
     print(f"\nwrote {out} ({results['seconds']:.0f} s)")

@@ -36,4 +36,6 @@ def test_bench_smoke_measures_every_target(tmp_path):
         assert reports[key]["seconds"] > 0
         assert reports[key]["peak_rss_mb"] > 0
     assert set(reports["naive_daily_large"]["stages"]) == {"papermill", "nbconvert", "weasyprint"}
-    assert len(results["targets"]) == 8
+    watch = results["watch"]
+    assert watch["nothing_new"]["seconds"] > 0 and "0 notification(s) sent" in watch["output"]
+    assert len(results["targets"]) == 9

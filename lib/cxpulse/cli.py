@@ -189,6 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON records instead of text")
     p.set_defaults(func=cmd_history)
 
+    p = sub.add_parser(
+        "watch",
+        help="push alerts between reports (params/alerts.yaml), once per episode",
+        description="Load the inbox, evaluate the rules of params/alerts.yaml on the recent "
+        "window, and e-mail (and post to webhooks) each alert once per episode, with an "
+        "update when it ends. Exit codes: 0 done, 1 a notification not delivered (it stays "
+        "in the outbox for the next run), 2 usage or params error or lock timeout.",
+    )
+    _add_common(p)
+    p.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="output root")
+    p.add_argument("--now", help="evaluate as of this UTC moment, YYYY-MM-DDTHH:MM (replays)")
+    p.add_argument("--no-ingest", dest="ingest", action="store_false", help="skip the inbox")
+    p.set_defaults(func=cmd_watch)
+
     add_sentiment_commands(sub)
     return parser
 
@@ -425,6 +439,16 @@ def cmd_send(args: argparse.Namespace) -> int:
         force=args.force,
         render_report=args.render,
         usage_errors=user_errors(),
+    )
+    print(outcome.summary())
+    return outcome.exit_code
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from cxpulse.watch.command import parse_now, watch
+
+    outcome = watch(
+        args.warehouse, args.params, args.reports, now=parse_now(args.now), ingest_inbox=args.ingest
     )
     print(outcome.summary())
     return outcome.exit_code

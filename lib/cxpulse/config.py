@@ -385,7 +385,11 @@ def allowed_keys(model: type[BaseModel], where: tuple) -> list[str]:
     field names, dict keys, list indexes) may hold."""
     annotation: object = model
     for part in where:
-        annotation = _model_inside(annotation)
+        inside = _model_inside(annotation, part)
+        if inside is not _model_inside(annotation):  # ``part`` named a union's member
+            annotation = inside
+            continue
+        annotation = inside
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             annotation = annotation.model_fields[str(part)].annotation
         else:  # a dict or a list: ``part`` is a key or an index
@@ -394,8 +398,19 @@ def allowed_keys(model: type[BaseModel], where: tuple) -> list[str]:
     return list(annotation.model_fields) if isinstance(annotation, type) else []
 
 
-def _model_inside(annotation: object) -> object:
-    """``X`` of ``X | None``; anything else as it is."""
+def _model_inside(annotation: object, tag: object = None) -> object:
+    """``X`` of ``X | None`` or of ``Annotated[X, ...]``; of a union of models told apart
+    by a literal field (pydantic's discriminated union), the one whose literal is ``tag``;
+    anything else as it is."""
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    members = typing.get_args(annotation)
+    if all(isinstance(m, type) and issubclass(m, BaseModel) for m in members) and len(members) > 1:
+        for member in members:
+            literals = [typing.get_args(f.annotation) for f in member.model_fields.values()]
+            if any(tag in values for values in literals):
+                return member
+        return annotation
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         (inner,) = [a for a in typing.get_args(annotation) if a is not type(None)]
         return inner

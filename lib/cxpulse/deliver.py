@@ -34,11 +34,12 @@ import ssl
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from typing import TypeVar
 
 import jinja2
 import pandas as pd
@@ -75,6 +76,10 @@ _TEMPLATES = jinja2.Environment(
     keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
+_TEMPLATES.filters["visible"] = visible_controls
+
+
+_T = TypeVar("_T")
 
 
 class DeliveryError(RuntimeError):
@@ -340,27 +345,50 @@ def transmit(
 
 
 def deliver_message(
-    message: EmailMessage, smtp: SmtpParams, credentials: tuple[str, str] | None
+    message: EmailMessage,
+    smtp: SmtpParams,
+    credentials: tuple[str, str] | None,
+    send: Callable[..., dict[str, tuple[int, bytes]]] = transmit,
 ) -> dict[str, tuple[int, bytes]]:
-    """``transmit`` up to ``smtp.attempts`` times, waiting ``backoff_s`` then twice as long
-    each time after a transient failure; ``DeliveryError`` when it never succeeds."""
-    server = f"{smtp.host}:{smtp.port} ({smtp.tls})"
+    """``transmit`` (or ``send``, which takes the same arguments) with the retries of
+    ``retry``: ``smtp.attempts`` tries, ``backoff_s`` apart, doubling."""
+    return retry(
+        lambda: send(message, smtp, credentials),
+        f"{smtp.host}:{smtp.port} ({smtp.tls})",
+        smtp.attempts,
+        smtp.backoff_s,
+        is_transient,
+        describe_error,
+    )
+
+
+def retry(
+    attempt_once: Callable[[], _T],
+    where: str,
+    attempts: int,
+    backoff_s: float,
+    transient: Callable[[OSError], bool],
+    describe: Callable[[OSError], str],
+) -> _T:
+    """``attempt_once()`` up to ``attempts`` times, waiting ``backoff_s`` then twice as
+    long each time after an ``OSError`` that ``transient`` says may pass; a
+    ``DeliveryError`` naming ``where`` when it never succeeds."""
     attempt = 1
     while True:
         try:
-            return transmit(message, smtp, credentials)
+            return attempt_once()
         except OSError as err:
-            problem = describe_error(err)
-            if attempt == smtp.attempts or not is_transient(err):
+            problem = describe(err)
+            if attempt == attempts or not transient(err):
                 raise DeliveryError(
-                    f"{server}: {problem} (attempt {attempt} of {smtp.attempts})"
+                    f"{where}: {problem} (attempt {attempt} of {attempts})"
                 ) from err
-            delay = smtp.backoff_s * 2 ** (attempt - 1)
+            delay = backoff_s * 2 ** (attempt - 1)
             log.warning(
                 "%s: attempt %d of %d failed: %s; retrying in %g s",
-                server,
+                where,
                 attempt,
-                smtp.attempts,
+                attempts,
                 problem,
                 delay,
             )

@@ -1237,5 +1237,67 @@ def business_impact(r: Report) -> HTML:
     return _table(columns, rows, contract, "No customer in the file.", frame)
 
 
+def _watch_log(r: Report) -> list[dict]:
+    """The lines of the watch log (``cxpulse watch``) of the project: ``reports/`` beside
+    the params folder; none when watch never ran."""
+    from cxpulse.watch.command import read_log
+
+    return read_log(Path(r.params.params_dir).resolve().parent / "reports")
+
+
+def watch_alerts(r: Report) -> HTML:
+    """The alerts ``cxpulse watch`` sent in the window, with what came of each, under their
+    own heading; nothing at all on a day without any (the brief keeps its two pages)."""
+    from cxpulse.watch.history import alerts_of
+
+    alerts = alerts_of(_watch_log(r), r.period.start, r.period.end)
+    if alerts.empty:
+        return HTML("")
+    rows = [
+        {"at": _local(a.at, r.period.timezone), "what": _clip(a.title),
+         "severity": a.severity, "lists": a.lists, "outcome": a.outcome}
+        for a in alerts.itertuples()
+    ]  # fmt: skip
+    columns = [
+        _Col("at", "Sent"), _Col("what", "Alert"), _Col("severity", "Severity"),
+        _Col("lists", "Told"), _Col("outcome", "Outcome"),
+    ]  # fmt: skip
+    contract = (
+        "Alerts and escalations e-mailed between reports by cxpulse watch (params/alerts.yaml; "
+        "reports/alerts/log.jsonl), one per episode; outcome: how long after the alert the "
+        f"brand answered its messages, or how long the episode lasted; {r.window_text()}"
+    )
+    table = _table(columns, rows, contract, empty="")
+    html = _render("titled.html.j2", title="Alerts between reports", body=table.data)
+    return Section(html, table.cx_tables, table.cx_contract)
+
+
+def watch_alert_counts(r: Report) -> HTML:
+    """How many alerts ``cxpulse watch`` sent in the window, per rule."""
+    from cxpulse.watch.history import alert_counts
+
+    counts = alert_counts(_watch_log(r), r.period.start, r.period.end)
+    rows = [
+        {"rule": c.rule, "episodes": fmt.count(c.episodes),
+         "notifications": fmt.count(c.notifications), "escalations": fmt.count(c.escalations),
+         "answered": fmt.duration(None if pd.isna(c.answered_median_min)
+                                  else c.answered_median_min * 60)}
+        for c in counts.itertuples()
+    ]  # fmt: skip
+    columns = [
+        _Col("rule", "Rule"), _Col("episodes", "Episodes", True),
+        _Col("notifications", "Notifications", True), _Col("escalations", "Escalated", True),
+        _Col("answered", "Answered after alert (median)", True),
+    ]  # fmt: skip
+    contract = (
+        "cxpulse watch (params/alerts.yaml; reports/alerts/log.jsonl): episodes alerted, "
+        "notifications sent (one per list), items escalated, median time from an alert to "
+        f"the brand's answer of its messages; {r.window_text()}"
+    )
+    return _table(
+        columns, rows, contract, empty="No alert between reports in this window.", data=counts
+    )
+
+
 CAPTURED = figures.capture_sections(globals())
 """Every section of this module: what each shows is kept on its Report (``figures``)."""

@@ -151,6 +151,14 @@ def urgent_unanswered(
     return ranked[[*columns, "reasons"]]
 
 
+def robust_z(value: float, past: np.ndarray) -> tuple[float, float]:
+    """(median, z) of ``value`` against ``past``: z = (value - median) / max(1.4826 x MAD,
+    ``SCALE_FLOOR``), MAD = median(|past - median|)."""
+    median = float(np.median(past))
+    mad = float(np.median(np.abs(past - median)))
+    return median, (value - median) / max(MAD_SCALE * mad, SCALE_FLOOR)
+
+
 def negative_spikes(
     daily: pd.DataFrame,
     min_count: int = 20,
@@ -190,10 +198,7 @@ def negative_spikes(
     medians = np.full(len(values), np.nan)
     zs = np.full(len(values), np.nan)
     for i in range(min(MIN_HISTORY_DAYS, window), len(values)):
-        past = values[max(0, i - window) : i]
-        medians[i] = np.median(past)
-        mad = np.median(np.abs(past - medians[i]))
-        zs[i] = (values[i] - medians[i]) / max(MAD_SCALE * mad, SCALE_FLOOR)
+        medians[i], zs[i] = robust_z(values[i], values[max(0, i - window) : i])
     spikes = np.flatnonzero((zs >= z) & (values >= min_count))
     episodes: list[list[int]] = []
     for i in spikes:
