@@ -34,7 +34,12 @@ CHANNELS: tuple[str, ...] = (
     "email",
     "chat",
     "phone",
+    "webform",
+    "reddit",
+    "survey",
 )
+"""``webform``: help-desk tickets sent from a web form or app; ``survey``: NPS / CSAT
+responses (their ``rated_channel`` says which contact they rate)."""
 DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "mention")
 OUTCOMES: tuple[str, ...] = ("served", "abandoned", "ivr", "phantom")
 """Call outcomes: served by an agent, abandoned while queued, ended in the IVR/VRU
@@ -52,6 +57,9 @@ COLUMNS: dict[str, str] = {
     "created_at": "TIMESTAMPTZ",
     "text": "VARCHAR",
     "rating": "TINYINT",
+    "nps": "TINYINT",
+    "csat": "TINYINT",
+    "rated_channel": "VARCHAR",
     "reach": "BIGINT",
     "likes": "BIGINT",
     "shares": "BIGINT",
@@ -80,6 +88,7 @@ TEXT_COLUMNS: tuple[str, ...] = (
     "author_id",
     "text",
     "outcome",
+    "rated_channel",
     "source_file",
 )
 MAX_TEXT_CHARS = 100_000
@@ -168,6 +177,15 @@ def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
             ),
             "rating": pa.Column(
                 "Int64", pa.Check.in_range(1, 5, error="rating must be 1 to 5"), nullable=True
+            ),
+            "nps": pa.Column(
+                "Int64", pa.Check.in_range(0, 10, error="nps must be 0 to 10"), nullable=True
+            ),
+            "csat": pa.Column(
+                "Int64", pa.Check.in_range(1, 5, error="csat must be 1 to 5"), nullable=True
+            ),
+            "rated_channel": pa.Column(
+                "string", in_set(CHANNELS, "rated_channel"), nullable=True
             ),
             **{
                 c: pa.Column(

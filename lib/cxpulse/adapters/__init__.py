@@ -98,6 +98,12 @@ REGISTRY: dict[str, str] = {
     "reviews": "reviews",
     "calls": "calls",
     "mentions": "mentions",
+    "instagram": "instagram",
+    "tickets": "tickets",
+    "google-play": "google_play",
+    "app-store": "app_store",
+    "reddit": "reddit",
+    "survey": "survey",
 }
 
 
