@@ -184,9 +184,7 @@ def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
             "csat": pa.Column(
                 "Int64", pa.Check.in_range(1, 5, error="csat must be 1 to 5"), nullable=True
             ),
-            "rated_channel": pa.Column(
-                "string", in_set(CHANNELS, "rated_channel"), nullable=True
-            ),
+            "rated_channel": pa.Column("string", in_set(CHANNELS, "rated_channel"), nullable=True),
             **{
                 c: pa.Column(
                     "Int64", pa.Check.ge(0, error=f"{c} must not be negative"), nullable=True

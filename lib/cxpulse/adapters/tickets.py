@@ -75,8 +75,7 @@ FIELDS = (
 )
 COLUMNS = (
     "Zendesk: tickets[].id, url, created_at, subject, description, requester_id, "
-    "via.channel, comments; metric_sets[].reply_time_in_minutes; Freshdesk: "
-    + ", ".join(FIELDS)
+    "via.channel, comments; metric_sets[].reply_time_in_minutes; Freshdesk: " + ", ".join(FIELDS)
 )
 ZONE = "Zendesk: UTC (ISO 8601 with Z); Freshdesk: the helpdesk's zone (timezone in params)"
 REQUIRED = ("Ticket ID", "Created time", "Source")
