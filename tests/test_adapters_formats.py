@@ -5,6 +5,8 @@ App Store reviews, Reddit listings, NPS/CSAT surveys. Figures are worked out by 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -252,3 +254,19 @@ def test_every_new_format_is_registered_with_its_source_columns_and_zone():
         module = adapters.get(name)
         assert name == module.NAME
         assert module.SOURCE and module.COLUMNS and module.ZONE
+
+
+def test_list_formats_shows_each_new_format_with_its_source_columns_and_zone():
+    done = subprocess.run(
+        [sys.executable, "-m", "cxpulse.cli", "ingest", "--list-formats"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (
+        "survey: NPS / CSAT survey export, CSV (Qualtrics, Medallia, Zendesk CSAT via "
+        "column_map)\n    columns: response_id, submitted_at, nps, csat, comment, customer_id, "
+        "channel, brand\n    time zone: offset in the time, else the source's timezone "
+        "(default UTC)\n"
+    ) in done.stdout
+    assert "qualtrics (params/sources.yaml: survey)" in done.stdout

@@ -271,7 +271,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     if args.list_formats:
         for name in sorted(adapters.REGISTRY):
-            print(name)
+            print(adapters.describe(name))
         for name, source in sorted(config.load_sources(args.params).sources.items()):
             print(f"{name} (params/sources.yaml: {source.format or name})")
         return 0
