@@ -124,9 +124,7 @@ def describe(name: str) -> str:
     module = get(name)
     if not hasattr(module, "SOURCE"):
         return f"{name}: {(module.__doc__ or '').strip().splitlines()[0]}"
-    return (
-        f"{name}: {module.SOURCE}\n    columns: {module.COLUMNS}\n    time zone: {module.ZONE}"
-    )
+    return f"{name}: {module.SOURCE}\n    columns: {module.COLUMNS}\n    time zone: {module.ZONE}"
 
 
 def read(name: str, path: Path, options: AdapterOptions) -> Parsed:

@@ -130,7 +130,7 @@ def to_canonical(fields: pd.DataFrame, options: AdapterOptions) -> tuple[pd.Data
             "thread_id": ids,
             "author_id": clean_text(column(fields, "customer_id")),
             "created_at": created,
-            "text": clean_text(column(fields, "comment")),
+            "text": column(fields, "comment").replace("", pd.NA),
             "rated_channel": rated,
             **scores,
         },

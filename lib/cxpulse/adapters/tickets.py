@@ -193,8 +193,7 @@ def read_freshdesk(data: bytes, where: str, options: AdapterOptions) -> Parsed:
     found = map_columns(table.records.columns, FIELDS, options.column_map, where)
     require_fields(found, REQUIRED, where, EXPECTED)
     records = pd.DataFrame({f: table.records[c] for f, c in found.items()})
-    subject, description = column(records, "Subject"), column(records, "Description")
-    text = (subject.fillna("") + "\n\n" + description.fillna("")).str.strip()
+    text = paragraphs(column(records, "Subject"), column(records, "Description"))
     fields = pd.DataFrame(
         {
             "ticket": records["Ticket ID"],
@@ -202,7 +201,7 @@ def read_freshdesk(data: bytes, where: str, options: AdapterOptions) -> Parsed:
             "url": pd.NA,
             "via": records["Source"].str.strip().str.lower(),
             "created": records["Created time"],
-            "text": text.mask(text == ""),
+            "text": text,
             "author": column(records, "Contact ID"),
             "requester": column(records, "Contact ID"),
             "reply_at": column(records, "Initial response time"),
@@ -211,6 +210,16 @@ def read_freshdesk(data: bytes, where: str, options: AdapterOptions) -> Parsed:
     ).astype("string")
     rows, reasons = to_canonical(fields, options, FRESHDESK_CHANNELS)
     return textfile.parsed_from(table, rows, reasons)
+
+
+def paragraphs(first: pd.Series, second: pd.Series) -> pd.Series:
+    """``first``, a blank line, ``second``; either alone when the other is empty, NA when
+    both are (a ticket's subject and description, as Zendesk's tickets are read)."""
+    has_first = (first.notna() & (first != "")).astype(bool)
+    has_second = (second.notna() & (second != "")).astype(bool)
+    both = first + "\n\n" + second
+    text = both.where(has_first & has_second, first.where(has_first, second))
+    return text.mask(~has_first & ~has_second).astype("string")
 
 
 def to_canonical(
