@@ -68,11 +68,14 @@ class CallParams(_Strict):
 
 
 class ReputationWeights(_Strict):
-    """Weights of the reputation index parts; they must add up to 1."""
+    """Weights of the reputation index parts (the index divides by the sum of the weights
+    of the parts present). ``nps`` is optional: survey NPS, left out at weight 0 and in
+    periods without survey answers."""
 
     net_sentiment: float = Field(0.4, ge=0)
     review_stars: float = Field(0.3, ge=0)
     sla_attainment: float = Field(0.3, ge=0)
+    nps: float = Field(0.0, ge=0)
 
 
 NEGATIVE_PROBABILITY = 0.5
