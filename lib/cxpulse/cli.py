@@ -252,7 +252,7 @@ def sentiment_setup(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cxpulse import config, demo, ingest
+    from cxpulse import config, demo, demo_exports, ingest
 
     brand = config.load_brand(args.params)
     log.info("generating %s demo rows (seed %s) into %s", f"{args.rows:,}", args.seed, args.out)
@@ -262,6 +262,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         log.info("ingesting file %d of %d", number, len(files))
         ingest.ingest_file(
             path, "canonical", args.warehouse, engine=brand.sentiment.engine, names=names
+        )
+    exports = demo_exports.write_exports(
+        args.out, brand=brand, rows=args.rows, seed=args.seed, end=args.end
+    )
+    for export in exports:
+        log.info("ingesting the demo's %s export %s", export.fmt, export.path.name)
+        ingest.ingest_file(
+            export.path,
+            export.fmt,
+            args.warehouse,
+            export.options,
+            engine=brand.sentiment.engine,
+            names=names,
         )
     return 0
 
