@@ -264,6 +264,20 @@ def test_gate_names_expected_channels_without_rows():
     assert reason.endswith("expected channel(s): email, tumblr")
 
 
+def test_expected_channels_default_to_those_whose_sources_delivered_in_90_days(demo_warehouse):
+    brand = config.load_brand(ROOT / "params")
+    assert brand.channels is None  # the shipped brand.yaml lists none: the default runs
+    end = pd.Timestamp("2026-03-20", tz="UTC")
+    got = deliver.expected_channels(None, brand, demo_warehouse, end)
+    assert {"twitter", "instagram", "email", "chat", "webform", "survey", "phone"} <= set(got)
+    assert "reddit" not in got  # no source loads it: not expected, the report is not held
+    later = end + pd.Timedelta(days=120)  # every source stopped long ago
+    assert deliver.expected_channels(None, brand, demo_warehouse, later) == []
+    assert deliver.expected_channels(["email"], brand, demo_warehouse, end) == ["email"]
+    listed = brand.model_copy(update={"channels": ["reddit"]})
+    assert deliver.expected_channels(None, listed, demo_warehouse, end) == ["reddit"]
+
+
 def test_only_unreachable_servers_and_4xx_answers_are_retried():
     assert deliver.is_transient(ConnectionRefusedError(111, "Connection refused"))
     assert deliver.is_transient(smtplib.SMTPServerDisconnected("gone"))

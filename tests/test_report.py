@@ -236,7 +236,8 @@ def test_sentiment_trend_draws_the_90_percent_band_and_names_the_engine(daily):
 
 def test_net_sentiment_tile_shows_its_interval(daily):
     html = report.kpi_tiles(daily).data
-    assert html.count("90% interval") == 1 + 1  # the net sentiment tile, and the contract
+    # the net sentiment, NPS and CSAT tiles, and their three definitions in the contract
+    assert html.count("90% interval") == 3 + 3
     engine = f"sentiment engine {sentiment.engine_label()}; shares PACC-estimated"
     assert engine in html and "changes judged on sampling error" in html
     (k,) = [k for k in report.kpis(daily) if k.key == "net_sentiment"]

@@ -87,6 +87,31 @@ def test_status_of_an_empty_warehouse_says_there_is_nothing(tmp_path):
     assert "Quarantined: 0 rows, by reason:\n  (none)" in text
 
 
+def test_status_shows_each_channels_newest_row_and_warns_about_a_channel_gone_silent(tmp_path):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    loaded = pd.Timestamp("2024-03-06 12:00", tz="UTC")
+    batch = rows(
+        {"id": "twitter:1", "created_at": "2024-03-05 09:00"},
+        {"id": "review:1", "created_at": "2024-03-01 08:00", "channel": "review"},
+        {"id": "review:2", "created_at": "2024-03-02 08:00", "channel": "review"},
+        {"id": "email:1", "created_at": "2023-06-01 08:00", "channel": "email"},
+    )
+    warehouse.store(con, batch.assign(ingested_at=loaded))
+    text = warehouse.status_text(con)
+    assert (
+        "Newest row and last load per channel:\n"
+        "  channel newest_row_utc   last_loaded_utc  silent_days\n"
+        "  email   2023-06-01 08:00 2024-03-06 12:00\n"
+        "  review  2024-03-02 08:00 2024-03-06 12:00           3\n"
+        "  twitter 2024-03-05 09:00 2024-03-06 12:00\n"
+        "  WARNING: review has gone silent: its newest row is 3 days older than the "
+        "warehouse's newest; did its exports stop?\n"
+    ) in text  # e-mail stopped long ago (more than 90 days): no longer a source
+    end = pd.Timestamp("2024-03-06", tz="UTC")
+    assert warehouse.recent_channels(con, "Northwind", end) == ["review", "twitter"]
+    assert warehouse.recent_channels(con, "Contoso", end) == []
+
+
 def test_status_gives_rows_per_channel_and_brand_last_ingests_and_reasons(tmp_path):
     con = warehouse.connect(tmp_path / "w.duckdb")
     warehouse.store(
