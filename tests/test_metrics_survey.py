@@ -82,3 +82,18 @@ def test_survey_responses_await_no_reply_and_are_no_contacts(make_table):
     assert first_responses(table, START, END).execute()["id"].tolist() == ["email:1"]
     spend = volume_vs_spend(table, START, END, "Northwind", {"email": 4.0})
     assert spend["channel"].tolist() == ["email"]
+
+
+def test_survey_comments_are_searched_for_issues_like_other_messages(make_table):
+    from cxpulse.metrics import top_issues
+
+    rows = [
+        {**response(4, 6, 2, "phone"), "text": "Waited forever on hold", "sentiment": -0.6},
+        {
+            **response(5, 3, 1, "email"),
+            "text": "Nobody answered, waited forever",
+            "sentiment": -0.6,
+        },
+    ]
+    issues = top_issues(make_table(rows), START, END, "Northwind").set_index("phrase")
+    assert issues.loc["waited forever", "count"] == 2

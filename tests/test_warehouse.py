@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from conftest import CXPULSE, wait_until
@@ -283,3 +284,22 @@ def test_a_waiting_writer_says_on_whom_for_how_long_at_most_and_how_long_it_wait
     assert waiting.endswith("; waiting at most 60 s")
     (got,) = [line for line in lines if "got the lock" in line]
     assert re.search(r"after waiting (0\.[5-9]|[1-9]\d*\.\d) s$", got), got
+
+
+def test_a_warehouse_from_before_surveys_gets_their_columns_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.duckdb"
+    old = {c: t for c, t in schema.COLUMNS.items() if c not in ("nps", "csat", "rated_channel")}
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE TABLE interactions ({', '.join(f'{c} {t}' for c, t in old.items())})")
+    con.execute(
+        "INSERT INTO interactions (id, channel, brand, direction, created_at) "
+        "VALUES ('twitter:1', 'twitter', 'Northwind', 'inbound', '2024-03-04 09:00+00')"
+    )
+    con.close()
+    con = warehouse.connect(path)
+    survey = rows(
+        {"id": "survey:nw:R1", "channel": "survey", "created_at": "2024-03-04 10:00", "nps": 9}
+    )
+    warehouse.store(con, survey.assign(rated_channel="chat"))
+    got = con.execute("SELECT id, nps, rated_channel FROM interactions ORDER BY id").fetchall()
+    assert got == [("survey:nw:R1", 9, "chat"), ("twitter:1", None, None)]

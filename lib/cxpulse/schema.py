@@ -10,6 +10,11 @@ are local to the source (reviews, calls, generic mention exports) it is
 brand's call centre or export): each adapter's docstring says which. A row whose id is
 stored with another brand, created_at, direction or text is another message, and is
 quarantined as a conflict (``warehouse.store``).
+
+Survey responses are rows of the ``survey`` channel (direction ``inbound``, the comment as
+``text``) with ``nps`` (0-10), ``csat`` (1-5) and ``rated_channel`` (the channel of the
+contact the response rates); other rows leave the three null. A warehouse made before
+they existed gets them, null, when it is opened (``warehouse.migrate``).
 """
 
 from __future__ import annotations
