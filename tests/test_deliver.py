@@ -473,12 +473,12 @@ def test_stale_data_is_held_back_and_the_analyst_told(demo_warehouse, server, tm
 
 def test_an_expected_channel_without_rows_is_held_back(rendered, demo_warehouse, server, tmp_path):
     port, mailbox = server
-    gate = {"max_data_age_hours": 24, "channels": ["twitter", "chat"]}
+    gate = {"max_data_age_hours": 24, "channels": ["twitter", "reddit"]}
     root = make_project(tmp_path, port, rendered, gate=gate)
     assert send(root, demo_warehouse, "--no-render") == 3
     assert mailbox.reports() == []
     (notice,) = mailbox.to_analyst()
-    assert "expected channel(s): chat" in notice.get_content()
+    assert "expected channel(s): reddit" in notice.get_content()
 
 
 def test_the_same_period_twice_sends_one_email_unless_forced(

@@ -35,7 +35,8 @@ def test_headlines_are_three_to_five_sentences_from_the_figures(daily):
 
 def test_every_kpi_tile_shows_value_change_and_target(daily):
     html = report.kpi_tiles(daily).data
-    assert html.count('class="cx-tile"') == len(report.KPI_FIELDS)
+    # all but NPS and CSAT: the daily brief keeps to two pages (the weekly shows them)
+    assert html.count('class="cx-tile"') == len(report.KPI_FIELDS) - 2
     assert "vs prior 7-day average" in html and "vs prior 28-day average" in html
     assert "target 90%" in html
     assert 'class="cx-contract"' in html
@@ -234,10 +235,22 @@ def test_sentiment_trend_draws_the_90_percent_band_and_names_the_engine(daily):
     assert (voices["net_sentiment"] <= voices["net_high"]).all()
 
 
+def test_weekly_tiles_show_nps_and_csat_with_their_intervals(demo_warehouse):
+    week = report.open_report("weekly", None, demo_warehouse, ROOT / "params")
+    html = report.kpi_tiles(week).data
+    assert html.count('class="cx-tile"') == len(report.KPI_FIELDS)
+    nps = next(k for k in report.kpis(week) if k.key == "nps")
+    assert nps.current == week.current["nps"] and -100 <= nps.current <= 100
+    assert nps.interval == (week.current["nps_low"], week.current["nps_high"])
+    assert f"90% interval {nps.interval_text}" in html
+    assert report.SURVEY_CONTRACT in html
+    table = report.survey_table(week).data
+    assert "All channels" in table and "Chat" in table
+
+
 def test_net_sentiment_tile_shows_its_interval(daily):
     html = report.kpi_tiles(daily).data
-    # the net sentiment, NPS and CSAT tiles, and their three definitions in the contract
-    assert html.count("90% interval") == 3 + 3
+    assert html.count("90% interval") == 1 + 1  # the net sentiment tile, and the contract
     engine = f"sentiment engine {sentiment.engine_label()}; shares PACC-estimated"
     assert engine in html and "changes judged on sampling error" in html
     (k,) = [k for k in report.kpis(daily) if k.key == "net_sentiment"]

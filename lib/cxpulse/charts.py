@@ -1033,7 +1033,7 @@ def side_by_side(left: alt.TopLevelMixin, right: alt.TopLevelMixin) -> alt.HConc
 
     description = " ".join(str(c.to_dict().get("description", "")) for c in (left, right))
     return alt.hconcat(
-        left.properties(width=half, height=150),
-        right.properties(width=half, height=150),
+        left.properties(width=half, height=110),
+        right.properties(width=half, height=110),
         spacing=30,
     ).properties(description=description.strip())

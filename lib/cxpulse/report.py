@@ -57,11 +57,13 @@ KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
 )
 COUNT_FIELDS = ("inbound", "answered", "offered_calls", "reviews", "survey_responses")
 SURVEY_KPIS = ("nps", "csat")
+"""Tiles shown only in reports longer than a day (a day holds too few answers for a
+figure, and the daily brief keeps to two pages) whose window or comparison has survey
+scores."""
 SURVEY_CONTRACT = (
     "NPS = % promoters (9–10) − % detractors (0–6) of survey answers on 0–10, in points, "
     "with its 90% interval; CSAT = answers of 4–5 ÷ answers on 1–5, with its 90% interval."
 )
-"""Tiles shown only when the window or its comparison has survey scores."""
 KPI_INTERVALS = {
     "net_sentiment": ("net_low", "net_high"),
     "nps": ("nps_low", "nps_high"),
@@ -319,12 +321,14 @@ def _interval(record: dict, key: str) -> tuple[float, float] | None:
 def kpis(r: Report) -> list[Kpi]:
     """The headline figures with their comparison values, targets and, for estimates,
     their 90 % intervals now and in the comparison window; NPS and CSAT only where the
-    window or its comparison has them (a brand without surveys gets no empty tiles)."""
+    window or its comparison has them and the report is not the daily brief
+    (``SURVEY_KPIS``; a brand without surveys gets no empty tiles)."""
     targets = r.brand.kpi_targets.model_dump()
     scored = [
         key
         for key in SURVEY_KPIS
-        if any(not fmt.is_missing(x.get(key)) for x in (r.current, *r.baselines))
+        if r.cadence != "daily"
+        and any(not fmt.is_missing(x.get(key)) for x in (r.current, *r.baselines))
     ]
     return [
         Kpi(
