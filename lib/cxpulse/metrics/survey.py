@@ -71,21 +71,23 @@ def with_scores(frame: pd.DataFrame) -> pd.DataFrame:
     Figures are NaN (not 0) without responses.
     """
     out = frame.copy()
-    counted = [c for c in COLUMNS if c in out.columns]
-    out[counted] = out[counted].astype("float64")
-    n = out["nps_responses"].to_numpy()
+
+    def number(column: str) -> np.ndarray:
+        return out[column].to_numpy(dtype="float64", na_value=np.nan)
+
+    n = number("nps_responses")
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = out["promoters"].to_numpy() / n
-        d = out["detractors"].to_numpy() / n
+        p = number("promoters") / n
+        d = number("detractors") / n
         nps = (p - d) * 100
         half = Z90 * 100 * np.sqrt(np.clip(p + d - (p - d) ** 2, 0, None) / n)
     half = np.where(n >= 2, half, np.nan)
     out["nps"] = nps
     out["nps_low"] = np.clip(nps - half, -100, 100)
     out["nps_high"] = np.clip(nps + half, -100, 100)
-    m = out["csat_responses"].to_numpy()
+    m = number("csat_responses")
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = out["satisfied"].to_numpy() / m
+        share = number("satisfied") / m
         centre = (share + Z90**2 / (2 * m)) / (1 + Z90**2 / m)
         spread = Z90 / (1 + Z90**2 / m) * np.sqrt(share * (1 - share) / m + Z90**2 / (4 * m**2))
     out["csat"] = share
