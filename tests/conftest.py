@@ -142,8 +142,9 @@ DEMO_END = "2026-03-20T08:00"
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small seeded demo warehouse (40k rows ending ``DEMO_END``), built once per run."""
-    from cxpulse import config, demo
+    """A small seeded demo warehouse (40k rows ending ``DEMO_END``, and the demo's
+    Instagram, Zendesk and survey exports), built once per run."""
+    from cxpulse import config, demo, demo_exports
     from cxpulse.ingest import ingest_file
 
     root = tmp_path_factory.mktemp("demo")
@@ -151,6 +152,11 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = root / "warehouse.duckdb"
     for file in demo.write_demo(root / "files", rows=40_000, seed=11, end=DEMO_END, brand=brand):
         ingest_file(file, "canonical", path)
+    exports = demo_exports.write_exports(
+        root / "files", brand=brand, rows=40_000, seed=11, end=DEMO_END
+    )
+    for export in exports:
+        ingest_file(export.path, export.fmt, path, export.options)
     return path
 
 

@@ -8,6 +8,7 @@ one fixed example per format goes through ``ingest_file`` into a real DuckDB fil
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import json
@@ -256,6 +257,72 @@ CSV_FORMATS = {
         number_at=6,
         bad_number=("many", "likes: not a whole number"),
     ),
+    "survey": CsvFormat(
+        "survey",
+        ["response_id", "submitted_at", "nps", "comment", "channel"],
+        AdapterOptions(brand="Northwind"),
+        lambda i: [f"R{i.n}", iso(i.when), str(i.count % 11), i.text, "chat"],
+        lambda i: {
+            "id": f"survey:northwind:R{i.n}",
+            "brand": "Northwind",
+            "created_at": utc(i.when),
+            "text": i.text,
+            "nps": i.count % 11,
+            "rated_channel": "chat",
+        },
+        time_at=1,
+        bad_time=("soon", "submitted_at: not a timestamp"),
+        number_at=2,
+        bad_number=("ten", "nps: not a whole number"),
+    ),
+    "freshdesk": CsvFormat(
+        "tickets",
+        ["Ticket ID", "Subject", "Source", "Created time", "Contact ID"],
+        AdapterOptions(brand="Northwind", timezone="Asia/Jerusalem"),
+        lambda i: [str(i.n), i.text, "Email", i.when.strftime("%Y-%m-%d %H:%M:%S"), "c1"],
+        lambda i: {
+            "id": f"email:northwind:{i.n}",
+            "brand": "Northwind",
+            "created_at": jerusalem(i.when),
+            "text": i.text,
+        },
+        time_at=3,
+        bad_time=("soon", "created_at: not a timestamp"),
+        number_at=2,
+        bad_number=(
+            "Fax",
+            "via.channel: expected one of email, portal, feedback widget, chat, phone",
+        ),
+    ),
+    "google-play": CsvFormat(
+        "google-play",
+        [
+            "Package Name",
+            "Review Submit Date and Time",
+            "Star Rating",
+            "Review Text",
+            "Review Link",
+        ],
+        AdapterOptions(brand="Northwind"),
+        lambda i: [
+            "com.nw",
+            iso(i.when),
+            str(1 + i.count % 5),
+            i.text,
+            f"http://play.google.com/console/review-details?reviewId=gp:{i.n}&corpus=PUBLISHED",
+        ],
+        lambda i: {
+            "id": f"review:play.google.com:gp:{i.n}",
+            "brand": "Northwind",
+            "created_at": utc(i.when),
+            "text": i.text,
+            "rating": 1 + i.count % 5,
+        },
+        time_at=1,
+        bad_time=("soon", "Review Submit Date and Time: not an ISO 8601 timestamp"),
+        number_at=2,
+        bad_number=("five", "Star Rating: not a whole number of stars"),
+    ),
 }
 
 
@@ -501,6 +568,109 @@ JSON_FORMATS = {
         number_key=("snippet", "topLevelComment", "snippet", "likeCount"),
         bad_number="likes: not a whole number",
         raw=youtube_raw,
+    ),
+    "instagram": JsonFormat(
+        "instagram",
+        AdapterOptions(brand="Northwind"),
+        lambda i: {
+            "id": str(i.n),
+            "text": i.text,
+            "timestamp": i.when.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "username": "fan",
+            "like_count": i.count,
+        },
+        lambda records: {"data": records, "paging": {"cursors": {"after": "QVFI"}}},
+        lambda i: {
+            "id": f"instagram:{i.n}",
+            "brand": "Northwind",
+            "created_at": utc(i.when),
+            "text": i.text,
+            "likes": i.count,
+        },
+        time_key=("timestamp",),
+        bad_time="timestamp: not a timestamp",
+        number_key=("like_count",),
+        bad_number="likes: not a whole number",
+    ),
+    "app-store": JsonFormat(
+        "app-store",
+        AdapterOptions(brand="Northwind"),
+        lambda i: {
+            "type": "customerReviews",
+            "id": f"r{i.n}",
+            "attributes": {"rating": 1 + i.count % 5, "body": i.text, "createdDate": iso(i.when)},
+        },
+        lambda records: {"data": records, "links": {"self": "https://x/v1/apps/1/customerReviews"}},
+        lambda i: {
+            "id": f"review:apps.apple.com:r{i.n}",
+            "brand": "Northwind",
+            "created_at": utc(i.when),
+            "text": i.text,
+            "rating": 1 + i.count % 5,
+        },
+        time_key=("attributes", "createdDate"),
+        bad_time="createdDate: not an ISO 8601 timestamp",
+        number_key=("attributes", "rating"),
+        bad_number="rating: not a whole number of stars",
+        raw=lambda record: {**record, "_app": "1"} if isinstance(record, dict) else record,
+    ),
+    "reddit": JsonFormat(
+        "reddit",
+        AdapterOptions(brand="Northwind"),
+        lambda i: {
+            "kind": "t1",
+            "data": {
+                "name": f"t1_{i.n}",
+                "body": i.text,
+                "author": "fan",
+                "created_utc": calendar.timegm(i.when.timetuple()),
+                "score": i.count,
+                "parent_id": "t3_p",
+                "link_id": "t3_p",
+            },
+        },
+        lambda records: {"kind": "Listing", "data": {"after": None, "children": records}},
+        lambda i: {
+            "id": f"reddit:t1_{i.n}",
+            "brand": "Northwind",
+            "created_at": utc(i.when),
+            "text": i.text,
+            "likes": i.count,
+        },
+        time_key=("data", "created_utc"),
+        bad_time="created_utc: not seconds since 1970",
+        number_key=("data", "score"),
+        bad_number="score: not a whole number",
+    ),
+    "zendesk": JsonFormat(
+        "tickets",
+        AdapterOptions(brand="Northwind"),
+        lambda i: {
+            "id": i.n,
+            "url": f"https://nw.zendesk.com/api/v2/tickets/{i.n}.json",
+            "via": {"channel": "email"},
+            "created_at": iso(i.when),
+            "subject": i.text,
+            "requester_id": i.count,
+        },
+        lambda records: {"tickets": records, "end_of_stream": True},
+        lambda i: {
+            "id": f"email:nw.zendesk.com:{i.n}",
+            "brand": "Northwind",
+            "created_at": utc(i.when),
+            "text": i.text,
+            "author_id": str(i.count),
+        },
+        time_key=("created_at",),
+        bad_time="created_at: not a timestamp",
+        number_key=("via", "channel"),
+        bad_number=(
+            "via.channel: expected one of email, web, api, mobile_sdk, web_widget, chat, "
+            "native_messaging, voice"
+        ),
+        raw=lambda record: (
+            {**record, "_reply_minutes": None} if isinstance(record, dict) else record
+        ),
     ),
 }
 JSON_KINDS = ("not an object", "missing timestamp", "garbage timestamp", "bad number")

@@ -264,6 +264,20 @@ def test_gate_names_expected_channels_without_rows():
     assert reason.endswith("expected channel(s): email, tumblr")
 
 
+def test_expected_channels_default_to_those_whose_sources_delivered_in_90_days(demo_warehouse):
+    brand = config.load_brand(ROOT / "params")
+    assert brand.channels is None  # the shipped brand.yaml lists none: the default runs
+    end = pd.Timestamp("2026-03-20", tz="UTC")
+    got = deliver.expected_channels(None, brand, demo_warehouse, end)
+    assert {"twitter", "instagram", "email", "chat", "webform", "survey", "phone"} <= set(got)
+    assert "reddit" not in got  # no source loads it: not expected, the report is not held
+    later = end + pd.Timedelta(days=120)  # every source stopped long ago
+    assert deliver.expected_channels(None, brand, demo_warehouse, later) == []
+    assert deliver.expected_channels(["email"], brand, demo_warehouse, end) == ["email"]
+    listed = brand.model_copy(update={"channels": ["reddit"]})
+    assert deliver.expected_channels(None, listed, demo_warehouse, end) == ["reddit"]
+
+
 def test_only_unreachable_servers_and_4xx_answers_are_retried():
     assert deliver.is_transient(ConnectionRefusedError(111, "Connection refused"))
     assert deliver.is_transient(smtplib.SMTPServerDisconnected("gone"))
@@ -459,12 +473,12 @@ def test_stale_data_is_held_back_and_the_analyst_told(demo_warehouse, server, tm
 
 def test_an_expected_channel_without_rows_is_held_back(rendered, demo_warehouse, server, tmp_path):
     port, mailbox = server
-    gate = {"max_data_age_hours": 24, "channels": ["twitter", "chat"]}
+    gate = {"max_data_age_hours": 24, "channels": ["twitter", "reddit"]}
     root = make_project(tmp_path, port, rendered, gate=gate)
     assert send(root, demo_warehouse, "--no-render") == 3
     assert mailbox.reports() == []
     (notice,) = mailbox.to_analyst()
-    assert "expected channel(s): chat" in notice.get_content()
+    assert "expected channel(s): reddit" in notice.get_content()
 
 
 def test_the_same_period_twice_sends_one_email_unless_forced(

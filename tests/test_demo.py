@@ -96,7 +96,8 @@ def test_created_at_is_never_after_end_and_spans_about_400_days(frame):
 
 
 def test_every_channel_and_brand_appears(frame, brand):
-    assert set(brand.channels) <= set(frame["channel"])
+    social = {"twitter", "facebook", "instagram", "youtube", "tumblr", "pinterest", "blog"}
+    assert social | {"review", "email", "phone"} <= set(frame["channel"])
     assert set(frame["brand"]) == {brand.brand, *brand.competitors}
     assert set(frame["direction"]) == set(schema.DIRECTIONS)
 
@@ -128,7 +129,7 @@ def test_replies_follow_their_parent_in_its_brand_channel_and_thread(first_repli
 def test_some_channels_meet_their_sla_target_at_the_median_and_others_miss_it(first_replies, brand):
     mine = first_replies[first_replies["brand"] == brand.brand]
     median = mine.groupby("channel")["frt_s"].median()
-    target = pd.Series(brand.sla_targets_s)
+    target = pd.Series(brand.sla_targets_s).drop(["chat", "webform"])  # demo_exports' tickets
     meets = (median[target.index] <= target).to_dict()
     assert meets == {
         "twitter": True,

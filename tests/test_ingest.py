@@ -95,6 +95,14 @@ class Case:
     name: str = "input.csv"
 
 
+SURVEY = b"response_id,submitted_at,nps,csat\n"
+
+
+def app_store_page(id_: str) -> dict:
+    review = {"rating": 4, "body": "ok", "createdDate": "2024-03-04T09:00:00Z"}
+    return {"data": [{"type": "customerReviews", "id": id_, "attributes": review}]}
+
+
 NO_COMPANY = "no company in thread: no company account replied in this file and none is @-mentioned"
 CATALOGUE = {
     "empty file": Case("reviews", b"", error="input.csv: empty file; expected a review-site CSV"),
@@ -270,6 +278,139 @@ CATALOGUE = {
         ).encode(),
         quarantined=[(2, "outcome: expected AGENT, HANG or PHANTOM")],
         name="calls.txt",
+    ),
+    "a Google Play report in UTF-16 without its byte-order mark": Case(
+        "google-play",
+        (
+            "Package Name,Review Submit Date and Time,Star Rating,Review Text\n"
+            "com.northwind.app,2024-03-04T09:15:22Z,4,ok\n"
+        ).encode("utf-16-le"),
+        error="input.csv: NUL bytes in the header line: not a text CSV",
+    ),
+    "App Store pages saved as one JSON list": Case(
+        "app-store",
+        json.dumps([app_store_page("a1"), app_store_page("a2")]).encode(),
+        new=2,
+        options=AdapterOptions(brand="Northwind"),
+        name="input.json",
+    ),
+    "a review list without its App Store page wrapper": Case(
+        "app-store",
+        json.dumps(app_store_page("a1")["data"]).encode(),
+        error=(
+            r"input.json: expected an App Store Connect customerReviews response.*; "
+            r"got an object with keys \['attributes', 'id', 'type'\]"
+        ),
+        options=AdapterOptions(brand="Northwind"),
+        name="input.json",
+    ),
+    "an Instagram reply listed before its parent": Case(
+        "instagram",
+        json.dumps(
+            {
+                "data": [
+                    {
+                        "id": "2",
+                        "text": "me too",
+                        "timestamp": "2024-03-04T10:00:00+0000",
+                        "username": "ola",
+                        "parent_id": "1",
+                    },
+                    {
+                        "id": "1",
+                        "text": "refund?",
+                        "timestamp": "2024-03-04T09:00:00+0000",
+                        "username": "mike",
+                    },
+                ]
+            }
+        ).encode(),
+        new=2,
+        options=AdapterOptions(brand="Northwind"),
+        name="input.json",
+    ),
+    "an Instagram comment deleted while the export ran": Case(
+        "instagram",
+        json.dumps({"data": [{"id": "3", "username": "ghost"}]}).encode(),
+        quarantined=[(1, "created_at is missing")],
+        options=AdapterOptions(brand="Northwind"),
+        name="input.json",
+    ),
+    "a deleted Reddit comment": Case(
+        "reddit",
+        json.dumps(
+            {
+                "kind": "Listing",
+                "data": {
+                    "children": [
+                        {
+                            "kind": "t1",
+                            "data": {
+                                "name": "t1_x",
+                                "author": "[deleted]",
+                                "body": "[deleted]",
+                                "created_utc": 1709548000.0,
+                                "score": 1,
+                                "parent_id": "t3_p",
+                                "link_id": "t3_p",
+                            },
+                        }
+                    ]
+                },
+            }
+        ).encode(),
+        new=1,
+        options=AdapterOptions(brand="Northwind"),
+        name="input.json",
+    ),
+    "a Zendesk ticket from a channel we do not read": Case(
+        "tickets",
+        json.dumps(
+            {
+                "tickets": [
+                    {
+                        "id": 1,
+                        "via": {"channel": "telegram"},
+                        "subject": "hi",
+                        "created_at": "2024-03-04T09:00:00Z",
+                        "requester_id": 5,
+                    }
+                ]
+            }
+        ).encode(),
+        quarantined=[
+            (
+                1,
+                "via.channel: expected one of email, web, api, mobile_sdk, web_widget, "
+                "chat, native_messaging, voice",
+            )
+        ],
+        options=AdapterOptions(brand="Northwind"),
+        name="input.json",
+    ),
+    "an NPS score of 11": Case(
+        "survey",
+        SURVEY + b"R1,2024-03-04T09:00:00Z,9,\nR2,2024-03-04T09:00:00Z,11,\n",
+        new=1,
+        quarantined=[(3, "nps must be 0 to 10")],
+        options=AdapterOptions(brand="Northwind"),
+    ),
+    "a CSAT of 0": Case(
+        "survey",
+        SURVEY + b"R1,2024-03-04T09:00:00Z,,0\n",
+        quarantined=[(2, "csat must be 1 to 5")],
+        options=AdapterOptions(brand="Northwind"),
+    ),
+    "a survey response without a score": Case(
+        "survey",
+        SURVEY + b"R1,2024-03-04T09:00:00Z,,\n",
+        quarantined=[(2, "no score: nps and csat are both blank")],
+        options=AdapterOptions(brand="Northwind"),
+    ),
+    "a Qualtrics export read without its column map": Case(
+        "survey",
+        b"StartDate,RecordedDate,ResponseId,Q1\n2024-03-04,2024-03-04,R_1,9\n",
+        error=r"input.csv: missing required column\(s\) \['response_id', 'submitted_at'\]",
     ),
     "a file that is not there": Case("reviews", None, error="input.csv: file not found"),
     "an unknown format": Case("tiktok", reviews(review("r9")), error="unknown format 'tiktok'"),

@@ -146,6 +146,8 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "response": (WEEK, ["response_rate", "frt_median_business_s", "sla_attainment"]),
     "calls": (WEEK, ["offered_calls", "service_level", "aht_s"]),
     "reviews": (WEEK, ["reviews", "mean_rating", "one_star"]),
+    "survey": (WEEK, ["responses", "nps", "nps_low", "nps_high", "csat"]),
+    "nps-by-channel": (WEEK, ["rated_channel", "responses", "nps", "csat"]),
     "sentiment": (WEEK, ["positive_share", "net_sentiment", "net_low", "net_high"]),
     "volume": (WEEK, ["inbound", "outbound", "mentions", "total"]),
     "daily": (WEEK, ["day", "negative", "frt_median_s"]),

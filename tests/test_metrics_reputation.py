@@ -34,6 +34,17 @@ def test_reputation_index_reweights_without_a_missing_part():
     assert reputation_index(20.0, math.nan, 0.9, EVEN)["index"] == got["index"]
 
 
+def test_survey_nps_is_an_optional_part_with_its_own_weight():
+    with_nps = ReputationWeights(net_sentiment=0.4, review_stars=0.3, sla_attainment=0.3, nps=0.2)
+    got = reputation_index(20.0, 4.0, 0.9, with_nps, nps=-20.0)
+    assert got["nps"] == 40  # (-20 + 100) / 2
+    assert got["index"] == pytest.approx((0.4 * 60 + 0.3 * 75 + 0.3 * 90 + 0.2 * 40) / 1.2)
+    assert got["parts_used"] == ["net_sentiment", "review_stars", "sla_attainment", "nps"]
+    # weight 0 (the default) or no survey answers: the index is the three-part blend
+    assert reputation_index(20.0, 4.0, 0.9, EVEN, nps=-20.0)["index"] == pytest.approx(73.5)
+    assert reputation_index(20.0, 4.0, 0.9, with_nps, nps=None)["index"] == pytest.approx(73.5)
+
+
 def test_reputation_index_without_any_part_is_none():
     got = reputation_index(None, None, None, EVEN)
     assert (got["index"], got["parts_used"]) == (None, [])
@@ -44,6 +55,12 @@ def test_reputation_index_takes_its_weights_from_params():
     expected = weights.net_sentiment * 60 + weights.review_stars * 75 + weights.sla_attainment * 90
     total = weights.net_sentiment + weights.review_stars + weights.sla_attainment
     assert reputation_index(20.0, 4.0, 0.9, weights)["index"] == pytest.approx(expected / total)
+    expected += weights.nps * 40
+    total += weights.nps
+    assert weights.nps > 0
+    assert reputation_index(20.0, 4.0, 0.9, weights, -20.0)["index"] == pytest.approx(
+        expected / total
+    )
     only_stars = ReputationWeights(net_sentiment=0, review_stars=1, sla_attainment=0)
     got = reputation_index(20.0, 4.0, 0.9, only_stars)
     assert (got["index"], got["parts_used"]) == (75, ["review_stars"])
@@ -114,3 +131,22 @@ def test_reputation_uses_the_calibrated_net_sentiment(make_table):
     assert plain["net_sentiment"] == pytest.approx(-100 * 0.2 / 0.7)  # mean p: 0.45 vs 0.25
     assert corrected["net_sentiment"].iloc[0] == pytest.approx(-40)  # PACC, as by hand
     assert corrected["net_sentiment_score"].iloc[0] == pytest.approx(30)
+
+
+def test_reputation_by_period_blends_survey_nps_when_it_has_a_weight(make_table):
+    rows = [
+        {"id": "tw:1", "created_at": "2024-03-04 09:00", "sentiment": 0.5},
+        *(
+            {"id": f"sv:{n}", "channel": "survey", "created_at": "2024-03-04 10:00", "nps": s}
+            for n, s in enumerate([10, 9, 3, 8])
+        ),
+    ]
+    weights = ReputationWeights(net_sentiment=0.4, review_stars=0.3, sla_attainment=0.3, nps=0.2)
+    brand = BrandParams(brand="Northwind", reputation_weights=weights)
+    period = [period_for("daily", dt.date(2024, 3, 4), "UTC")]
+    day = reputation_by_period(make_table(rows), period, brand).iloc[0]
+    assert day["nps"] == 25  # (2 promoters - 1 detractor) / 4
+    assert day["nps_score"] == 62.5
+    # net sentiment 100 (one positive message) -> 100; no reviews, no SLA targets
+    assert day["index"] == pytest.approx((0.4 * 100 + 0.2 * 62.5) / 0.6)  # 87.5
+    assert day["parts_used"] == "net_sentiment, nps"

@@ -35,7 +35,8 @@ def test_headlines_are_three_to_five_sentences_from_the_figures(daily):
 
 def test_every_kpi_tile_shows_value_change_and_target(daily):
     html = report.kpi_tiles(daily).data
-    assert html.count('class="cx-tile"') == len(report.KPI_FIELDS)
+    # all but NPS and CSAT: the daily brief keeps to two pages (the weekly shows them)
+    assert html.count('class="cx-tile"') == len(report.KPI_FIELDS) - 2
     assert "vs prior 7-day average" in html and "vs prior 28-day average" in html
     assert "target 90%" in html
     assert 'class="cx-contract"' in html
@@ -161,7 +162,8 @@ def test_summary_for_manifest_and_email_is_plain_json(daily):
     summary = report.summary(daily)
     json.dumps(summary)
     assert summary["headlines"] == report.sentences(daily)
-    assert {k["key"] for k in summary["kpis"]} == {f[0] for f in report.KPI_FIELDS}
+    daily_kpis = {f[0] for f in report.KPI_FIELDS} - set(report.SURVEY_KPIS)  # weekly has them
+    assert {k["key"] for k in summary["kpis"]} == daily_kpis
     assert sum(summary["rows_by_channel"].values()) > 0
     assert isinstance(pd.Series(summary["headline_figures"]).sum(), float)
 
@@ -232,6 +234,19 @@ def test_sentiment_trend_draws_the_90_percent_band_and_names_the_engine(daily):
     voices = daily.daily_voices
     assert (voices["net_low"] <= voices["net_sentiment"]).all()
     assert (voices["net_sentiment"] <= voices["net_high"]).all()
+
+
+def test_weekly_tiles_show_nps_and_csat_with_their_intervals(demo_warehouse):
+    week = report.open_report("weekly", None, demo_warehouse, ROOT / "params")
+    html = report.kpi_tiles(week).data
+    assert html.count('class="cx-tile"') == len(report.KPI_FIELDS)
+    nps = next(k for k in report.kpis(week) if k.key == "nps")
+    assert nps.current == week.current["nps"] and -100 <= nps.current <= 100
+    assert nps.interval == (week.current["nps_low"], week.current["nps_high"])
+    assert f"90% interval {nps.interval_text}" in html
+    assert report.SURVEY_CONTRACT in html
+    table = report.survey_table(week).data
+    assert "All channels" in table and "Chat" in table
 
 
 def test_net_sentiment_tile_shows_its_interval(daily):

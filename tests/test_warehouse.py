@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from conftest import CXPULSE, wait_until
@@ -85,6 +86,31 @@ def test_status_of_an_empty_warehouse_says_there_is_nothing(tmp_path):
     text = warehouse.status_text(con)
     assert text.splitlines()[0] == "Interactions: 0 rows"
     assert "Quarantined: 0 rows, by reason:\n  (none)" in text
+
+
+def test_status_shows_each_channels_newest_row_and_warns_about_a_channel_gone_silent(tmp_path):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    loaded = pd.Timestamp("2024-03-06 12:00", tz="UTC")
+    batch = rows(
+        {"id": "twitter:1", "created_at": "2024-03-05 09:00"},
+        {"id": "review:1", "created_at": "2024-03-01 08:00", "channel": "review"},
+        {"id": "review:2", "created_at": "2024-03-02 08:00", "channel": "review"},
+        {"id": "email:1", "created_at": "2023-06-01 08:00", "channel": "email"},
+    )
+    warehouse.store(con, batch.assign(ingested_at=loaded))
+    text = warehouse.status_text(con)
+    assert (
+        "Newest row and last load per channel:\n"
+        "  channel newest_row_utc   last_loaded_utc  silent_days\n"
+        "  email   2023-06-01 08:00 2024-03-06 12:00\n"
+        "  review  2024-03-02 08:00 2024-03-06 12:00           3\n"
+        "  twitter 2024-03-05 09:00 2024-03-06 12:00\n"
+        "  WARNING: review has gone silent: its newest row is 3 days older than the "
+        "warehouse's newest; did its exports stop?\n"
+    ) in text  # e-mail stopped long ago (more than 90 days): no longer a source
+    end = pd.Timestamp("2024-03-06", tz="UTC")
+    assert warehouse.recent_channels(con, "Northwind", end) == ["review", "twitter"]
+    assert warehouse.recent_channels(con, "Contoso", end) == []
 
 
 def test_status_gives_rows_per_channel_and_brand_last_ingests_and_reasons(tmp_path):
@@ -258,3 +284,22 @@ def test_a_waiting_writer_says_on_whom_for_how_long_at_most_and_how_long_it_wait
     assert waiting.endswith("; waiting at most 60 s")
     (got,) = [line for line in lines if "got the lock" in line]
     assert re.search(r"after waiting (0\.[5-9]|[1-9]\d*\.\d) s$", got), got
+
+
+def test_a_warehouse_from_before_surveys_gets_their_columns_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.duckdb"
+    old = {c: t for c, t in schema.COLUMNS.items() if c not in ("nps", "csat", "rated_channel")}
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE TABLE interactions ({', '.join(f'{c} {t}' for c, t in old.items())})")
+    con.execute(
+        "INSERT INTO interactions (id, channel, brand, direction, created_at) "
+        "VALUES ('twitter:1', 'twitter', 'Northwind', 'inbound', '2024-03-04 09:00+00')"
+    )
+    con.close()
+    con = warehouse.connect(path)
+    survey = rows(
+        {"id": "survey:nw:R1", "channel": "survey", "created_at": "2024-03-04 10:00", "nps": 9}
+    )
+    warehouse.store(con, survey.assign(rated_channel="chat"))
+    got = con.execute("SELECT id, nps, rated_channel FROM interactions ORDER BY id").fetchall()
+    assert got == [("survey:nw:R1", 9, "chat"), ("twitter:1", None, None)]

@@ -763,24 +763,28 @@ REPUTATION_SERIES = {
     "net_sentiment": "Net sentiment",
     "review_stars": "Review stars",
     "sla_attainment": "SLA attainment",
+    "nps": "Survey NPS",
 }
-"""The index and its three parts, in legend order."""
-REPUTATION_COLORS = [BRAND, "#E69F00", "#009E73", "#CC79A7"]
+"""The index and its parts (NPS optional), in legend order."""
+REPUTATION_COLORS = [BRAND, "#E69F00", "#009E73", "#CC79A7", "#56B4E9"]
 
 
 def reputation_trend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt.Chart:
-    """The reputation index per period (thick line, labelled) and its three parts (thin
-    dashed lines), all on 0-100.
+    """The reputation index per period (thick line, labelled) and its parts (thin dashed
+    lines), all on 0-100.
 
     ``frame`` has one row per period in order: label (e.g. ``2025-Q3``), index,
-    net_sentiment, review_stars, sla_attainment, each already on 0-100 (the parts of
-    ``metrics.reputation_index``) and possibly missing; a missing value breaks its line.
+    net_sentiment, review_stars, sla_attainment and optionally nps, each already on 0-100
+    (the parts of ``metrics.reputation_index``) and possibly missing; a missing value breaks
+    its line. The legend lists the columns ``frame`` has.
     """
     title = "Reputation index and its parts"
     if _is_empty(frame, *REPUTATION_SERIES):
         return _no_data(title, contract)
     labels = frame["label"].astype(str).tolist()
     present = [c for c in REPUTATION_SERIES if c in frame.columns]
+    names = [REPUTATION_SERIES[c] for c in present]
+    colors = [REPUTATION_COLORS[list(REPUTATION_SERIES).index(c)] for c in present]
     data = (
         frame.assign(label=labels)
         .melt(id_vars="label", value_vars=present, var_name="series", value_name="score")
@@ -796,17 +800,15 @@ def reputation_trend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt
         color=alt.Color(
             "series:N",
             title=None,
-            sort=list(REPUTATION_SERIES.values()),
-            scale=alt.Scale(domain=list(REPUTATION_SERIES.values()), range=REPUTATION_COLORS),
+            sort=names,
+            scale=alt.Scale(domain=names, range=colors),
             legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2.5),
         ),
         strokeDash=alt.StrokeDash(
             "series:N",
             title=None,
-            sort=list(REPUTATION_SERIES.values()),
-            scale=alt.Scale(
-                domain=list(REPUTATION_SERIES.values()), range=[[1, 0], [5, 3], [5, 3], [5, 3]]
-            ),
+            sort=names,
+            scale=alt.Scale(domain=names, range=[[1, 0]] + [[5, 3]] * (len(names) - 1)),
         ),
         tooltip=[
             alt.Tooltip("label:N", title="Period"),
@@ -826,8 +828,7 @@ def reputation_trend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt
     values = index.mark_text(**text, color=BRAND).encode(text=alt.Text("score:Q", format=".0f"))
     latest = frame.iloc[-1]
     parts_text = ", ".join(
-        f"{name} {fmt.count(latest.get(col)) if col in frame else '—'}"
-        for col, name in list(REPUTATION_SERIES.items())[1:]
+        f"{REPUTATION_SERIES[col]} {fmt.count(latest.get(col))}" for col in present[1:]
     )
     scores = data[data["series"] == REPUTATION_SERIES["index"]]
     indexes = "; ".join(
@@ -1032,7 +1033,7 @@ def side_by_side(left: alt.TopLevelMixin, right: alt.TopLevelMixin) -> alt.HConc
 
     description = " ".join(str(c.to_dict().get("description", "")) for c in (left, right))
     return alt.hconcat(
-        left.properties(width=half, height=150),
-        right.properties(width=half, height=150),
+        left.properties(width=half, height=110),
+        right.properties(width=half, height=110),
         spacing=30,
     ).properties(description=description.strip())

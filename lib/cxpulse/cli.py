@@ -280,7 +280,7 @@ def sentiment_setup(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cxpulse import config, demo, ingest
+    from cxpulse import config, demo, demo_exports, ingest
 
     brand = config.load_brand(args.params)
     log.info("generating %s demo rows (seed %s) into %s", f"{args.rows:,}", args.seed, args.out)
@@ -291,6 +291,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ingest.ingest_file(
             path, "canonical", args.warehouse, engine=brand.sentiment.engine, names=names
         )
+    exports = demo_exports.write_exports(
+        args.out, brand=brand, rows=args.rows, seed=args.seed, end=args.end
+    )
+    for export in exports:
+        log.info("ingesting the demo's %s export %s", export.fmt, export.path.name)
+        ingest.ingest_file(
+            export.path,
+            export.fmt,
+            args.warehouse,
+            export.options,
+            engine=brand.sentiment.engine,
+            names=names,
+        )
     return 0
 
 
@@ -299,7 +312,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     if args.list_formats:
         for name in sorted(adapters.REGISTRY):
-            print(name)
+            print(adapters.describe(name))
         for name, source in sorted(config.load_sources(args.params).sources.items()):
             print(f"{name} (params/sources.yaml: {source.format or name})")
         return 0

@@ -68,11 +68,14 @@ class CallParams(_Strict):
 
 
 class ReputationWeights(_Strict):
-    """Weights of the reputation index parts; they must add up to 1."""
+    """Weights of the reputation index parts (the index divides by the sum of the weights
+    of the parts present). ``nps`` is optional: survey NPS, left out at weight 0 and in
+    periods without survey answers."""
 
     net_sentiment: float = Field(0.4, ge=0)
     review_stars: float = Field(0.3, ge=0)
     sla_attainment: float = Field(0.3, ge=0)
+    nps: float = Field(0.0, ge=0)
 
 
 NEGATIVE_PROBABILITY = 0.5
@@ -171,7 +174,9 @@ class BrandParams(_Strict):
     brand: Name = Field(min_length=1)
     competitors: list[Name] = []
     timezone: str = "UTC"
-    channels: list[str] = list(CHANNELS)
+    channels: list[str] | None = None
+    """Channels every report must have rows on (the send gate); default: the channels
+    with rows of ours in the ``warehouse.RECENT_DAYS`` before the report's end."""
     sla_targets_s: dict[str, float] = {}
     costs_per_contact: dict[str, float] = {}
     calls: CallParams = CallParams()
@@ -195,8 +200,8 @@ class BrandParams(_Strict):
 
     @field_validator("channels")
     @classmethod
-    def _known_channels(cls, value: list[str]) -> list[str]:
-        return check_channels(value)
+    def _known_channels(cls, value: list[str] | None) -> list[str] | None:
+        return value if value is None else check_channels(value)
 
     @field_validator("sla_targets_s", "costs_per_contact")
     @classmethod
@@ -614,7 +619,8 @@ class GateParams(_Strict):
     """Refuse when the newest interaction in the warehouse is older than this."""
     channels: list[str] | None = None
     """Refuse when one of these has no rows of our brand in the window (default: the
-    ``channels`` of brand.yaml)."""
+    ``channels`` of brand.yaml, else the channels with rows of ours in the
+    ``warehouse.RECENT_DAYS`` before the window's end)."""
 
     @field_validator("channels")
     @classmethod

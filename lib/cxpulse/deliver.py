@@ -122,6 +122,21 @@ def check_freshness(
     )
 
 
+def expected_channels(
+    gate: list[str] | None, brand: config.BrandParams, warehouse_path: Path, end: pd.Timestamp
+) -> list[str]:
+    """The channels a report must have rows on: the gate's (distribution.yaml), else
+    brand.yaml's, else those with rows of ours in the ``warehouse.RECENT_DAYS`` before
+    ``end`` (the channels whose sources deliver: a channel never loaded is not expected,
+    one that stopped is)."""
+    if gate is not None:
+        return gate
+    if brand.channels is not None:
+        return brand.channels
+    with contextlib.closing(warehouse.connect(warehouse_path, read_only=True)) as con:
+        return warehouse.recent_channels(con, brand.brand, end)
+
+
 def check_channel_rows(rows_by_channel: Mapping[str, int], expected: list[str]) -> str | None:
     """Why the report is incomplete (expected channels without rows), or None."""
     missing = [c for c in expected if not rows_by_channel.get(c)]
@@ -635,7 +650,7 @@ def send_report(
             return hold_back("run failed", f"the {name} run failed", [reason, failed], day)
     with stage(f"reading the rendered report {folder}"):
         manifest = read_manifest(folder, cadence)
-        expected = report.brand.channels if params.gate.channels is None else params.gate.channels
+        expected = expected_channels(params.gate.channels, report.brand, warehouse, period.end)
         missing = check_channel_rows(manifest["rows_by_channel"], expected)
         if missing:
             return hold_back("held back", f"the {name} report was held back", [missing], day)

@@ -52,9 +52,23 @@ KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("asa_s", "Speed of answer (calls)", "duration", "down"),
     ("abandonment_rate", "Calls abandoned", "percent", "down"),
     ("mean_rating", "Review rating", "stars", "up"),
+    ("nps", "NPS", "points", "up"),
+    ("csat", "CSAT (4–5 of 5)", "percent", "up"),
 )
-COUNT_FIELDS = ("inbound", "answered", "offered_calls", "reviews")
-KPI_INTERVALS = {"net_sentiment": ("net_low", "net_high")}
+COUNT_FIELDS = ("inbound", "answered", "offered_calls", "reviews", "survey_responses")
+SURVEY_KPIS = ("nps", "csat")
+"""Tiles shown only in reports longer than a day (a day holds too few answers for a
+figure, and the daily brief keeps to two pages) whose window or comparison has survey
+scores."""
+SURVEY_CONTRACT = (
+    "NPS = % promoters (9–10) − % detractors (0–6) of survey answers on 0–10, in points, "
+    "with its 90% interval; CSAT = answers of 4–5 ÷ answers on 1–5, with its 90% interval."
+)
+KPI_INTERVALS = {
+    "net_sentiment": ("net_low", "net_high"),
+    "nps": ("nps_low", "nps_high"),
+    "csat": ("csat_low", "csat_high"),
+}
 """Headline fields that are estimates -> the fields of their 90 % interval."""
 KPI_CHANCE = {"net_sentiment": "net_chance"}
 """Headline fields that are estimates -> the field of their sampling half-width."""
@@ -365,7 +379,7 @@ def _headline_record(
     if frame.empty:
         return {}
     record = frame.iloc[0].to_dict()
-    volumes = [record.get(k) for k in ("inbound", "offered_calls", "reviews")]
+    volumes = [record.get(k) for k in ("inbound", "offered_calls", "reviews", "survey_responses")]
     if all(fmt.is_missing(v) or v == 0 for v in volumes):
         return {}
     return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
@@ -400,8 +414,16 @@ def _interval(record: dict, key: str) -> tuple[float, float] | None:
 
 def kpis(r: Report) -> list[Kpi]:
     """The headline figures with their comparison values, targets and, for estimates,
-    their 90 % intervals now and in the comparison window."""
+    their 90 % intervals now and in the comparison window; NPS and CSAT only where the
+    window or its comparison has them and the report is not the daily brief
+    (``SURVEY_KPIS``; a brand without surveys gets no empty tiles)."""
     targets = r.brand.kpi_targets.model_dump()
+    scored = [
+        key
+        for key in SURVEY_KPIS
+        if r.cadence != "daily"
+        and any(not fmt.is_missing(x.get(key)) for x in (r.current, *r.baselines))
+    ]
     return [
         Kpi(
             key=key,
@@ -417,6 +439,7 @@ def kpis(r: Report) -> list[Kpi]:
             previous_chance=r.previous.get(KPI_CHANCE.get(key, "")),
         )
         for key, label, kind, better in KPI_FIELDS
+        if key not in SURVEY_KPIS or key in scored
     ]
 
 
@@ -697,16 +720,19 @@ def kpi_tiles(r: Report) -> HTML:
     """Value, change against the comparison window, and target for each headline figure."""
     contract = (
         f"Window {r.window_text()} ({r.period.timezone}); counts compared per day. Response: "
-        "inbound messages (all channels but phone) with ≥1 reply from us ÷ inbound; first "
-        "response in clock hours, median of answered messages; within target = answered "
-        "within the channel target ÷ messages due. Net sentiment = (positive − negative) ÷ "
-        "(positive + negative) × 100 of customer messages and mentions, with its 90% "
-        f"interval; {sentiment_method(r)}. Call service "
+        "inbound messages (all channels but phone and surveys) with ≥1 reply from us ÷ "
+        "inbound; first response in clock hours, median of answered messages; within "
+        "target = answered within the channel target ÷ messages due. Net sentiment = "
+        "(positive − negative) ÷ (positive + negative) × 100 of customer messages and "
+        f"mentions, with its 90% interval; {sentiment_method(r)}. Call service "
         f"level = served within {r.brand.calls.service_level_threshold_s:.0f} s ÷ (served + "
         f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered."
     )
+    shown = tiles(r)
+    if any(t["kpi"].key in SURVEY_KPIS for t in shown):
+        contract += " " + SURVEY_CONTRACT
     html = _render(
-        "tiles.html.j2", tiles=tiles(r), comparison=r.comparisons[0].label, contract=contract
+        "tiles.html.j2", tiles=shown, comparison=r.comparisons[0].label, contract=contract
     )
     return Section(html, {"": kpi_frame(r)}, contract)
 
@@ -929,6 +955,61 @@ def share_of_voice_chart(r: Report) -> alt.Chart:
     )
 
 
+def survey_table(r: Report) -> HTML:
+    """NPS and CSAT of the window, overall and by the channel of the contact rated, with
+    their 90 % intervals and the NPS change on the comparison window."""
+    start, end = r.period.start, r.period.end
+    before = r.comparison
+    overall = metrics.survey_summary(r.ours, start, end).assign(rated_channel="All channels")
+    by_channel = metrics.nps_by_channel(r.ours, start, end)
+    previous = metrics.nps_by_channel(r.ours, before.start, before.end)
+    previous = dict(zip(previous["rated_channel"], previous["nps"], strict=True))
+    previous["All channels"] = r.previous.get("nps")
+    rows = [
+        {
+            "channel": str(x.rated_channel).capitalize(),
+            "responses": fmt.count(x.responses),
+            "nps": fmt.points(x.nps),
+            "range": "—" if fmt.is_missing(x.nps_low) else f"{x.nps_low:+.0f} to {x.nps_high:+.0f}",
+            "split": "—"
+            if not x.nps_responses
+            else f"{x.promoters / x.nps_responses:.0%} / {x.detractors / x.nps_responses:.0%}",
+            "change": fmt.change_text(x.nps, previous.get(x.rated_channel), "points"),
+            "csat": fmt.percent(x.csat),
+        }
+        for x in pd.concat([overall, by_channel], ignore_index=True).itertuples()
+        if x.responses
+    ]
+    columns = [
+        _Col("channel", "Contact rated"), _Col("responses", "Responses", True),
+        _Col("nps", "NPS", True), _Col("range", "90% interval", True),
+        _Col("split", "Promoters / detractors", True),
+        _Col("change", f"NPS vs {r.comparisons[0].label}", True), _Col("csat", "CSAT", True),
+    ]  # fmt: skip
+    contract = (
+        f"Survey responses received {r.window_text()}, by the channel of the contact they "
+        f"rate. {SURVEY_CONTRACT} Fewer than 2 answers: no interval."
+    )
+    return _table(columns, rows, contract, empty="No survey responses in this window.")
+
+
+def nps_trend(r: Report) -> alt.Chart:
+    """NPS per week over the trend window, with its 90 % interval as a band."""
+    start, end = r.trend_window
+    frame = metrics.survey_summary(r.ours, start, end, by=["week"], tz=r.period.timezone)
+    frame = frame.assign(day=[_week_start(w) for w in frame["week"]])
+    contract = "NPS of the survey answers received each ISO week (points, 90% interval band)"
+    return charts.trend(
+        frame,
+        "nps",
+        "NPS",
+        contract,
+        annotations=r.notes,
+        grain="week",
+        band=("nps_low", "nps_high"),
+    )
+
+
 def review_trend(r: Report) -> alt.Chart:
     """Mean review stars per week over the trend window."""
     start, end = r.trend_window
@@ -959,15 +1040,18 @@ def reputation_contract(r: Report) -> str:
     return (
         "Index 0–100 = weighted blend of net sentiment (−100..100 → 0..100; sentiment engine "
         f"{r.sentiment_engine}), mean review "
-        "stars (1..5 → 0..100) and answered within target (%); weights "
-        f"{w.net_sentiment:g} / {w.review_stars:g} / {w.sla_attainment:g}; a missing part "
-        "is left out and the other weights rescaled"
+        "stars (1..5 → 0..100), answered within target (%)"
+        + (" and survey NPS (−100..100 → 0..100)" if w.nps > 0 else "")
+        + f"; weights {w.net_sentiment:g} / {w.review_stars:g} / {w.sla_attainment:g}"
+        + (f" / {w.nps:g}" if w.nps > 0 else "")
+        + "; a missing part is left out and the other weights rescaled"
     )
 
 
 def reputation_chart(r: Report) -> alt.Chart:
     """The reputation index and its three parts over eight periods."""
     parts = ("net_sentiment", "review_stars", "sla_attainment")
+    parts += ("nps",) if r.brand.reputation_weights.nps > 0 else ()
     frame = r.reputation[["label", "index", *(f"{p}_score" for p in parts)]]
     frame = frame.rename(columns={f"{p}_score": p for p in parts})
     return charts.reputation_trend(frame, reputation_contract(r))
@@ -992,6 +1076,7 @@ def reputation_table(r: Report) -> HTML:
                 "sent": fmt.points(x.net_sentiment),
                 "stars": fmt.stars(x.mean_rating),
                 "sla": fmt.percent(x.sla_attainment),
+                "nps": fmt.points(x.nps),
             }
         )
     columns = [
@@ -999,6 +1084,8 @@ def reputation_table(r: Report) -> HTML:
         _Col("yoy", "vs a year before", True), _Col("sent", "Net sentiment", True),
         _Col("stars", "Review stars", True), _Col("sla", "Within target", True),
     ]  # fmt: skip
+    if r.brand.reputation_weights.nps > 0:
+        columns.append(_Col("nps", "NPS", True))
     return _table(columns, rows[::-1], reputation_contract(r), "No data in these periods.", frame)
 
 

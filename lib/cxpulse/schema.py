@@ -10,6 +10,11 @@ are local to the source (reviews, calls, generic mention exports) it is
 brand's call centre or export): each adapter's docstring says which. A row whose id is
 stored with another brand, created_at, direction or text is another message, and is
 quarantined as a conflict (``warehouse.store``).
+
+Survey responses are rows of the ``survey`` channel (direction ``inbound``, the comment as
+``text``) with ``nps`` (0-10), ``csat`` (1-5) and ``rated_channel`` (the channel of the
+contact the response rates); other rows leave the three null. A warehouse made before
+they existed gets them, null, when it is opened (``warehouse.migrate``).
 """
 
 from __future__ import annotations
@@ -34,7 +39,12 @@ CHANNELS: tuple[str, ...] = (
     "email",
     "chat",
     "phone",
+    "webform",
+    "reddit",
+    "survey",
 )
+"""``webform``: help-desk tickets sent from a web form or app; ``survey``: NPS / CSAT
+responses (their ``rated_channel`` says which contact they rate)."""
 DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "mention")
 OUTCOMES: tuple[str, ...] = ("served", "abandoned", "ivr", "phantom")
 """Call outcomes: served by an agent, abandoned while queued, ended in the IVR/VRU
@@ -52,6 +62,9 @@ COLUMNS: dict[str, str] = {
     "created_at": "TIMESTAMPTZ",
     "text": "VARCHAR",
     "rating": "TINYINT",
+    "nps": "TINYINT",
+    "csat": "TINYINT",
+    "rated_channel": "VARCHAR",
     "reach": "BIGINT",
     "likes": "BIGINT",
     "shares": "BIGINT",
@@ -80,6 +93,7 @@ TEXT_COLUMNS: tuple[str, ...] = (
     "author_id",
     "text",
     "outcome",
+    "rated_channel",
     "source_file",
 )
 MAX_TEXT_CHARS = 100_000
@@ -169,6 +183,13 @@ def _rules(now: pd.Timestamp, floor: pd.Timestamp) -> pa.DataFrameSchema:
             "rating": pa.Column(
                 "Int64", pa.Check.in_range(1, 5, error="rating must be 1 to 5"), nullable=True
             ),
+            "nps": pa.Column(
+                "Int64", pa.Check.in_range(0, 10, error="nps must be 0 to 10"), nullable=True
+            ),
+            "csat": pa.Column(
+                "Int64", pa.Check.in_range(1, 5, error="csat must be 1 to 5"), nullable=True
+            ),
+            "rated_channel": pa.Column("string", in_set(CHANNELS, "rated_channel"), nullable=True),
             **{
                 c: pa.Column(
                     "Int64", pa.Check.ge(0, error=f"{c} must not be negative"), nullable=True

@@ -510,13 +510,56 @@ def data_range(con: duckdb.DuckDBPyConnection) -> tuple[pd.Timestamp | None, pd.
     )
 
 
+RECENT_DAYS = 90
+"""A channel with rows in this many days before a report's end is one the report expects
+(unless params list the channels): it has a source that delivers."""
+SILENT_DAYS = 3
+"""``cxpulse status`` warns about a channel whose newest row is this many days older than
+the warehouse's newest row, while it had rows in the ``RECENT_DAYS`` before."""
+
+
+def recent_channels(
+    con: duckdb.DuckDBPyConnection, brand: str, end: pd.Timestamp, days: int = RECENT_DAYS
+) -> list[str]:
+    """The channels with rows of ``brand`` created in the ``days`` days before ``end``,
+    sorted."""
+    start = end - pd.Timedelta(days=days)
+    rows = con.execute(
+        "SELECT DISTINCT channel FROM interactions WHERE brand = ? AND created_at >= ? "
+        "AND created_at < ? ORDER BY channel",
+        [brand, start.to_pydatetime(), end.to_pydatetime()],
+    ).fetchall()
+    return [channel for (channel,) in rows]
+
+
+def channel_activity(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per channel: newest row (``created_at``, UTC), when a row was last loaded
+    (``ingested_at``), and ``silent_days``: whole days from the channel's newest row to the
+    warehouse's newest, when at least ``SILENT_DAYS`` and the channel had rows in the
+    ``RECENT_DAYS`` before (else null): a source that stopped delivering."""
+    return con.execute(
+        "WITH c AS (SELECT channel, max(created_at) AS newest, max(ingested_at) AS loaded "
+        "FROM interactions GROUP BY channel), "
+        "top AS (SELECT max(created_at) AS newest FROM interactions) "
+        "SELECT channel, strftime(c.newest, '%Y-%m-%d %H:%M') AS newest_row_utc, "
+        "strftime(c.loaded, '%Y-%m-%d %H:%M') AS last_loaded_utc, "
+        "CASE WHEN top.newest - c.newest >= to_days(?) "
+        "AND top.newest - c.newest < to_days(?) "
+        "THEN date_diff('day', c.newest, top.newest) END AS silent_days "
+        "FROM c, top ORDER BY channel",
+        [SILENT_DAYS, RECENT_DAYS],
+    ).df()
+
+
 STATUS_REASONS = 20
 """``status_text`` lists this many quarantine reasons, the most frequent first."""
 
 
 def status_text(con: duckdb.DuckDBPyConnection) -> str:
     """What the warehouse holds, as plain text: rows and date range; rows per channel and
-    brand; the last ingest of each source format; quarantined rows by reason."""
+    brand; each channel's newest row and last load, with a warning for a channel gone
+    silent (``channel_activity``); the last ingest of each source format; quarantined rows
+    by reason."""
     total, first, last = con.execute(
         "SELECT count(*), strftime(min(created_at), '%Y-%m-%d %H:%M'), "
         "strftime(max(created_at), '%Y-%m-%d %H:%M') FROM interactions"
@@ -531,6 +574,14 @@ def status_text(con: duckdb.DuckDBPyConnection) -> str:
         "GROUP BY channel, brand ORDER BY channel, rows DESC, brand"
     ).df()
     lines += ["", "Rows per channel and brand:", table_text(by_brand)]
+    activity = channel_activity(con)
+    lines += ["", "Newest row and last load per channel:", table_text(activity)]
+    lines += [
+        f"  WARNING: {x.channel} has gone silent: its newest row is {x.silent_days:.0f} days "
+        "older than the warehouse's newest; did its exports stop?"
+        for x in activity.itertuples()
+        if pd.notna(x.silent_days)
+    ]
     ingests = con.execute(
         "SELECT format, status, strftime(finished_at, '%Y-%m-%d %H:%M') AS finished_utc, "
         "rows_read AS read, rows_inserted AS new, rows_updated AS updated, "

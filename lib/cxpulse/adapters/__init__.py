@@ -1,6 +1,8 @@
 """Source-format adapters: each turns one export file into canonical rows.
 
-An adapter module defines ``NAME`` and ``read(path, options) -> Parsed``; adapters whose
+An adapter module defines ``NAME`` and ``read(path, options) -> Parsed``, and may define
+``SOURCE``, ``COLUMNS`` and ``ZONE`` (where its files come from, the columns or keys it
+reads, the time zone of its times) for ``cxpulse ingest --list-formats``; adapters whose
 source columns are mapped in params also define ``FIELDS``, the names a ``column_map`` may
 use. ``read`` raises ``AdapterError`` when the file cannot be read at all (the message names
 the file and what was expected) and otherwise returns every record it saw: parseable ones as
@@ -98,6 +100,12 @@ REGISTRY: dict[str, str] = {
     "reviews": "reviews",
     "calls": "calls",
     "mentions": "mentions",
+    "instagram": "instagram",
+    "tickets": "tickets",
+    "google-play": "google_play",
+    "app-store": "app_store",
+    "reddit": "reddit",
+    "survey": "survey",
 }
 
 
@@ -108,6 +116,15 @@ def get(name: str) -> ModuleType:
             f"unknown format {name!r}; expected one of {', '.join(sorted(REGISTRY))}"
         )
     return importlib.import_module(f"cxpulse.adapters.{REGISTRY[name]}")
+
+
+def describe(name: str) -> str:
+    """``name``, then its documented source, columns and time zone (an adapter's
+    ``SOURCE``, ``COLUMNS``, ``ZONE``), else the first line of its docstring."""
+    module = get(name)
+    if not hasattr(module, "SOURCE"):
+        return f"{name}: {(module.__doc__ or '').strip().splitlines()[0]}"
+    return f"{name}: {module.SOURCE}\n    columns: {module.COLUMNS}\n    time zone: {module.ZONE}"
 
 
 def read(name: str, path: Path, options: AdapterOptions) -> Parsed:

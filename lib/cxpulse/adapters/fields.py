@@ -306,3 +306,26 @@ def thread_roots(ids: pd.Series, parents: pd.Series, up: np.ndarray | None = Non
     outside = pd.notna(parent_at_top) & (up[top] < 0)
     roots[outside] = parent_at_top[outside]
     return roots
+
+
+def parse_epoch(values: pd.Series, unit: str = "s") -> tuple[pd.Series, pd.Series]:
+    """(UTC timestamps from numbers of ``unit`` since 1970, mask of values that are not
+    numbers). Reddit writes ``created_utc`` in seconds (``1709542800.0``), Google Play its
+    ``Millis Since Epoch`` in milliseconds. Blanks become NaT and are not bad."""
+    text = clean_text(values)
+    number = pd.to_numeric(text, errors="coerce").astype("Float64")
+    bad = text.notna() & number.isna()
+    out = pd.Series(pd.NaT, index=values.index, dtype=TIMESTAMP_DTYPE)
+    ok = number.notna() & (number.abs() < 1e11 * (1000 if unit == "ms" else 1))
+    stamps = pd.to_datetime(number[ok].astype("float64"), unit=unit, utc=True)
+    out[ok] = stamps.astype(TIMESTAMP_DTYPE)
+    return out, bad | (number.notna() & ~ok)
+
+
+def pages(documents: Sequence[object]) -> list[object]:
+    """The API pages in ``documents``: each document, or the items of a document that is a
+    list (several pages of a paginated export saved as one JSON array)."""
+    out: list[object] = []
+    for document in documents:
+        out.extend(document if isinstance(document, list) else [document])
+    return out

@@ -33,6 +33,7 @@ from cxpulse.metrics.response import first_responses, response_summary
 from cxpulse.metrics.reviews import review_summary
 from cxpulse.metrics.sentiment import sentiment_counts, sentiment_summary
 from cxpulse.metrics.spend import volume_vs_spend
+from cxpulse.metrics.survey import nps_by_channel, survey_summary
 from cxpulse.metrics.volume import volume_summary
 from cxpulse.metrics.wait import customer_wait
 
@@ -52,6 +53,7 @@ __all__ = [
     "inbound_by_hour_of_week",
     "metrics_command",
     "negative_spikes",
+    "nps_by_channel",
     "open_table",
     "opt_out_breaches",
     "phrases",
@@ -67,6 +69,7 @@ __all__ = [
     "sentiment_summary",
     "share_of_voice",
     "sla_by_hour_of_week",
+    "survey_summary",
     "top_issues",
     "urgent_unanswered",
     "viral_negatives",

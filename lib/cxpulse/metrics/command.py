@@ -42,6 +42,7 @@ from cxpulse.metrics.response import response_summary
 from cxpulse.metrics.reviews import review_summary
 from cxpulse.metrics.sentiment import sentiment_summary
 from cxpulse.metrics.spend import volume_vs_spend
+from cxpulse.metrics.survey import nps_by_channel, survey_summary
 from cxpulse.metrics.volume import volume_summary
 from cxpulse.metrics.wait import customer_wait
 from cxpulse.quantify import Calibration
@@ -296,6 +297,18 @@ def _calls(c: MetricContext) -> pd.DataFrame:
 def _reviews(c: MetricContext) -> pd.DataFrame:
     """Reviews, mean stars, share of 1-2 stars and 1-star reviews per --by group."""
     return review_summary(c.table, c.start, c.end, by=c.by, tz=c.tz)
+
+
+@register("survey", groups=True)
+def _survey(c: MetricContext) -> pd.DataFrame:
+    """Survey responses, NPS and CSAT with their 90% intervals per --by group."""
+    return survey_summary(c.table, c.start, c.end, by=c.by, tz=c.tz)
+
+
+@register("nps-by-channel")
+def _nps_by_channel(c: MetricContext) -> pd.DataFrame:
+    """NPS and CSAT by the channel of the contact each survey response rates."""
+    return nps_by_channel(c.table, c.start, c.end)
 
 
 @register("sentiment", groups=True)

@@ -14,6 +14,7 @@ from cxpulse.metrics.grouping import check_by
 from cxpulse.metrics.response import response_summary
 from cxpulse.metrics.reviews import review_summary
 from cxpulse.metrics.sentiment import sentiment_summary
+from cxpulse.metrics.survey import survey_summary
 from cxpulse.metrics.volume import volume_summary
 from cxpulse.quantify import Calibration
 
@@ -38,8 +39,21 @@ HEADLINE_FIELDS: tuple[str, ...] = (
     "reviews",
     "mean_rating",
     "negative_share",
+    "survey_responses",
+    "nps",
+    "nps_low",
+    "nps_high",
+    "csat",
+    "csat_low",
+    "csat_high",
 )
-HEADLINE_COUNTS: tuple[str, ...] = ("inbound", "answered", "offered_calls", "reviews")
+HEADLINE_COUNTS: tuple[str, ...] = (
+    "inbound",
+    "answered",
+    "offered_calls",
+    "reviews",
+    "survey_responses",
+)
 """The fields of ``HEADLINE_FIELDS`` that count things (the rest are rates, times, scores)."""
 
 
@@ -66,7 +80,8 @@ def headline(
     Columns: ``by`` + ``HEADLINE_FIELDS``, from ``response_summary`` (SLA targets, business
     hours and time zone from ``brand``), ``sentiment_summary`` (net sentiment estimated
     with ``calibration``, and its 90 % interval net_low / net_high), ``call_summary``
-    (``brand.calls``) and ``review_summary``, outer-joined on ``by``. Rates are fractions,
+    (``brand.calls``), ``review_summary`` and ``survey_summary`` (survey_responses, NPS
+    and CSAT with their 90 % intervals), outer-joined on ``by``. Rates are fractions,
     times seconds (first response also in business seconds), net sentiment points; a group
     without calls, reviews or messages has those fields missing.
     """
@@ -78,6 +93,7 @@ def headline(
         voices[[*by, "net_sentiment", "net_low", "net_high", "net_chance"]],
         call_summary(t, start, end, by, brand.calls, tz),
         review_summary(t, start, end, by, tz),
+        survey_summary(t, start, end, by, tz).rename(columns={"responses": "survey_responses"}),
     ]
     return _join(frames, by)[[*by, *HEADLINE_FIELDS]]
 

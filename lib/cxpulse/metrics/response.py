@@ -1,9 +1,10 @@
 """How fast and how often the brand answers: response rate, first response time, SLA.
 
-Inbound messages of every channel but phone count. A reply is an outbound row whose
-``parent_id`` is the inbound ``id`` and whose brand is the inbound's brand: a competitor
-answering our customer is not our answer. Replies created after ``until`` (the as-of
-cut-off, by default the window end) are not seen, so a report never sees the future.
+Inbound messages of every channel but phone and survey count (``UNANSWERED_CHANNELS``).
+A reply is an outbound row whose ``parent_id`` is the inbound ``id`` and whose brand is
+the inbound's brand: a competitor answering our customer is not our answer. Replies
+created after ``until`` (the as-of cut-off, by default the window end) are not seen, so a
+report never sees the future.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from cxpulse.metrics.grouping import (
     within,
 )
 
+UNANSWERED_CHANNELS: tuple[str, ...] = ("phone", "survey")
+"""Channels whose inbound rows await no written reply: calls are answered live (call
+metrics), a survey response rates a contact."""
 REPLY_LOOKBACK = pd.Timedelta(days=1)
 """Replies are read from this long before the window on: a reply stamped earlier than that
 before its message is a clock error, and reading only near the window keeps a day's report
@@ -40,7 +44,8 @@ def first_responses(
     end: pd.Timestamp,
     until: pd.Timestamp | None = None,
 ) -> ir.Table:
-    """One row per inbound non-phone message created in ``[start, end)``, with its first reply.
+    """One row per inbound message (not phone or survey) created in ``[start, end)``, with
+    its first reply.
 
     Columns: id, channel, brand, author_id, created_at, text, sentiment, p_negative,
     first_reply_at
@@ -50,7 +55,9 @@ def first_responses(
     says it came before its parent; null when unanswered by ``until``.
     """
     until = as_utc(end if until is None else until)
-    inbound = within(t, start, end).filter(_.direction == "inbound", _.channel != "phone")
+    inbound = within(t, start, end).filter(
+        _.direction == "inbound", _.channel.notin(UNANSWERED_CHANNELS)
+    )
     replies = t.filter(
         _.direction == "outbound",
         _.parent_id.notnull(),

@@ -25,8 +25,8 @@ def volume_vs_spend(
 ) -> pd.DataFrame:
     """Contacts and their cost per channel, for ``brand`` in ``[start, end)``.
 
-    contacts = inbound messages, reviews included, on a channel; on phone, calls offered
-    plus IVR calls (``CALL_CONTACTS``). inbound_share = contacts / all contacts
+    contacts = inbound messages, reviews included, survey responses not, on a channel; on
+    phone, calls offered plus IVR calls (``CALL_CONTACTS``). inbound_share = contacts / all contacts
     (fraction); cost = contacts x ``costs_per_contact[channel]`` (currency of the params);
     cost_share = cost / cost of all channels with a cost (fraction); gap = cost_share -
     inbound_share (positive: the channel takes more of the money than of the volume).
@@ -35,7 +35,9 @@ def volume_vs_spend(
     Columns: channel, contacts, inbound_share, cost, cost_share, gap; most contacts first.
     """
     inbound = within(t, start, end).filter(_.brand == brand, _.direction == "inbound")
-    contacts = inbound.filter((_.channel != "phone") | _.outcome.isin(CALL_CONTACTS))
+    contacts = inbound.filter(
+        ((_.channel != "phone") | _.outcome.isin(CALL_CONTACTS)) & (_.channel != "survey")
+    )
     frame = contacts.group_by("channel").aggregate(contacts=_.count()).execute()
     frame["inbound_share"] = frame["contacts"] / frame["contacts"].sum()
     per_contact = frame["channel"].map(dict(costs_per_contact)).astype("float64")
