@@ -16,7 +16,8 @@ def params_dir(tmp_path):
 
 
 def test_shipped_params_are_valid_for_every_cadence():
-    for cadence in config.CADENCES:
+    assert config.cadences(PARAMS) == ("annual", "daily", "monthly", "quarterly", "weekly")
+    for cadence in config.cadences(PARAMS):
         loaded = config.load_report_params(cadence, PARAMS)
         assert loaded.brand.brand
         assert loaded.report.notebook.endswith(f"{cadence}.ipynb")

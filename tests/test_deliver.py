@@ -238,7 +238,7 @@ def test_html_body_escapes_customer_text(rendered):
     manifest["headlines"] = ["A customer wrote <script>alert(1)</script> & left."]
     period = periods.period_for("daily", pd.Timestamp(DAY).date(), "Europe/London")
     message = deliver.build_report_message(
-        params, params.recipients.daily, report, period, manifest, {"r.pdf": b"%PDF"},
+        params, params.recipients["daily"], report, period, manifest, {"r.pdf": b"%PDF"},
         pd.Timestamp("2026-03-20T09:00", tz="UTC"),
     )  # fmt: skip
     html = message.get_body(("html",)).get_content()
@@ -289,7 +289,7 @@ def test_credentials_come_from_the_environment_and_half_set_is_an_error():
 
 def test_repository_distribution_yaml_is_valid():
     params = config.load_distribution(ROOT / "params")
-    for cadence in config.CADENCES:
+    for cadence in config.cadences(ROOT / "params"):
         assert config.recipients_for(params, cadence, ROOT / "params").to
 
 
@@ -629,7 +629,9 @@ def test_a_newline_in_the_brand_stops_the_run_naming_file_and_key(
 def test_headers_stay_one_line_whatever_the_params_hold():
     params = config.DistributionParams.model_validate(distribution(25))
     period = periods.period_for("daily", pd.Timestamp(DAY).date(), "Europe/London")
-    subject = deliver.format_subject(params.subject, "Acme\r\nBcc: x@evil.example", "T", period)
+    subject = deliver.format_subject(
+        params.subject, "Acme\r\nBcc: x@evil.example", "T", "daily", period
+    )
     message = deliver.new_message(params, TO, [], subject, pd.Timestamp("2026-03-20", tz="UTC"))
     assert message["Subject"].startswith("Acme  Bcc: x@evil.example · T · ")
     assert b"\nBcc:" not in message.as_bytes()

@@ -145,7 +145,7 @@ def test_last_full_day_is_the_local_day_before_the_latest_data():
 
 
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError, match="unknown cadence"):
+    with pytest.raises(ValueError, match="unknown period kind"):
         period_for("fortnightly", dt.date(2024, 1, 1), "UTC")
     with pytest.raises(ValueError, match="fiscal_year_start_month"):
         period_for("yearly", dt.date(2024, 1, 1), "UTC", fiscal_year_start_month=13)

@@ -37,7 +37,6 @@ _TEMPLATES = jinja2.Environment(
 # than it holds, in the browser or in the PDF, whose WeasyPrint ignores bdi isolation).
 _TEMPLATES.filters["visible"] = fmt.visible_controls
 
-TREND_DAYS = {"daily": 28, "weekly": 35}
 ACTION_ROWS = 5
 """Urgent messages listed in the daily brief: enough to act on, few enough for two pages."""
 
@@ -87,24 +86,18 @@ class Comparison:
     period: periods.Period
 
 
-def comparisons_for(cadence: str, period: periods.Period) -> tuple[Comparison, ...]:
-    """Daily: the prior 7 and 28 days. Weekly: the previous week, the previous four weeks
-    and the same ISO week last year. Quarterly: the previous quarter and a year earlier."""
-    if cadence == "daily":
-        return (
-            Comparison("prior 7-day average", periods.trailing(period, 7)),
-            Comparison("prior 28-day average", periods.trailing(period, 28)),
-        )
-    if cadence == "weekly":
-        return (
-            Comparison("previous week", periods.previous(period)),
-            Comparison("previous 4 weeks", periods.trailing(period, 28)),
-            Comparison("same week last year", periods.year_ago(period)),
-        )
-    return (
-        Comparison("previous quarter", periods.previous(period)),
-        Comparison("same quarter last year", periods.year_ago(period)),
-    )
+def comparison_window(spec: config.Comparison, period: periods.Period) -> periods.Period:
+    """The window ``spec`` (params: previous, year_ago or trailing days) names for ``period``."""
+    if spec.window == "previous":
+        return periods.previous(period)
+    if spec.window == "year_ago":
+        return periods.year_ago(period)
+    return periods.trailing(period, spec.days)
+
+
+def comparisons_for(cadence: config.Cadence, period: periods.Period) -> tuple[Comparison, ...]:
+    """The comparison windows the cadence declares (``params/<cadence>.yaml``), in order."""
+    return tuple(Comparison(c.label, comparison_window(c, period)) for c in cadence.comparisons)
 
 
 @dataclass
@@ -202,6 +195,13 @@ class Report:
         )
 
     @cached_property
+    def reputation_by_quarter(self) -> pd.DataFrame:
+        """Reputation index and its parts per quarter over the years held (``quarters_held``)."""
+        return metrics.reputation_by_period(
+            self.table, quarters_held(self), self.brand, calibration=self.calibration
+        )
+
+    @cached_property
     def notes(self) -> pd.DataFrame:
         """Analysts' notes (params/annotations.yaml) dated inside the trend window: day,
         channel, text."""
@@ -219,15 +219,20 @@ class Report:
     def actions(self) -> ActionLists:
         return action_lists(self)
 
+    @property
+    def cadence_params(self) -> config.Cadence:
+        """The ``cadence`` block of ``params/<cadence>.yaml``."""
+        return self.params.report.cadence
+
     @cached_property
     def trend_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """The window of trend charts: 28 days (daily), 5 weeks (weekly), 2 quarters."""
-        days = TREND_DAYS.get(self.cadence)
-        if days:
-            first = self.period.last_day - dt.timedelta(days=days - 1)
-            start = periods.period_for("daily", first, self.period.timezone).start
-            return start, self.period.end
-        return periods.previous(self.period).start, self.period.end
+        """The window of trend charts (params ``trend``): the last ``days`` local days, or
+        the last ``periods`` periods, ending with the report's window."""
+        trend = self.cadence_params.trend
+        if trend.days:
+            first = self.period.last_day - dt.timedelta(days=trend.days - 1)
+            return periods.local_midnight(first, self.period.timezone), self.period.end
+        return periods.previous(self.period, trend.periods - 1).start, self.period.end
 
     @cached_property
     def daily_voices(self) -> pd.DataFrame:
@@ -249,8 +254,7 @@ class Report:
     @property
     def to_date(self) -> bool:
         """True when the period is still running (week or quarter to date)."""
-        full = periods.period_for(self.cadence, self.period.first_day, self.period.timezone)
-        return self.period.last_day < full.last_day
+        return periods.is_to_date(self.period)
 
     def window_text(self, period: periods.Period | None = None) -> str:
         p = period or self.period
@@ -282,17 +286,16 @@ def open_report(
 ) -> Report:
     """Validate params, resolve the window (``resolve_period``) and open the data."""
     params = config.load_report_params(cadence, Path(params_dir))
-    tz = params.brand.timezone
     con = warehouse.connect(Path(warehouse_path), read_only=True)
     try:
         _, latest = warehouse.data_range(con)
     finally:
         con.close()
-    period = config.resolve_period(cadence, as_of, latest, tz)
+    period = config.resolve_period(params, as_of, latest)
     return Report(
         cadence=cadence,
         period=period,
-        comparisons=comparisons_for(cadence, period),
+        comparisons=comparisons_for(params.report.cadence, period),
         params=params,
         table=metrics.open_table(Path(warehouse_path)),
     )
@@ -599,19 +602,29 @@ def frt_chart(r: Report) -> alt.Chart:
 
 
 def sentiment_trend(r: Report, width: int = charts.WIDTH) -> alt.Chart:
-    """Net sentiment per day over the trend window, ``width`` pixels wide."""
+    """Net sentiment per day over the trend window, ``width`` pixels wide; per ISO week
+    when the window is longer than ``charts.WEEKLY_AFTER_DAYS`` days."""
+    start, end = r.trend_window
+    weekly = (end - start).days > charts.WEEKLY_AFTER_DAYS
+    grain = "week" if weekly else "day"
     contract = (
-        "(positive − negative) ÷ (positive + negative) × 100 per local day, customer "
+        f"(positive − negative) ÷ (positive + negative) × 100 per local {grain}, customer "
         f"messages and mentions; band: 90% sampling interval; {sentiment_method(r)}"
     )
-    days = r.daily_voices
+    if weekly:
+        days = metrics.sentiment_summary(
+            r.ours, start, end, ["week"], r.period.timezone, r.calibration
+        )
+        days = days.assign(day=[_week_start(w) for w in days["week"]])
+    else:
+        days = r.daily_voices
     days = days.assign(
         chance_low=(days["net_sentiment"] - days["net_chance"]).clip(-100, 100),
         chance_high=(days["net_sentiment"] + days["net_chance"]).clip(-100, 100),
     )
     return charts.trend(
         days, "net_sentiment", "Net sentiment (points)", contract,
-        annotations=r.notes, width=width, band=("chance_low", "chance_high"),
+        annotations=r.notes, width=width, band=("chance_low", "chance_high"), grain=grain,
     )  # fmt: skip
 
 
@@ -750,12 +763,11 @@ def _week_start(label: str) -> pd.Timestamp:
     return pd.Timestamp(dt.date.fromisocalendar(int(year), int(week), 1))
 
 
-def reputation_periods(r: Report, count: int = 8) -> list[periods.Period]:
-    """The last ``count`` periods of the report's cadence, oldest first, ending with this one."""
-    out = [r.period]
-    while len(out) < count:
-        out.insert(0, periods.previous(out[0]))
-    return out
+def reputation_periods(r: Report) -> list[periods.Period]:
+    """The last ``history_periods`` (params) periods of the report's kind, oldest first,
+    ending with this one."""
+    count = r.cadence_params.history_periods
+    return [periods.previous(r.period, n) for n in range(count - 1, -1, -1)]
 
 
 def reputation_contract(r: Report) -> str:
@@ -771,29 +783,59 @@ def reputation_contract(r: Report) -> str:
 
 
 def reputation_chart(r: Report) -> alt.Chart:
-    """The reputation index and its three parts over eight periods."""
+    """The reputation index and its three parts over the last periods of the cadence."""
+    return _reputation_chart(r, r.reputation)
+
+
+def reputation_table(r: Report) -> HTML:
+    """The index and its parts per period, with the change on the period before and on the
+    same period a year before (``periods.year_ago``), when the table holds it."""
+    return _reputation_table(r, r.reputation, reputation_periods(r))
+
+
+def quarters_held(r: Report) -> list[periods.Period]:
+    """The (fiscal) quarters from the one holding our first interaction to the one the
+    report ends in, oldest first."""
+    first = r.ours.created_at.min().execute()
+    tz, fiscal = r.period.timezone, r.brand.fiscal_year_start_month
+    start = r.period.first_day
+    if first is not None:
+        start = min(start, pd.Timestamp(first).tz_convert(tz).date())
+    return periods.spanning("quarterly", start, r.period.last_day, tz, fiscal)
+
+
+def reputation_quarters_chart(r: Report) -> alt.Chart:
+    """The reputation index and its parts by quarter over every year the warehouse holds."""
+    return _reputation_chart(r, r.reputation_by_quarter)
+
+
+def reputation_quarters_table(r: Report) -> HTML:
+    """The index and its parts by quarter over the years held, with the change on the
+    quarter before and on the same quarter a year before."""
+    return _reputation_table(r, r.reputation_by_quarter, quarters_held(r))
+
+
+def _reputation_chart(r: Report, frame: pd.DataFrame) -> alt.Chart:
     parts = ("net_sentiment", "review_stars", "sla_attainment")
-    frame = r.reputation[["label", "index", *(f"{p}_score" for p in parts)]]
+    frame = frame[["label", "index", *(f"{p}_score" for p in parts)]]
     frame = frame.rename(columns={f"{p}_score": p for p in parts})
     return charts.reputation_trend(frame, reputation_contract(r))
 
 
-def reputation_table(r: Report) -> HTML:
-    """The index and its parts per period, with the change on the period before and a year
-    before (four quarters back)."""
-    frame = r.reputation
+def _reputation_table(r: Report, frame: pd.DataFrame, held: list[periods.Period]) -> HTML:
+    """``frame`` (``reputation_by_period`` of the periods ``held``) newest first, with the
+    change on the row before and on the same period a year earlier when it is a row."""
+    index_by_label = dict(zip(frame["label"], frame["index"], strict=True))
     rows = []
-    for i, x in enumerate(frame.itertuples()):
-        before = frame.iloc[i - 1] if i >= 1 else None
-        year = frame.iloc[i - 4] if i >= 4 and r.cadence == "quarterly" else None
+    for i, (x, period) in enumerate(zip(frame.itertuples(), held, strict=True)):
+        before = None if i == 0 else frame["index"].iloc[i - 1]
+        year = index_by_label.get(periods.year_ago(period).label)
         rows.append(
             {
                 "label": x.label,
                 "index": fmt.count(x.index) if not fmt.is_missing(x.index) else "—",
-                "qoq": fmt.change_text(
-                    x.index, None if before is None else before["index"], "points"
-                ),
-                "yoy": fmt.change_text(x.index, None if year is None else year["index"], "points"),
+                "qoq": fmt.change_text(x.index, before, "points"),
+                "yoy": fmt.change_text(x.index, year, "points"),
                 "sent": fmt.points(x.net_sentiment),
                 "stars": fmt.stars(x.mean_rating),
                 "sla": fmt.percent(x.sla_attainment),

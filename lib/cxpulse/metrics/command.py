@@ -165,9 +165,9 @@ def choose_period(
     if as_of and not cadence:
         raise config.ParamsError("--as-of needs --cadence (daily, weekly, monthly, ...)")
     cadence = cadence or "daily"
-    if cadence not in periods.CADENCES:
+    if cadence not in periods.KINDS:
         raise config.ParamsError(
-            f"unknown cadence {cadence!r}; expected one of {', '.join(periods.CADENCES)}"
+            f"unknown cadence {cadence!r}; expected one of {', '.join(periods.KINDS)}"
         )
     if as_of:
         day = config.parse_date(as_of, "--as-of")
@@ -407,7 +407,7 @@ def _reputation(c: MetricContext) -> pd.DataFrame:
     cadence = c.cadence or "quarterly"
     last = (
         c.period
-        if c.period.cadence == cadence
+        if c.period.kind == cadence
         else periods.period_for(cadence, c.period.last_day, c.tz)
     )
     history = [periods.previous(last, n) for n in range(REPUTATION_PERIODS - 1, -1, -1)]
