@@ -255,3 +255,42 @@ def test_a_calibration_corrects_every_sentiment_figure_and_says_so(demo_warehous
     method = report.sentiment_method(corrected)
     assert "shares PACC-estimated" in method and "(±6 pts)" in method
     assert "PACC" in " ".join(report.sentiment_trend(corrected).to_dict()["title"]["subtitle"])
+
+
+def test_monthly_compares_with_the_previous_month_and_the_same_month_last_year(demo_warehouse):
+    r = report.open_report("monthly", None, demo_warehouse, ROOT / "params")
+    assert r.period.label == "2026-02"  # demo data ends 2026-03-20
+    assert [(c.label, c.period.label) for c in r.comparisons] == [
+        ("previous month", "2026-01"),
+        ("same month last year", "2025-02"),
+    ]
+    start, end = r.trend_window  # 13 months: February 2025 to February 2026, London time
+    assert (start, end) == (pd.Timestamp("2025-02-01", tz="UTC"), r.period.end)
+    assert "vs same month last year" in report.kpi_tiles(r).data
+
+
+def test_a_reputation_row_is_compared_with_the_same_period_a_year_before(demo_warehouse):
+    r = report.open_report("monthly", None, demo_warehouse, ROOT / "params")
+    frame = r.reputation.set_index("label")["index"]
+    assert len(frame) == 13
+    html = report.reputation_table(r).data
+    expected = report.fmt.change_text(frame["2026-02"], frame["2025-02"], "points")
+    rows = html.split("<tr")[2:]  # newest first, after the header
+    assert expected in rows[0] and "—" in rows[1]  # 2026-01's year ago is not in the table
+
+
+def test_annual_reputation_is_by_whole_quarter_over_the_years_held(demo_warehouse):
+    # The demo's 400 days start in February 2025: 2025-Q1 is held only in part.
+    r = report.open_report("annual", "2026-03-19", demo_warehouse, ROOT / "params")
+    assert (r.period.label, r.comparisons[0].period.label) == ("2026", "2025")
+    labels = r.reputation_by_quarter["label"].tolist()
+    assert labels == ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]
+    assert 'class="cx-contract"' in report.reputation_quarters_table(r).data
+    assert report.reputation_quarters_chart(r).to_dict()["$schema"]
+
+
+def test_a_long_trend_window_draws_sentiment_per_week(demo_warehouse):
+    r = report.open_report("monthly", None, demo_warehouse, ROOT / "params")
+    spec = report.sentiment_trend(r).to_dict()
+    assert "per week" in str(spec["title"])
+    assert len(spec["datasets"][next(iter(spec["datasets"]))]) <= 60

@@ -23,7 +23,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cxpulse import periods
 from cxpulse.formatting import BIDI_CONTROLS
@@ -283,13 +291,11 @@ class Comparison(_Strict):
     week, the same fiscal month); trailing: the ``days`` local days before the period."""
     days: int | None = Field(None, gt=0)
 
-    @field_validator("days")
-    @classmethod
-    def _days_for_trailing(cls, value: int | None, info) -> int | None:
-        window = info.data.get("window")
-        if (window == "trailing") != (value is not None):
+    @model_validator(mode="after")
+    def _days_for_trailing(self) -> Comparison:
+        if (self.window == "trailing") != (self.days is not None):
             raise ValueError("give days with window 'trailing', and only then")
-        return value
+        return self
 
 
 class Trend(_Strict):
@@ -299,12 +305,11 @@ class Trend(_Strict):
     days: int | None = Field(None, gt=0)
     periods: int | None = Field(None, gt=0)
 
-    @field_validator("periods")
-    @classmethod
-    def _one_of(cls, value: int | None, info) -> int | None:
-        if (value is None) == (info.data.get("days") is None):
-            raise ValueError("give either days or periods")
-        return value
+    @model_validator(mode="after")
+    def _one_of(self) -> Trend:
+        if (self.days is None) == (self.periods is None):
+            raise ValueError("give either days or periods, not both")
+        return self
 
 
 class Cadence(_Strict):

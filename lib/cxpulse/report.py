@@ -794,14 +794,16 @@ def reputation_table(r: Report) -> HTML:
 
 
 def quarters_held(r: Report) -> list[periods.Period]:
-    """The (fiscal) quarters from the one holding our first interaction to the one the
-    report ends in, oldest first."""
-    first = r.ours.created_at.min().execute()
+    """The whole (fiscal) quarters the warehouse holds, from the first that starts on or
+    after our first interaction, to the one the report ends in, oldest first; the report's
+    own quarters always (a part quarter before them would be compared with whole ones)."""
     tz, fiscal = r.period.timezone, r.brand.fiscal_year_start_month
-    start = r.period.first_day
-    if first is not None:
-        start = min(start, pd.Timestamp(first).tz_convert(tz).date())
-    return periods.spanning("quarterly", start, r.period.last_day, tz, fiscal)
+    first = r.ours.created_at.min().execute()
+    start = r.period.first_day if first is None else pd.Timestamp(first).tz_convert(tz).date()
+    quarters = periods.spanning(
+        "quarterly", min(start, r.period.first_day), r.period.last_day, tz, fiscal
+    )
+    return [q for q in quarters if q.first_day >= start or q.last_day >= r.period.first_day]
 
 
 def reputation_quarters_chart(r: Report) -> alt.Chart:
@@ -834,8 +836,8 @@ def _reputation_table(r: Report, frame: pd.DataFrame, held: list[periods.Period]
             {
                 "label": x.label,
                 "index": fmt.count(x.index) if not fmt.is_missing(x.index) else "—",
-                "qoq": fmt.change_text(x.index, before, "points"),
-                "yoy": fmt.change_text(x.index, year, "points"),
+                "qoq": "—" if before is None else fmt.change_text(x.index, before, "points"),
+                "yoy": "—" if year is None else fmt.change_text(x.index, year, "points"),
                 "sent": fmt.points(x.net_sentiment),
                 "stars": fmt.stars(x.mean_rating),
                 "sla": fmt.percent(x.sla_attainment),
