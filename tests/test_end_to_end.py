@@ -155,8 +155,9 @@ def test_a_cadence_added_by_a_params_file_and_a_notebook_renders(demo_warehouse,
     )
     nbformat.write(notebook, tmp_path / "notebooks" / "halfyear.ipynb")
     run = subprocess.run(
-        [Path(sys.executable).parent / "cxpulse", "run", "halfyear", "--warehouse", str(demo_warehouse),
-         "--params", str(tmp_path / "params"), "--reports", str(tmp_path / "reports")],
+        [Path(sys.executable).with_name("cxpulse"), "run", "halfyear",
+         "--warehouse", str(demo_warehouse), "--params", str(tmp_path / "params"),
+         "--reports", str(tmp_path / "reports")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
