@@ -294,3 +294,32 @@ def test_a_long_trend_window_draws_sentiment_per_week(demo_warehouse):
     spec = report.sentiment_trend(r).to_dict()
     assert "per week" in str(spec["title"])
     assert len(spec["datasets"][next(iter(spec["datasets"]))]) <= 60
+
+
+def test_calls_table_shows_the_computed_call_figures(demo_warehouse):
+    r = report.open_report("weekly", None, demo_warehouse, ROOT / "params")
+    calls = metrics.call_summary(r.ours, r.period.start, r.period.end, calls=r.brand.calls)
+    x = calls.iloc[0]
+    html = report.calls_table(r).data
+    for label, text in [
+        ("Offered (reached the queue)", report.fmt.count(x.offered_calls)),
+        ("Abandoned in the queue", report.fmt.count(x.abandoned_calls)),
+        ("Ended in the IVR (not offered)", report.fmt.count(x.ivr_calls)),
+        ("Average handle time", report.fmt.duration(x.aht_s)),
+    ]:
+        row = next(row for row in html.split("<tr") if label in row)
+        assert f"<bdi>{text}</bdi>" in row, label
+    assert html.count("vs same week last year") == 1
+    assert "handle time = mean talk time of served calls" in html
+
+
+def test_a_window_without_calls_says_so(demo_warehouse):
+    r = report.open_report("daily", "2025-02-01", demo_warehouse, ROOT / "params")
+    r.table = r.table.filter(r.table.channel != "phone")
+    assert "No phone calls in this window." in report.calls_table(r).data
+
+
+def test_handle_time_is_a_tile_without_a_verdict(daily):
+    tile = next(k for k in report.kpis(daily) if k.key == "aht_s")
+    assert tile.current == daily.current["aht_s"] and tile.better is None
+    assert "Handle time (calls)" in report.kpi_tiles(daily).data

@@ -51,6 +51,7 @@ KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("asa_s", "Speed of answer (calls)", "duration", "down"),
     ("abandonment_rate", "Calls abandoned", "percent", "down"),
     ("mean_rating", "Review rating", "stars", "up"),
+    ("aht_s", "Handle time (calls)", "duration", None),
 )
 COUNT_FIELDS = ("inbound", "answered", "offered_calls", "reviews")
 KPI_INTERVALS = {"net_sentiment": ("net_low", "net_high")}
@@ -548,7 +549,8 @@ def kpi_tiles(r: Report) -> HTML:
         "(positive + negative) × 100 of customer messages and mentions, with its 90% "
         f"interval; {sentiment_method(r)}. Call service "
         f"level = served within {r.brand.calls.service_level_threshold_s:.0f} s ÷ (served + "
-        f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered."
+        f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered; "
+        "handle time = mean talk time of served calls."
     )
     return _render(
         "tiles.html.j2", tiles=tiles(r), comparison=r.comparisons[0].label, contract=contract
@@ -592,6 +594,72 @@ def response_table(r: Report) -> HTML:
         "answered within the channel target ÷ messages due."
     )
     return _table(columns, rows, contract, empty="No inbound messages in this window.")
+
+
+CALL_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("offered_calls", "Offered (reached the queue)", "count"),
+    ("served_calls", "Served", "count"),
+    ("abandoned_calls", "Abandoned in the queue", "count"),
+    ("ivr_calls", "Ended in the IVR (not offered)", "count"),
+    ("abandonment_rate", "Abandonment rate", "percent"),
+    ("service_level", "Service level", "percent"),
+    ("asa_s", "Average speed of answer", "duration"),
+    ("aht_s", "Average handle time", "duration"),
+)
+"""The rows of the calls table: ``metrics.call_summary`` field, label, format kind."""
+
+
+def call_figures(r: Report) -> list[dict]:
+    """``metrics.call_summary`` of the window and of each comparison window, as records
+    (counts, the ``*_calls`` fields, scaled to the window's days); {} for a window that
+    holds no call, offered or ended in the IVR."""
+    out = []
+    for period in (r.period, *(c.period for c in r.comparisons)):
+        frame = metrics.call_summary(r.ours, period.start, period.end, calls=r.brand.calls)
+        record = {k: None if fmt.is_missing(v) else v for k, v in frame.iloc[0].items()}
+        if not (record["offered_calls"] or record["ivr_calls"]):
+            out.append({})
+            continue
+        scale = r.period.days / period.days
+        out.append(
+            {
+                k: v * scale if k.endswith("_calls") and v is not None else v
+                for k, v in record.items()
+            }
+        )
+    return out
+
+
+def calls_table(r: Report) -> HTML:
+    """Call-centre figures (offered, served, abandoned, IVR, rates, ASA, handle time) with
+    their change against each comparison window."""
+    now, *before = call_figures(r)
+    formats = {"count": fmt.count, "percent": fmt.percent, "duration": fmt.duration}
+    rows = [
+        {
+            "what": label,
+            "value": formats[kind](now.get(key)) if now else "—",
+            **{f"c{i}": fmt.change_text(now.get(key), b.get(key), kind) if now and b else "—"
+               for i, b in enumerate(before)},
+        }
+        for key, label, kind in CALL_ROWS
+    ]  # fmt: skip
+    columns = [
+        _Col("what", "Calls"), _Col("value", r.window_text(), True),
+        *(_Col(f"c{i}", f"vs {c.label}", True) for i, c in enumerate(r.comparisons)),
+    ]  # fmt: skip
+    calls = r.brand.calls
+    contract = (
+        "Phone calls: offered = reached the agent queue (served + abandoned); calls ending "
+        "in the IVR are counted apart; abandonment = abandoned ÷ offered; service level = "
+        f"served within {calls.service_level_threshold_s:.0f} s ÷ (served + abandoned after "
+        f"{calls.short_abandon_s:.0f} s); speed of answer = mean queue wait of served calls; "
+        "handle time = mean talk time of served calls; counts compared per day; "
+        f"{r.window_text()}"
+    )
+    if not now:
+        rows = []
+    return _table(columns, rows, contract, empty="No phone calls in this window.")
 
 
 def frt_chart(r: Report) -> alt.Chart:
