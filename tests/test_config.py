@@ -236,3 +236,11 @@ def test_the_report_period_follows_the_brand_fiscal_year(params_dir):
     report = config.load_report_params("quarterly", params_dir)
     period = config.resolve_period(report, "2026-05-10", None)
     assert (period.label, str(period.first_day)) == ("FY2027-Q1", "2026-04-01")
+
+
+def test_a_target_calendar_needs_a_target(params_dir):
+    path = params_dir / "brand.yaml"
+    path.write_text(path.read_text().replace("  email: business", "  phone: business"))
+    with pytest.raises(config.ParamsError, match=r"key 'sla_calendar': .*\['phone'\]: no target"):
+        config.load_brand(params_dir)
+    assert config.load_brand(PARAMS).business_targets == ("email",)

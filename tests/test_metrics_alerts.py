@@ -258,3 +258,25 @@ def test_worst_reviews_lowest_rating_then_most_negative(make_table):
     out = worst_reviews(t, START, UNTIL, "Northwind")
     assert out["id"].tolist() == ["r:3", "r:2", "r:1", "r:4"]
     assert list(out.columns) == ["id", "created_at", "rating", "text", "sentiment"]
+
+
+def test_a_target_in_business_hours_is_past_only_after_that_many_business_hours(make_table):
+    # Sunday 2024-03-03 10:00 UTC, unanswered at Monday 12:00 UTC: 26 clock hours, but with
+    # 08:00-20:00 Monday to Friday only 4 business hours; the target is 3 h, then 5 h.
+    import datetime as dt
+
+    from cxpulse.config import BusinessHours
+
+    t = make_table([msg("e1", "2024-03-03 10:00", channel="email")])
+    hours = BusinessHours(start=dt.time(8), end=dt.time(20))
+
+    def past(target_h: float) -> bool:
+        got = urgent_unanswered(
+            t, START, UNTIL, {"email": target_h * 3600}, "Northwind",
+            business_hours=hours, business_targets=("email",),
+        )  # fmt: skip
+        return "past SLA" in got["reasons"].iloc[0] if len(got) else False
+
+    assert past(3) and not past(5)
+    clock = urgent_unanswered(t, START, UNTIL, {"email": 5 * 3600}, "Northwind")
+    assert clock["overdue_s"].iloc[0] == 21 * 3600

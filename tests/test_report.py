@@ -323,3 +323,14 @@ def test_handle_time_is_a_tile_without_a_verdict(daily):
     tile = next(k for k in report.kpis(daily) if k.key == "aht_s")
     assert tile.current == daily.current["aht_s"] and tile.better is None
     assert "Handle time (calls)" in report.kpi_tiles(daily).data
+
+
+def test_response_table_shows_business_hours_where_the_target_counts_them(daily):
+    week = report.open_report("weekly", None, daily_path(daily), ROOT / "params")
+    html = report.response_table(week).data
+    email = next(row for row in html.split("<tr") if "<bdi>Email</bdi>" in row)
+    twitter = next(row for row in html.split("<tr") if "<bdi>Twitter</bdi>" in row)
+    business = week.by_channel.set_index("channel").loc["email", "frt_median_business_s"]
+    assert f"<bdi>{report.fmt.duration(business)}</bdi>" in email and "business" in email
+    assert "clock" in twitter and "<bdi>—</bdi>" in twitter
+    assert "Median, business hours" in html and "sla_calendar: email" in html

@@ -165,6 +165,9 @@ class BrandParams(_Strict):
     timezone: str = "UTC"
     channels: list[str] = list(CHANNELS)
     sla_targets_s: dict[str, float] = {}
+    sla_calendar: dict[str, Literal["clock", "business"]] = {}
+    """The clock each channel's target counts in: clock hours (default) or the care team's
+    ``business_hours``; a channel named here must have a target."""
     costs_per_contact: dict[str, float] = {}
     calls: CallParams = CallParams()
     kpi_targets: KpiTargets = KpiTargets()
@@ -188,6 +191,22 @@ class BrandParams(_Strict):
     @classmethod
     def _known_channels(cls, value: list[str]) -> list[str]:
         return check_channels(value)
+
+    @field_validator("sla_calendar")
+    @classmethod
+    def _targets_exist(cls, value: dict[str, str], info) -> dict[str, str]:
+        targets = info.data.get("sla_targets_s")
+        missing = [c for c in value if targets is not None and c not in targets]
+        if missing:
+            raise ValueError(
+                f"{missing}: no target in sla_targets_s; expected some of {list(targets)}"
+            )
+        return value
+
+    @property
+    def business_targets(self) -> tuple[str, ...]:
+        """The channels whose target counts business hours (``sla_calendar``)."""
+        return tuple(c for c, clock in self.sla_calendar.items() if clock == "business")
 
     @field_validator("sla_targets_s", "costs_per_contact")
     @classmethod

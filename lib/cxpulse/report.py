@@ -161,21 +161,16 @@ class Report:
 
     @cached_property
     def by_channel(self) -> pd.DataFrame:
-        """Response figures per channel now and in the comparison window, with targets."""
-        now = metrics.response_summary(
-            self.ours,
-            self.period.start,
-            self.period.end,
-            by=["channel"],
-            sla_targets=self.brand.sla_targets_s,
-        )
-        before = metrics.response_summary(
-            self.ours,
-            self.comparison.start,
-            self.comparison.end,
-            by=["channel"],
-            sla_targets=self.brand.sla_targets_s,
-        )
+        """Response figures per channel now and in the comparison window, with targets and
+        the calendar each target counts in (``calendar``: clock or business)."""
+        now, before = (
+            metrics.response_summary(
+                self.ours, p.start, p.end, by=["channel"], sla_targets=self.brand.sla_targets_s,
+                tz=self.period.timezone, business_hours=self.brand.business_hours,
+                business_targets=self.brand.business_targets,
+            )
+            for p in (self.period, self.comparison)
+        )  # fmt: skip
         merged = now.merge(
             before[["channel", "frt_median_s", "response_rate"]],
             on="channel",
@@ -183,6 +178,8 @@ class Report:
             suffixes=("", "_prev"),
         )
         merged["target_s"] = merged["channel"].map(self.brand.sla_targets_s)
+        business = merged["channel"].isin(self.brand.business_targets)
+        merged["calendar"] = business.map({True: "business", False: "clock"})
         return merged.sort_values("inbound", ascending=False, ignore_index=True)
 
     @cached_property
@@ -376,6 +373,9 @@ def action_lists(r: Report) -> ActionLists:
         r.brand.brand,
         limit=ACTION_ROWS,
         strongly_negative_probability=r.brand.sentiment.strongly_negative_probability,
+        business_hours=r.brand.business_hours,
+        business_targets=r.brand.business_targets,
+        tz=r.period.timezone,
     )
     expected = r.daily_voices[["day", "expected_negative"]]  # see daily_series: not PACC
     spikes = metrics.negative_spikes(expected.rename(columns={"expected_negative": "negative"}))
@@ -557,41 +557,60 @@ def kpi_tiles(r: Report) -> HTML:
     )
 
 
+def business_hours_text(hours: config.BusinessHours) -> str:
+    """'Mon–Fri 08:00–20:00': the care team's working calendar in a few words."""
+    days = [d.capitalize() for d in hours.days]
+    span = f"{days[0]}–{days[-1]}" if len(days) > 2 else ", ".join(days)
+    return f"{span} {hours.start:%H:%M}–{hours.end:%H:%M}"
+
+
 def response_table(r: Report) -> HTML:
-    """Response rate, first response and target attainment per channel."""
-    rows = [
-        {
-            "channel": x.channel.capitalize(),
-            "inbound": fmt.count(x.inbound),
-            "rate": fmt.percent(x.response_rate),
-            "median": fmt.duration(x.frt_median_s),
-            "p90": fmt.duration(x.frt_p90_s),
-            "target": fmt.duration(x.target_s),
-            "sla": fmt.percent(x.sla_attainment),
-            "change": fmt.change_text(x.frt_median_s, x.frt_median_s_prev, "duration"),
-            "_class": "cx-miss"
-            if not fmt.is_missing(x.target_s)
-            and not fmt.is_missing(x.frt_median_s)
-            and x.frt_median_s > x.target_s
-            else "",
-        }
-        for x in r.by_channel.itertuples()
-    ]
+    """Response rate, first response and target attainment per channel; for a target
+    counted in business hours, the first response in business hours beside clock hours."""
+    rows = []
+    for x in r.by_channel.itertuples():
+        business = x.calendar == "business"
+        measured = x.frt_median_business_s if business else x.frt_median_s
+        rows.append(
+            {
+                "channel": x.channel.capitalize(),
+                "inbound": fmt.count(x.inbound),
+                "rate": fmt.percent(x.response_rate),
+                "median": fmt.duration(x.frt_median_s),
+                "p90": fmt.duration(x.frt_p90_s),
+                "business": fmt.duration(x.frt_median_business_s) if business else "—",
+                "target": fmt.duration(x.target_s),
+                "calendar": "—" if fmt.is_missing(x.target_s) else x.calendar,
+                "sla": fmt.percent(x.sla_attainment),
+                "change": fmt.change_text(x.frt_median_s, x.frt_median_s_prev, "duration"),
+                "_class": "cx-miss"
+                if not fmt.is_missing(x.target_s)
+                and not fmt.is_missing(measured)
+                and measured > x.target_s
+                else "",
+            }
+        )
     columns = [
         _Col("channel", "Channel"),
         _Col("inbound", "Inbound", True),
         _Col("rate", "Answered", True),
         _Col("median", "Median first response", True),
         _Col("p90", "p90", True),
+        _Col("business", "Median, business hours", True),
         _Col("target", "Target", True),
+        _Col("calendar", "Target counts", True),
         _Col("sla", "Within target", True),
         _Col("change", f"Median vs {r.comparisons[0].label}", True),
     ]
+    business = ", ".join(r.brand.business_targets) or "none"
     contract = (
         f"Inbound messages received {r.window_text()}; replies counted until the window's "
         "end. Answered = ≥1 reply from us ÷ inbound. First response = first reply − message, "
         "clock hours; median and 90th percentile of answered messages. Within target = "
-        "answered within the channel target ÷ messages due."
+        "answered within the channel target ÷ messages due; a target counts clock hours or "
+        f"business hours ({business_hours_text(r.brand.business_hours)} "
+        f"{r.period.timezone}, holidays off; brand.yaml sla_calendar: {business}), and its "
+        "first response and attainment are measured in them."
     )
     return _table(columns, rows, contract, empty="No inbound messages in this window.")
 
@@ -923,8 +942,9 @@ def sla_heatmap(r: Report) -> alt.Chart:
     """Answered within target by the hour of the week the customer wrote: when do we fail?"""
     start, end = r.trend_window
     frame = metrics.sla_by_hour_of_week(
-        r.ours, start, end, r.period.timezone, r.brand.sla_targets_s
-    )
+        r.ours, start, end, r.period.timezone, r.brand.sla_targets_s,
+        business_hours=r.brand.business_hours, business_targets=r.brand.business_targets,
+    )  # fmt: skip
     contract = (
         "Answered within the channel target ÷ messages due, by local weekday and hour the "
         f"message arrived; clock hours; {_window_of(r, start, end)}"

@@ -4,7 +4,7 @@ and the worst new reviews.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import ibis
 import ibis.expr.types as ir
@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 from ibis import _
 
-from cxpulse.config import NEGATIVE_PROBABILITY, STRONGLY_NEGATIVE_PROBABILITY
+from cxpulse.config import NEGATIVE_PROBABILITY, STRONGLY_NEGATIVE_PROBABILITY, BusinessHours
+from cxpulse.metrics.business_hours import with_business_frt
 from cxpulse.metrics.grouping import as_utc, seconds_between, within
-from cxpulse.metrics.response import first_responses, sla_target
+from cxpulse.metrics.response import first_responses, in_target_calendar, sla_target
 from cxpulse.metrics.sentiment import is_negative
 
 DEFAULT_TARGET_S = 24 * 3600.0
@@ -84,6 +85,9 @@ def urgent_unanswered(
     brand: str,
     limit: int = 10,
     strongly_negative_probability: float = STRONGLY_NEGATIVE_PROBABILITY,
+    business_hours: BusinessHours | None = None,
+    business_targets: Collection[str] = (),
+    tz: str = "UTC",
 ) -> pd.DataFrame:
     """Inbound messages to ``brand`` created in ``[start, until)`` and unanswered at ``until``
     that need action now, most urgent first.
@@ -97,8 +101,9 @@ def urgent_unanswered(
     - "urgency word '<word>'": its text holds one of ``URGENCY_WORDS`` (the first one found).
 
     overdue_s = (until - created_at) - target, in seconds; negative means time is left
-    before the target. Ranked by the number of reasons, then overdue_s, both descending.
-    Answered means a reply from the same brand (``first_responses``).
+    before the target; for a channel in ``business_targets`` both count business seconds
+    (``business_hours`` in ``tz``). Ranked by the number of reasons, then overdue_s, both
+    descending. Answered means a reply from the same brand (``first_responses``).
 
     Columns: id, channel, author_id, created_at, text, sentiment, p_negative, overdue_s,
     reasons (comma-separated).
@@ -106,8 +111,12 @@ def urgent_unanswered(
     until = as_utc(until)
     fr = first_responses(t, start, until, until)
     fr = fr.filter(fr.brand == brand, fr.frt_s.isnull())
+    age_s = seconds_between(fr.created_at, ibis.literal(until))
+    if business_targets:
+        fr = with_business_frt(fr, business_hours, tz, start, until)
+        age_s = in_target_calendar(age_s, fr.age_business_s, fr.channel, business_targets)
     target = sla_target(fr.channel, sla_targets).fill_null(DEFAULT_TARGET_S)
-    overdue_s = seconds_between(fr.created_at, ibis.literal(until)) - target
+    overdue_s = age_s - target
     fr = fr.mutate(
         overdue_s=overdue_s,
         past_sla=overdue_s > 0,

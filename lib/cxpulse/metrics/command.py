@@ -283,6 +283,7 @@ def _response(c: MetricContext) -> pd.DataFrame:
         sla_targets=c.params.sla_targets_s,
         tz=c.tz,
         business_hours=c.params.business_hours,
+        business_targets=c.params.business_targets,
     )
 
 
@@ -325,7 +326,10 @@ def _hour_of_week(c: MetricContext) -> pd.DataFrame:
 @register("sla-hour-of-week")
 def _sla_hour_of_week(c: MetricContext) -> pd.DataFrame:
     """SLA attainment by the local weekday and hour the customer wrote: when do we fail?"""
-    return sla_by_hour_of_week(c.table, c.start, c.end, c.tz, c.params.sla_targets_s)
+    return sla_by_hour_of_week(
+        c.table, c.start, c.end, c.tz, c.params.sla_targets_s,
+        business_hours=c.params.business_hours, business_targets=c.params.business_targets,
+    )  # fmt: skip
 
 
 @register("wait", groups=True)
@@ -346,6 +350,9 @@ def _urgent(c: MetricContext) -> pd.DataFrame:
         c.params.sla_targets_s,
         c.brand,
         strongly_negative_probability=c.params.sentiment.strongly_negative_probability,
+        business_hours=c.params.business_hours,
+        business_targets=c.params.business_targets,
+        tz=c.tz,
     )
 
 
