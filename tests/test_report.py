@@ -334,3 +334,23 @@ def test_response_table_shows_business_hours_where_the_target_counts_them(daily)
     assert f"<bdi>{report.fmt.duration(business)}</bdi>" in email and "business" in email
     assert "clock" in twitter and "<bdi>—</bdi>" in twitter
     assert "Median, business hours" in html and "sla_calendar: email" in html
+
+
+def test_the_daily_brief_leads_with_new_and_ongoing_spikes_and_folds_past_ones(daily):
+    path = daily_path(daily)
+    spike = daily.actions.spikes.iloc[-1]  # the demo's outage, about ten days before the end
+    first = spike["start_day"].date()
+    on_day = report.open_report("daily", str(first), path, ROOT / "params")
+    assert report.current_spikes(on_day)["status"].tolist()[-1:] == ["new"]
+    assert "<bdi>New</bdi>" in report.needs_action(on_day).data
+    assert "complaint spike" in report.sentences(on_day)[0]
+
+    after = first + pd.Timedelta(days=1)
+    next_day = report.open_report("daily", str(after), path, ROOT / "params")
+    assert "ongoing" in report.spikes_with_status(next_day)["status"].tolist()
+
+    assert report.current_spikes(daily).empty  # ten days later: past, one folded line
+    html = report.needs_action(daily).data
+    assert "No new or ongoing spike in negative messages." in html
+    assert f'class="cx-folded">Over, earlier in the trend window: 1 spike, {first:%d %b}' in html
+    assert "complaint spike" not in report.sentences(daily)[0]

@@ -428,8 +428,9 @@ def needs_action(r: Report) -> HTML:
             "empty": "No unanswered message is past its target or flagged urgent.",
         },
         {
-            "title": "Complaint spikes in the trend window",
+            "title": "Complaint spikes, new and ongoing",
             "columns": [
+                _Col("status", "Status"),
                 _Col("days", "Days"),
                 _Col("peak", "Peak negative / day", True),
                 _Col("base", "Usual", True),
@@ -437,14 +438,16 @@ def needs_action(r: Report) -> HTML:
             ],
             "rows": [
                 {
-                    "days": f"{x.start_day:%d %b} – {x.end_day:%d %b}",
+                    "status": x.status.capitalize(),
+                    "days": _spike_days(x),
                     "peak": fmt.count(x.peak_negative),
                     "base": fmt.count(x.baseline_median),
                     "sev": f"{x.severity:.1f}",
                 }
-                for x in lists.spikes.itertuples()
+                for x in current_spikes(r).itertuples()
             ],
-            "empty": "No spike in negative messages in the trend window.",
+            "empty": "No new or ongoing spike in negative messages.",
+            "folded": past_spikes_line(r),
         },
         {
             "title": "Worst new reviews",
@@ -492,11 +495,47 @@ def needs_action(r: Report) -> HTML:
         "Urgent: our inbound messages of the last 7 days unanswered at "
         f"{_local(r.period.end, tz)}, past the channel target, strongly negative (p(negative) "
         f"≥ {strongly:g}) or with an urgency word. Spike: estimated negative messages a day "
-        "with robust z ≥ 3 against the trailing 28 days. Reviews: 1–2 stars in the window. "
+        "with robust z ≥ 3 against the trailing 28 days; new = began on the report's day, "
+        f"ongoing = last spike day at most {metrics.alerts.SPIKE_COOLDOWN_DAYS} days before it, "
+        "past = over. Reviews: 1–2 stars in the window. "
         f"Posts: negative posts (p(negative) ≥ {_negative(r):g}) of the last 7 days, by the "
         f"reach the channel reports. Sentiment engine {r.sentiment_engine}."
     )
     return _render("action.html.j2", groups=groups, contract=contract)
+
+
+def spikes_with_status(r: Report) -> pd.DataFrame:
+    """The spikes of the trend window with their status on the report's last day
+    (``metrics.spike_status``: new, ongoing, past), new ones first, then by start."""
+    spikes = r.actions.spikes
+    status = metrics.spike_status(spikes, r.period.last_day)
+    order = status.map({s: i for i, s in enumerate(metrics.alerts.SPIKE_STATUSES)})
+    ranked = spikes.assign(status=status, _order=order)
+    return ranked.sort_values(["_order", "start_day"], ignore_index=True).drop(columns="_order")
+
+
+def current_spikes(r: Report) -> pd.DataFrame:
+    """The spikes that are news on the report's day: new and ongoing."""
+    spikes = spikes_with_status(r)
+    return spikes[spikes["status"] != "past"]
+
+
+def past_spikes_line(r: Report) -> str:
+    """The spikes of the trend window that are over, folded into one line ('' if none)."""
+    spikes = spikes_with_status(r)
+    past = spikes[spikes["status"] == "past"]
+    if past.empty:
+        return ""
+    noun = "spike" if len(past) == 1 else "spikes"
+    episodes = "; ".join(
+        f"{_spike_days(x)} (peak ~{fmt.count(x.peak_negative)} a day, z {x.severity:.1f})"
+        for x in past.itertuples()
+    )
+    return f"Over, earlier in the trend window: {len(past)} {noun}, {episodes}."
+
+
+def _spike_days(x) -> str:
+    return f"{x.start_day:%d %b} – {x.end_day:%d %b}"
 
 
 def _negative(r: Report) -> float:
@@ -530,7 +569,7 @@ def sentences(r: Report) -> list[str]:
     if r.cadence == "daily":
         urgent = r.actions.urgent
         past_sla = int(urgent["reasons"].str.contains("past SLA").sum()) if len(urgent) else 0
-        action = action_sentence(len(urgent), past_sla, len(r.actions.spikes))
+        action = action_sentence(len(urgent), past_sla, len(current_spikes(r)))
     return headline_sentences(kpis(r), r.by_channel, action=action)
 
 

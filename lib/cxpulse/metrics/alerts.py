@@ -4,6 +4,7 @@ and the worst new reviews.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Mapping
 
 import ibis
@@ -160,12 +161,35 @@ def urgent_unanswered(
     return ranked[[*columns, "reasons"]]
 
 
+SPIKE_COOLDOWN_DAYS = 3
+"""Spike days at most this many days apart are one episode (one alert)."""
+SPIKE_STATUSES: tuple[str, ...] = ("new", "ongoing", "past")
+
+
+def spike_status(
+    spikes: pd.DataFrame, report_day: dt.date, cooldown_days: int = SPIKE_COOLDOWN_DAYS
+) -> pd.Series:
+    """Each episode of ``negative_spikes`` as news on ``report_day``: "new" when its first
+    spike day is the report day; "ongoing" when it began before and its last spike day is
+    at most ``cooldown_days`` before the report day (a spike now would still join it);
+    "past" when its last spike day is further back. Episodes after the report day are
+    refused: a report does not know them."""
+    day = pd.Timestamp(report_day)
+    start, end = pd.to_datetime(spikes["start_day"]), pd.to_datetime(spikes["end_day"])
+    if (start > day).any():
+        raise ValueError(f"a spike starts after the report day {report_day}")
+    status = np.where(
+        start == day, "new", np.where((day - end).dt.days <= cooldown_days, "ongoing", "past")
+    )
+    return pd.Series(status, index=spikes.index, dtype=object, name="status")
+
+
 def negative_spikes(
     daily: pd.DataFrame,
     min_count: int = 20,
     z: float = 3.0,
     window: int = 28,
-    cooldown_days: int = 3,
+    cooldown_days: int = SPIKE_COOLDOWN_DAYS,
 ) -> pd.DataFrame:
     """Episodes of unusually many negative messages in a daily series.
 
