@@ -331,9 +331,10 @@ def test_response_table_shows_business_hours_where_the_target_counts_them(daily)
     email = next(row for row in html.split("<tr") if "<bdi>Email</bdi>" in row)
     twitter = next(row for row in html.split("<tr") if "<bdi>Twitter</bdi>" in row)
     business = week.by_channel.set_index("channel").loc["email", "frt_median_business_s"]
-    assert f"<bdi>{report.fmt.duration(business)}</bdi>" in email and "business" in email
-    assert "clock" in twitter and "<bdi>—</bdi>" in twitter
-    assert "Median, business hours" in html and "sla_calendar: email" in html
+    assert f"<bdi>{report.fmt.duration(business)}</bdi>" in email
+    assert "<bdi>24 h business</bdi>" in email
+    assert "<bdi>1 h clock</bdi>" in twitter and "<bdi>—</bdi>" in twitter
+    assert "In business hours" in html and "holidays off; email" in html
 
 
 def test_the_daily_brief_leads_with_new_and_ongoing_spikes_and_folds_past_ones(daily):

@@ -618,8 +618,9 @@ def response_table(r: Report) -> HTML:
                 "median": fmt.duration(x.frt_median_s),
                 "p90": fmt.duration(x.frt_p90_s),
                 "business": fmt.duration(x.frt_median_business_s) if business else "—",
-                "target": fmt.duration(x.target_s),
-                "calendar": "—" if fmt.is_missing(x.target_s) else x.calendar,
+                "target": "—"
+                if fmt.is_missing(x.target_s)
+                else f"{fmt.duration(x.target_s)} {x.calendar}",
                 "sla": fmt.percent(x.sla_attainment),
                 "change": fmt.change_text(x.frt_median_s, x.frt_median_s_prev, "duration"),
                 "_class": "cx-miss"
@@ -635,21 +636,19 @@ def response_table(r: Report) -> HTML:
         _Col("rate", "Answered", True),
         _Col("median", "Median first response", True),
         _Col("p90", "p90", True),
-        _Col("business", "Median, business hours", True),
+        _Col("business", "In business hours", True),
         _Col("target", "Target", True),
-        _Col("calendar", "Target counts", True),
         _Col("sla", "Within target", True),
-        _Col("change", f"Median vs {r.comparisons[0].label}", True),
+        _Col("change", f"vs {r.comparisons[0].label}", True),
     ]
-    business = ", ".join(r.brand.business_targets) or "none"
+    business = ", ".join(r.brand.business_targets) or "no channel"
     contract = (
         f"Inbound messages received {r.window_text()}; replies counted until the window's "
         "end. Answered = ≥1 reply from us ÷ inbound. First response = first reply − message, "
-        "clock hours; median and 90th percentile of answered messages. Within target = "
-        "answered within the channel target ÷ messages due; a target counts clock hours or "
-        f"business hours ({business_hours_text(r.brand.business_hours)} "
-        f"{r.period.timezone}, holidays off; brand.yaml sla_calendar: {business}), and its "
-        "first response and attainment are measured in them."
+        "clock hours, median and p90 of answered messages; last column: change of the median. "
+        "Within target = answered within target ÷ due, in the target's calendar: clock, or "
+        f"business hours ({business_hours_text(r.brand.business_hours)}, holidays off; "
+        f"{business})."
     )
     return _table(columns, rows, contract, empty="No inbound messages in this window.")
 
