@@ -27,6 +27,7 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from conftest import cadence_block
 from markupsafe import escape
 from pypdf import PdfReader
 
@@ -433,7 +434,12 @@ def test_a_failed_run_sends_nothing_to_executives_and_tells_the_analyst(
     failing_notebook(root / "notebooks" / "failing.ipynb", code)
     write_yaml(
         root / "params" / "daily.yaml",
-        {"title": "Daily customer brief", "notebook": "notebooks/failing.ipynb", "timeout_s": 3},
+        {
+            "title": "Daily customer brief",
+            "notebook": "notebooks/failing.ipynb",
+            "timeout_s": 3,
+            "cadence": cadence_block("daily"),
+        },  # fmt: skip
     )
     assert send(root, demo_warehouse) == 1
     assert capsys.readouterr().out.startswith("run failed: the daily 2026-03-19 run failed")
@@ -519,7 +525,12 @@ def test_two_make_daily_runs_at_once_send_one_email(server, tmp_path):
     shutil.copy(FIXTURES / "three_charts.ipynb", root / "notebooks" / "three_charts.ipynb")
     write_yaml(
         root / "params" / "daily.yaml",
-        {"title": "Daily brief", "notebook": "notebooks/three_charts.ipynb", "timeout_s": 120},
+        {
+            "title": "Daily brief",
+            "notebook": "notebooks/three_charts.ipynb",
+            "timeout_s": 120,
+            "cadence": cadence_block("daily"),
+        },  # fmt: skip
     )
     inbox, archive = root / "data" / "inbox", root / "data" / "archive"
     write_yaml(
