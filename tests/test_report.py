@@ -334,7 +334,7 @@ def test_response_table_shows_business_hours_where_the_target_counts_them(daily)
     assert f"<bdi>{report.fmt.duration(business)}</bdi>" in email
     assert "<bdi>24 h business</bdi>" in email
     assert "<bdi>1 h clock</bdi>" in twitter and "<bdi>—</bdi>" in twitter
-    assert "In business hours" in html and "holidays off; email" in html
+    assert "Business hours" in html and "holidays off; email" in html
 
 
 def test_the_daily_brief_leads_with_new_and_ongoing_spikes_and_folds_past_ones(daily):

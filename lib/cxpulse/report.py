@@ -634,9 +634,9 @@ def response_table(r: Report) -> HTML:
         _Col("channel", "Channel"),
         _Col("inbound", "Inbound", True),
         _Col("rate", "Answered", True),
-        _Col("median", "Median first response", True),
+        _Col("median", "First response", True),
         _Col("p90", "p90", True),
-        _Col("business", "In business hours", True),
+        _Col("business", "Business hours", True),
         _Col("target", "Target", True),
         _Col("sla", "Within target", True),
         _Col("change", f"vs {r.comparisons[0].label}", True),
@@ -645,7 +645,8 @@ def response_table(r: Report) -> HTML:
     contract = (
         f"Inbound messages received {r.window_text()}; replies counted until the window's "
         "end. Answered = ≥1 reply from us ÷ inbound. First response = first reply − message, "
-        "clock hours, median and p90 of answered messages; last column: change of the median. "
+        "clock hours (business hours: the median in them), median and p90 of answered "
+        "messages; last column: change of the median. "
         "Within target = answered within target ÷ due, in the target's calendar: clock, or "
         f"business hours ({business_hours_text(r.brand.business_hours)}, holidays off; "
         f"{business})."
