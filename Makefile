@@ -49,7 +49,7 @@ AS_OF := $(if $(DATE),--as-of $(DATE),)
 # One cxpulse process per scheduled run: ingest the inbox, render, gate, e-mail (one at a time).
 SEND = '$(CX)' send --ingest --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' --reports '$(REPORTS)' $(AS_OF) $(SEND_FLAGS)
 
-.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly quarterly watch status clean lint bench bench-smoke browser
+.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly monthly quarterly annual watch status clean lint bench bench-smoke browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -92,9 +92,9 @@ browser: ## install the Debian packages reports and tests use (chromium, poppler
 	    $$missing >/dev/null; \
 	fi
 
-demo: $(STAMP) browser ## generate the seeded demo data, ingest it, render the three reports
+demo: $(STAMP) browser ## generate the seeded demo data, ingest it, render the five reports
 	'$(CX)' demo --warehouse '$(WAREHOUSE)' --end $(DEMO_END)
-	'$(CX)' run daily weekly quarterly --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' $(AS_OF)
+	'$(CX)' run daily weekly monthly quarterly annual --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' $(AS_OF)
 
 sentiment-model: $(STAMP) ## train the care-text sentiment model from ../shared/data and print its held-out figures
 	'$(BIN)/python' -m cxpulse.sentiment_train
@@ -118,8 +118,14 @@ daily: $(STAMP) ## ingest the inbox, render and e-mail the daily brief (DATE=, S
 weekly: $(STAMP) ## ingest the inbox, render and e-mail the weekly review (DATE= a day of the week)
 	$(SEND) weekly
 
+monthly: $(STAMP) ## ingest the inbox, render and e-mail the monthly review (DATE= a day of the month)
+	$(SEND) monthly
+
 quarterly: $(STAMP) ## ingest the inbox, render and e-mail the quarterly review (DATE= a day of it)
 	$(SEND) quarterly
+
+annual: $(STAMP) ## ingest the inbox, render and e-mail the annual review (DATE= a day of the year)
+	$(SEND) annual
 
 watch: $(STAMP) ## ingest the inbox and push the alerts of params/alerts.yaml, once per episode (cron: every 5 min)
 	'$(CX)' watch --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' --reports '$(REPORTS)'

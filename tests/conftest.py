@@ -28,6 +28,15 @@ _TABLE_NUMBERS = itertools.count()
 ROW_DEFAULTS = {"channel": "twitter", "brand": "Northwind", "direction": "inbound"}
 
 
+def cadence_block(name: str) -> dict:
+    """The ``cadence`` block of the repository's ``params/<name>.yaml``, for tests that
+    write their own cadence file (another notebook, another timeout)."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "params" / f"{name}.yaml"
+    return yaml.safe_load(path.read_text())["cadence"]
+
+
 def vader_probabilities(score: float | None) -> dict:
     """VADER's p_* for its compound ``score``: the one-hot of its label (negative <= -0.05,
     positive >= 0.05; SENTIMENT-CONTRACT.md), all None without a score."""

@@ -16,7 +16,8 @@ def params_dir(tmp_path):
 
 
 def test_shipped_params_are_valid_for_every_cadence():
-    for cadence in config.CADENCES:
+    assert config.cadences(PARAMS) == ("annual", "daily", "monthly", "quarterly", "weekly")
+    for cadence in config.cadences(PARAMS):
         loaded = config.load_report_params(cadence, PARAMS)
         assert loaded.brand.brand
         assert loaded.report.notebook.endswith(f"{cadence}.ipynb")
@@ -161,3 +162,85 @@ def test_strongly_negative_threshold_below_the_negative_one_is_refused(params_di
         match=r"key 'sentiment\.strongly_negative_probability'.*below negative_probability 0.5",
     ):
         config.load_brand(params_dir)
+
+
+def write_cadence(params_dir, name, cadence_block: str) -> None:
+    (params_dir / f"{name}.yaml").write_text(
+        f"title: Test\nnotebook: notebooks/{name}.ipynb\ncadence:\n{cadence_block}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (
+            "  period: fortnightly\n  comparisons: [{label: before, window: previous}]\n"
+            "  trend: {periods: 2}\n",
+            r"key 'cadence.period': .*unknown period 'fortnightly'; expected one of .*'4-4-5'",
+        ),
+        (
+            "  period: monthly\n  comparisons: [{label: last 7 days, window: trailing}]\n"
+            "  trend: {periods: 2}\n",
+            r"key 'cadence.comparisons.0': .*give days with window 'trailing'",
+        ),
+        (
+            "  period: monthly\n  comparisons: [{label: before, window: previous}]\n"
+            "  trend: {days: 30, periods: 2}\n",
+            r"key 'cadence.trend': .*give either days or periods",
+        ),
+        (
+            "  period: monthly\n  comparisons: []\n  trend: {periods: 2}\n",
+            r"key 'cadence.comparisons': .*at least 1 item",
+        ),
+    ],
+)
+def test_a_wrong_cadence_declaration_names_file_and_key(params_dir, block, message):
+    write_cadence(params_dir, "fortnightly", block)
+    with pytest.raises(config.ParamsError, match=message) as err:
+        config.load_report_params("fortnightly", params_dir)
+    assert str(params_dir / "fortnightly.yaml") in str(err.value)
+
+
+def test_a_cadence_is_any_params_file_with_a_cadence_block(params_dir):
+    write_cadence(
+        params_dir,
+        "halfyear",
+        "  period: half-yearly\n  comparisons: [{label: previous half, window: previous}]\n"
+        "  trend: {periods: 2}\n",
+    )
+    assert "halfyear" in config.cadences(params_dir)
+    loaded = config.load_report_params("halfyear", params_dir)
+    assert loaded.report.cadence.period == "half-yearly"
+    assert "brand" not in config.cadences(params_dir)  # brand.yaml declares no cadence
+
+
+def test_an_unknown_cadence_lists_the_declared_ones(params_dir):
+    with pytest.raises(config.ParamsError, match=r"unknown cadence 'hourly'.*annual, daily"):
+        config.load_report_params("hourly", params_dir)
+    with pytest.raises(config.ParamsError, match=r"unknown cadence '\.\./brand'"):
+        config.load_report_params("../brand", params_dir)
+
+
+def test_recipients_of_an_undeclared_cadence_name_the_key(params_dir):
+    path = params_dir / "distribution.yaml"
+    path.write_text(path.read_text().replace("  monthly:\n", "  montly:\n"))
+    with pytest.raises(config.ParamsError, match=r"key 'recipients.montly': no cadence 'montly'"):
+        config.load_distribution(params_dir)
+
+
+def test_the_report_period_follows_the_brand_fiscal_year(params_dir):
+    path = params_dir / "brand.yaml"
+    path.write_text(
+        path.read_text().replace("fiscal_year_start_month: 1", "fiscal_year_start_month: 4")
+    )
+    report = config.load_report_params("quarterly", params_dir)
+    period = config.resolve_period(report, "2026-05-10", None)
+    assert (period.label, str(period.first_day)) == ("FY2027-Q1", "2026-04-01")
+
+
+def test_a_target_calendar_needs_a_target(params_dir):
+    path = params_dir / "brand.yaml"
+    path.write_text(path.read_text().replace("  email: business", "  phone: business"))
+    with pytest.raises(config.ParamsError, match=r"key 'sla_calendar': .*\['phone'\]: no target"):
+        config.load_brand(params_dir)
+    assert config.load_brand(PARAMS).business_targets == ("email",)

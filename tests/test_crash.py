@@ -21,7 +21,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CXPULSE, DEMO_END, all_locks_free, descendants, is_running, wait_until
+from conftest import (
+    CXPULSE,
+    DEMO_END,
+    all_locks_free,
+    cadence_block,
+    descendants,
+    is_running,
+    wait_until,
+)
 from pypdf import PdfReader
 from test_deliver import FIXTURES, Mailbox, make_project, start_server, write_yaml
 
@@ -169,7 +177,12 @@ def project(tmp_path_factory) -> Project:
     shutil.copy(FIXTURES / "three_charts.ipynb", root / "notebooks" / "three_charts.ipynb")
     write_yaml(
         root / "params" / "daily.yaml",
-        {"title": "Daily brief", "notebook": "notebooks/three_charts.ipynb", "timeout_s": 120},
+        {
+            "title": "Daily brief",
+            "notebook": "notebooks/three_charts.ipynb",
+            "timeout_s": 120,
+            "cadence": cadence_block("daily"),
+        },  # fmt: skip
     )
     brand = config.load_brand(root / "params")
     (root / "exports").mkdir()

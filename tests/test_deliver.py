@@ -27,6 +27,7 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from conftest import cadence_block
 from markupsafe import escape
 from pypdf import PdfReader
 
@@ -238,7 +239,7 @@ def test_html_body_escapes_customer_text(rendered):
     manifest["headlines"] = ["A customer wrote <script>alert(1)</script> & left."]
     period = periods.period_for("daily", pd.Timestamp(DAY).date(), "Europe/London")
     message = deliver.build_report_message(
-        params, params.recipients.daily, report, period, manifest, {"r.pdf": b"%PDF"},
+        params, params.recipients["daily"], report, period, manifest, {"r.pdf": b"%PDF"},
         pd.Timestamp("2026-03-20T09:00", tz="UTC"),
     )  # fmt: skip
     html = message.get_body(("html",)).get_content()
@@ -303,7 +304,7 @@ def test_credentials_come_from_the_environment_and_half_set_is_an_error():
 
 def test_repository_distribution_yaml_is_valid():
     params = config.load_distribution(ROOT / "params")
-    for cadence in config.CADENCES:
+    for cadence in config.cadences(ROOT / "params"):
         assert config.recipients_for(params, cadence, ROOT / "params").to
 
 
@@ -447,7 +448,12 @@ def test_a_failed_run_sends_nothing_to_executives_and_tells_the_analyst(
     failing_notebook(root / "notebooks" / "failing.ipynb", code)
     write_yaml(
         root / "params" / "daily.yaml",
-        {"title": "Daily customer brief", "notebook": "notebooks/failing.ipynb", "timeout_s": 3},
+        {
+            "title": "Daily customer brief",
+            "notebook": "notebooks/failing.ipynb",
+            "timeout_s": 3,
+            "cadence": cadence_block("daily"),
+        },  # fmt: skip
     )
     assert send(root, demo_warehouse) == 1
     assert capsys.readouterr().out.startswith("run failed: the daily 2026-03-19 run failed")
@@ -533,7 +539,12 @@ def test_two_make_daily_runs_at_once_send_one_email(server, tmp_path):
     shutil.copy(FIXTURES / "three_charts.ipynb", root / "notebooks" / "three_charts.ipynb")
     write_yaml(
         root / "params" / "daily.yaml",
-        {"title": "Daily brief", "notebook": "notebooks/three_charts.ipynb", "timeout_s": 120},
+        {
+            "title": "Daily brief",
+            "notebook": "notebooks/three_charts.ipynb",
+            "timeout_s": 120,
+            "cadence": cadence_block("daily"),
+        },  # fmt: skip
     )
     inbox, archive = root / "data" / "inbox", root / "data" / "archive"
     write_yaml(
@@ -643,7 +654,9 @@ def test_a_newline_in_the_brand_stops_the_run_naming_file_and_key(
 def test_headers_stay_one_line_whatever_the_params_hold():
     params = config.DistributionParams.model_validate(distribution(25))
     period = periods.period_for("daily", pd.Timestamp(DAY).date(), "Europe/London")
-    subject = deliver.format_subject(params.subject, "Acme\r\nBcc: x@evil.example", "T", period)
+    subject = deliver.format_subject(
+        params.subject, "Acme\r\nBcc: x@evil.example", "T", "daily", period
+    )
     message = deliver.new_message(params, TO, [], subject, pd.Timestamp("2026-03-20", tz="UTC"))
     assert message["Subject"].startswith("Acme  Bcc: x@evil.example · T · ")
     assert b"\nBcc:" not in message.as_bytes()

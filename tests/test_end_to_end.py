@@ -116,3 +116,57 @@ def test_page_size_follows_params(demo_warehouse, tmp_path):
     )
     box = PdfReader(result.folder / "report.pdf").pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_a_cadence_added_by_a_params_file_and_a_notebook_renders(demo_warehouse, tmp_path):
+    """A half-year cadence: params/halfyear.yaml and notebooks/halfyear.ipynb, no code."""
+    import subprocess
+    import sys
+
+    import nbformat
+
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "params" / "halfyear.yaml").write_text(
+        "title: Half-year customer review\n"
+        "notebook: notebooks/halfyear.ipynb\n"
+        "cadence:\n"
+        "  period: half-yearly\n"
+        "  comparisons:\n"
+        "    - {label: previous half, window: previous}\n"
+        "    - {label: same half last year, window: year_ago}\n"
+        "  trend: {periods: 2}\n"
+        "  history_periods: 3\n"
+    )
+    parameters = nbformat.v4.new_code_cell(
+        'as_of = None\nwarehouse = "../data/warehouse.duckdb"\nparams_dir = "../params"',
+        metadata={"tags": ["parameters"]},
+    )
+    calls = [
+        "from cxpulse import report as cx",
+        'r = cx.open_report("halfyear", as_of, warehouse, params_dir)',
+        "cx.scope(r)",
+        "cx.kpi_tiles(r)",
+        "cx.reputation_table(r)",
+    ]
+    notebook = nbformat.v4.new_notebook(
+        cells=[parameters, *map(nbformat.v4.new_code_cell, calls)],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(notebook, tmp_path / "notebooks" / "halfyear.ipynb")
+    run = subprocess.run(
+        [Path(sys.executable).with_name("cxpulse"), "run", "halfyear",
+         "--warehouse", str(demo_warehouse), "--params", str(tmp_path / "params"),
+         "--reports", str(tmp_path / "reports")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    folder = tmp_path / "reports" / "halfyear" / "2025-H2"  # the demo data ends 2026-03-20
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert (manifest["cadence"], manifest["comparison"]) == ("halfyear", "previous half")
+    pages = PdfReader(folder / "report.pdf").pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    assert "Half-year customer review" in text and "same half last year" in text
+    assert "2025-H1" in text  # the reputation table's periods are halves

@@ -98,3 +98,17 @@ def test_make_lab_allows_root_only_as_root():
     nobody = make("-n", "lab", user=65534)
     assert nobody.returncode == 0, nobody.stderr
     assert "--allow-root" not in nobody.stdout
+
+
+@pytest.mark.parametrize("cadence", ["monthly", "annual"])
+def test_make_monthly_and_annual_send_their_cadence(cadence):
+    run = make("-n", cadence, "DATE=2026-10-31")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[1:2] == ["send"] and run.stdout.split()[-1] == cadence
+    assert " --as-of 2026-10-31 " in run.stdout
+
+
+def test_make_demo_renders_all_five_cadences():
+    run = make("-n", "demo")
+    assert run.returncode == 0, run.stderr
+    assert " run daily weekly monthly quarterly annual " in run.stdout

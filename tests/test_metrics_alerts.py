@@ -258,3 +258,51 @@ def test_worst_reviews_lowest_rating_then_most_negative(make_table):
     out = worst_reviews(t, START, UNTIL, "Northwind")
     assert out["id"].tolist() == ["r:3", "r:2", "r:1", "r:4"]
     assert list(out.columns) == ["id", "created_at", "rating", "text", "sentiment"]
+
+
+def test_a_target_in_business_hours_is_past_only_after_that_many_business_hours(make_table):
+    # Sunday 2024-03-03 10:00 UTC, unanswered at Monday 12:00 UTC: 26 clock hours, but with
+    # 08:00-20:00 Monday to Friday only 4 business hours; the target is 3 h, then 5 h.
+    import datetime as dt
+
+    from cxpulse.config import BusinessHours
+
+    t = make_table([msg("e1", "2024-03-03 10:00", channel="email")])
+    hours = BusinessHours(start=dt.time(8), end=dt.time(20))
+
+    def past(target_h: float) -> bool:
+        got = urgent_unanswered(
+            t, START, UNTIL, {"email": target_h * 3600}, "Northwind",
+            business_hours=hours, business_targets=("email",),
+        )  # fmt: skip
+        return "past SLA" in got["reasons"].iloc[0] if len(got) else False
+
+    assert past(3) and not past(5)
+    clock = urgent_unanswered(t, START, UNTIL, {"email": 5 * 3600}, "Northwind")
+    assert clock["overdue_s"].iloc[0] == 21 * 3600
+
+
+def episodes(*spans: tuple[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"start_day": [pd.Timestamp(a) for a, _ in spans],
+         "end_day": [pd.Timestamp(b) for _, b in spans]}
+    )  # fmt: skip
+
+
+def test_a_spike_is_new_on_its_first_day_ongoing_while_it_can_continue_then_past():
+    import datetime as dt
+
+    from cxpulse.metrics.alerts import spike_status
+
+    spikes = episodes(
+        ("2026-11-19", "2026-11-19"),  # began on the report day
+        ("2026-11-17", "2026-11-19"),  # began before, spiking still
+        ("2026-11-10", "2026-11-16"),  # last spike day 3 days back: the cooldown
+        ("2026-11-09", "2026-11-15"),  # 4 days back: over
+        ("2026-10-31", "2026-11-02"),  # the outage ten days ago is not news
+    )
+    got = spike_status(spikes, dt.date(2026, 11, 19)).tolist()
+    assert got == ["new", "ongoing", "ongoing", "past", "past"]
+    assert spike_status(episodes(), dt.date(2026, 11, 19)).empty
+    with pytest.raises(ValueError, match="after the report day"):
+        spike_status(episodes(("2026-11-20", "2026-11-20")), dt.date(2026, 11, 19))

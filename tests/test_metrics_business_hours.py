@@ -122,3 +122,29 @@ def test_twcs_sample_business_frt_is_shorter_than_the_clock_frt(load_real):
     row = got.iloc[0]
     assert 0 < row["frt_median_business_s"] < row["frt_median_s"]
     assert row["frt_p90_business_s"] < row["frt_p90_s"]
+
+
+def sla(make_table, rows, until: str, business_targets=("twitter",)) -> dict:
+    start, end = pd.Timestamp("2024-01-12", tz="UTC"), pd.Timestamp("2024-01-16", tz="UTC")
+    got = response_summary(
+        make_table(rows), start, end, sla_targets={"twitter": 3 * 3600}, tz=LONDON,
+        until=pd.Timestamp(until, tz="UTC"), business_hours=HOURS,
+        business_targets=business_targets,
+    ).iloc[0]  # fmt: skip
+    return {k: got[k] for k in ("sla_due", "sla_met")}
+
+
+def test_a_target_in_business_hours_is_met_by_business_seconds(make_table):
+    # Friday 19:00 to Monday 09:00: 62 clock hours, 2 business hours; target 3 h.
+    rows = thread("2024-01-12 19:00", "2024-01-15 09:00")
+    assert sla(make_table, rows, "2024-01-16") == {"sla_due": 1, "sla_met": 1}
+    assert sla(make_table, rows, "2024-01-16", ()) == {"sla_due": 1, "sla_met": 0}
+
+
+def test_a_target_in_business_hours_falls_due_after_that_many_business_seconds(make_table):
+    # Unanswered since Friday 19:00: 1 business hour by Monday 08:30 UTC (not due yet),
+    # 3 by Monday 10:00 (due); in clock hours it was due on Friday 22:00.
+    rows = thread("2024-01-12 19:00", None)
+    assert sla(make_table, rows, "2024-01-15 08:30") == {"sla_due": 0, "sla_met": 0}
+    assert sla(make_table, rows, "2024-01-15 10:00") == {"sla_due": 1, "sla_met": 0}
+    assert sla(make_table, rows, "2024-01-15 08:30", ()) == {"sla_due": 1, "sla_met": 0}

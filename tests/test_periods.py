@@ -145,7 +145,7 @@ def test_last_full_day_is_the_local_day_before_the_latest_data():
 
 
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError, match="unknown cadence"):
+    with pytest.raises(ValueError, match="unknown period kind"):
         period_for("fortnightly", dt.date(2024, 1, 1), "UTC")
     with pytest.raises(ValueError, match="fiscal_year_start_month"):
         period_for("yearly", dt.date(2024, 1, 1), "UTC", fiscal_year_start_month=13)
@@ -174,3 +174,103 @@ def test_an_explicit_as_of_reports_that_period_to_date():
     assert (period.label, period.last_day) == ("2024-W20", dt.date(2024, 5, 15))
     with pytest.raises(ValueError, match="no data"):
         report_period("weekly", None, None, "UTC")
+
+
+# Every kind of periods.KINDS: boundaries across DST, year ends, ISO week 53 and fiscal years.
+
+
+def test_every_kind_tiles_the_days_without_gap_or_overlap():
+    # Three years of London days, a fiscal year from July: each kind's periods follow one
+    # another, each starts at a local midnight, and a period holds every day it covers.
+    for kind in periods.KINDS:
+        held = periods.spanning(kind, dt.date(2023, 1, 1), dt.date(2025, 12, 31), LONDON, 7)
+        for before, after in zip(held, held[1:], strict=False):
+            assert after.first_day == before.last_day + dt.timedelta(days=1), kind
+            assert after.start == before.end, kind
+        for p in held:
+            assert period_for(kind, p.last_day, LONDON, 7) == p, kind
+
+
+def test_month_across_the_spring_dst_change_is_one_hour_short():
+    march = period_for("monthly", dt.date(2024, 3, 15), LONDON)
+    assert (march.start, march.end) == (utc("2024-03-01 00:00"), utc("2024-03-31 23:00"))
+    assert march.end - march.start == pd.Timedelta(days=31) - pd.Timedelta(hours=1)
+
+
+def test_week_across_the_autumn_dst_change_is_one_hour_long():
+    week = period_for("weekly", dt.date(2024, 10, 27), LONDON)  # Sunday of the change
+    assert week.end - week.start == pd.Timedelta(days=7, hours=1)
+
+
+def test_year_ends_at_local_new_year_not_utc():
+    year = period_for("yearly", dt.date(2024, 6, 1), "America/New_York")
+    assert (year.start, year.end) == (utc("2024-01-01 05:00"), utc("2025-01-01 05:00"))
+    assert previous(year).label == "2023"
+
+
+def test_iso_week_53_and_its_year_ago():
+    week = period_for("weekly", dt.date(2026, 12, 31), "UTC")  # 2026 has 53 ISO weeks
+    assert (week.label, week.first_day) == ("2026-W53", dt.date(2026, 12, 28))
+    assert period_for("weekly", dt.date(2027, 1, 3), "UTC").label == "2026-W53"
+    assert year_ago(week).label == "2025-W52"  # 2025 has no week 53
+    assert previous(period_for("weekly", dt.date(2027, 1, 4), "UTC")).label == "2026-W53"
+
+
+def test_half_years_follow_the_fiscal_year():
+    h1 = period_for("half-yearly", dt.date(2024, 3, 31), "UTC")
+    assert (h1.label, h1.first_day, h1.last_day) == (
+        "2024-H1",
+        dt.date(2024, 1, 1),
+        dt.date(2024, 6, 30),
+    )
+    h2 = period_for("half-yearly", dt.date(2025, 4, 1), "UTC", fiscal_year_start_month=10)
+    assert (h2.label, h2.first_day, h2.last_day) == (
+        "FY2025-H2",
+        dt.date(2025, 4, 1),
+        dt.date(2025, 9, 30),
+    )
+    assert (previous(h2).label, previous(h2).first_day) == ("FY2025-H1", dt.date(2024, 10, 1))
+    assert year_ago(h2).label == "FY2024-H2"
+
+
+def test_fiscal_year_from_july_crosses_the_calendar_year_end():
+    dec = period_for("quarterly", dt.date(2024, 12, 31), LONDON, fiscal_year_start_month=7)
+    jan = period_for("quarterly", dt.date(2025, 1, 1), LONDON, fiscal_year_start_month=7)
+    assert (dec.label, jan.label) == ("FY2025-Q2", "FY2025-Q3")
+    assert report_period("yearly", dt.date(2025, 6, 30), None, LONDON, 7).label == "FY2025"
+    latest = utc("2025-07-02 09:00")
+    assert report_period("yearly", None, latest, LONDON, 7).label == "FY2025"
+    assert report_period("quarterly", None, latest, LONDON, 7).label == "FY2025-Q4"
+
+
+def test_4_4_5_months_are_whole_weeks_of_a_year_starting_on_the_monday_nearest_new_year():
+    # Fiscal 2025 starts Monday 30 December 2024 (nearest 1 January): months of 4, 4 and
+    # 5 weeks, each from a Monday.
+    months = periods.spanning("4-4-5", dt.date(2024, 12, 30), dt.date(2025, 3, 30), "UTC")
+    assert [(m.label, m.first_day, m.days) for m in months] == [
+        ("2025-P01", dt.date(2024, 12, 30), 28),
+        ("2025-P02", dt.date(2025, 1, 27), 28),
+        ("2025-P03", dt.date(2025, 2, 24), 35),
+    ]
+    assert period_for("4-5-4", dt.date(2025, 3, 1), "UTC").days == 35  # second month of five
+
+
+def test_4_4_5_53_week_year_gives_the_extra_week_to_its_last_month():
+    # Fiscal 2026 runs from 29 Dec 2025 to 3 Jan 2027 (the next starts 4 Jan 2027): 53 weeks.
+    last = period_for("4-4-5", dt.date(2027, 1, 3), "UTC")
+    assert (last.label, last.first_day, last.last_day, last.days) == (
+        "2026-P12",
+        dt.date(2026, 11, 23),
+        dt.date(2027, 1, 3),
+        42,
+    )
+    assert period_for("4-4-5", dt.date(2027, 1, 4), "UTC").label == "2027-P01"
+    assert year_ago(last).label == "2025-P12"
+    assert year_ago(last).days == 35
+
+
+def test_4_4_5_fiscal_year_from_april_is_named_by_the_year_it_ends_in():
+    first = period_for("4-4-5", dt.date(2025, 4, 1), LONDON, fiscal_year_start_month=4)
+    assert (first.label, first.first_day) == ("FY2026-P01", dt.date(2025, 3, 31))
+    assert year_ago(first).first_day == dt.date(2024, 4, 1)  # Monday nearest 1 April 2024
+    assert first.start == utc("2025-03-30 23:00")  # London is on summer time by then

@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+import yaml
+from conftest import cadence_block
 from pypdf import PdfReader
 
 from cxpulse import periods, publish, render, report, schema, warehouse
@@ -26,15 +28,23 @@ COVER = {
 }
 
 
+def write_cadence(root: Path, cadence: str, notebook: str, title: str = "") -> None:
+    """``params/<cadence>.yaml`` for ``notebook``, with the repository's cadence block."""
+    (root / "params" / f"{cadence}.yaml").write_text(
+        yaml.safe_dump(
+            {"title": title or cadence, "notebook": notebook, "timeout_s": 120,
+             "cadence": cadence_block(cadence)}
+        )
+    )  # fmt: skip
+
+
 def make_project(root: Path, notebook: str) -> Path:
     """A project folder: params/, notebooks/<notebook>, data/warehouse.duckdb (4 rows)."""
     (root / "params").mkdir(parents=True)
     (root / "notebooks").mkdir()
     shutil.copy(NOTEBOOKS / notebook, root / "notebooks" / notebook)
     (root / "params" / "brand.yaml").write_text("brand: Northwind\ntimezone: Europe/London\n")
-    (root / "params" / "daily.yaml").write_text(
-        f"title: Daily customer brief\nnotebook: notebooks/{notebook}\ntimeout_s: 120\n"
-    )
+    write_cadence(root, "daily", f"notebooks/{notebook}", "Daily customer brief")
     stamps = ["2024-03-29T09:00", "2024-03-30T08:00", "2024-03-30T12:00", "2024-03-31T10:00"]
     rows = pd.DataFrame(
         {
@@ -246,9 +256,7 @@ def test_several_reports_in_one_process_each_publish_or_fail_on_their_own(tmp_pa
     root = make_project(tmp_path, "three_charts.ipynb")
     shutil.copy(NOTEBOOKS / "broken.ipynb", root / "notebooks" / "broken.ipynb")
     for cadence, notebook in (("weekly", "broken"), ("quarterly", "three_charts")):
-        (root / "params" / f"{cadence}.yaml").write_text(
-            f"title: {cadence}\nnotebook: notebooks/{notebook}.ipynb\ntimeout_s: 120\n"
-        )
+        write_cadence(root, cadence, f"notebooks/{notebook}.ipynb")
     args = (None, root / "data" / "warehouse.duckdb", root / "params", root / "reports")
     results = render.run_reports(["daily", "quarterly"], *args)
     assert [r.folder.relative_to(root / "reports").as_posix() for r in results] == [
@@ -273,9 +281,7 @@ def test_reports_in_one_process_share_a_kernel_but_not_a_namespace(tmp_path):
         nb = nbformat.from_dict(base)
         nb.cells.append(nbformat.v4.new_code_cell(code))
         nbformat.write(nb, root / "notebooks" / f"{cadence}.ipynb")
-        (root / "params" / f"{cadence}.yaml").write_text(
-            f"title: {cadence}\nnotebook: notebooks/{cadence}.ipynb\ntimeout_s: 120\n"
-        )
+        write_cadence(root, cadence, f"notebooks/{cadence}.ipynb")
     args = (None, root / "data" / "warehouse.duckdb", root / "params", root / "reports")
     daily, _ = render.run_reports(["daily", "quarterly"], *args)
     executed = nbformat.read(daily.folder / "report.ipynb", as_version=4)

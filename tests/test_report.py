@@ -270,3 +270,103 @@ def test_a_calibration_corrects_every_sentiment_figure_and_says_so(demo_warehous
     method = report.sentiment_method(corrected)
     assert "shares PACC-estimated" in method and "(±6 pts)" in method
     assert "PACC" in " ".join(report.sentiment_trend(corrected).to_dict()["title"]["subtitle"])
+
+
+def test_monthly_compares_with_the_previous_month_and_the_same_month_last_year(demo_warehouse):
+    r = report.open_report("monthly", None, demo_warehouse, ROOT / "params")
+    assert r.period.label == "2026-02"  # demo data ends 2026-03-20
+    assert [(c.label, c.period.label) for c in r.comparisons] == [
+        ("previous month", "2026-01"),
+        ("same month last year", "2025-02"),
+    ]
+    start, end = r.trend_window  # 13 months: February 2025 to February 2026, London time
+    assert (start, end) == (pd.Timestamp("2025-02-01", tz="UTC"), r.period.end)
+    assert "vs same month last year" in report.kpi_tiles(r).data
+
+
+def test_a_reputation_row_is_compared_with_the_same_period_a_year_before(demo_warehouse):
+    r = report.open_report("monthly", None, demo_warehouse, ROOT / "params")
+    frame = r.reputation.set_index("label")["index"]
+    assert len(frame) == 13
+    html = report.reputation_table(r).data
+    expected = report.fmt.change_text(frame["2026-02"], frame["2025-02"], "points")
+    rows = html.split("<tr")[2:]  # newest first, after the header
+    assert expected in rows[0] and "—" in rows[1]  # 2026-01's year ago is not in the table
+
+
+def test_annual_reputation_is_by_whole_quarter_over_the_years_held(demo_warehouse):
+    # The demo's 400 days start in February 2025: 2025-Q1 is held only in part.
+    r = report.open_report("annual", "2026-03-19", demo_warehouse, ROOT / "params")
+    assert (r.period.label, r.comparisons[0].period.label) == ("2026", "2025")
+    labels = r.reputation_by_quarter["label"].tolist()
+    assert labels == ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]
+    assert 'class="cx-contract"' in report.reputation_quarters_table(r).data
+    assert report.reputation_quarters_chart(r).to_dict()["$schema"]
+
+
+def test_a_long_trend_window_draws_sentiment_per_week(demo_warehouse):
+    r = report.open_report("monthly", None, demo_warehouse, ROOT / "params")
+    spec = report.sentiment_trend(r).to_dict()
+    assert "per week" in str(spec["title"])
+    assert len(spec["datasets"][next(iter(spec["datasets"]))]) <= 60
+
+
+def test_calls_table_shows_the_computed_call_figures(demo_warehouse):
+    r = report.open_report("weekly", None, demo_warehouse, ROOT / "params")
+    calls = metrics.call_summary(r.ours, r.period.start, r.period.end, calls=r.brand.calls)
+    x = calls.iloc[0]
+    html = report.calls_table(r).data
+    for label, text in [
+        ("Offered (reached the queue)", report.fmt.count(x.offered_calls)),
+        ("Abandoned in the queue", report.fmt.count(x.abandoned_calls)),
+        ("Ended in the IVR (not offered)", report.fmt.count(x.ivr_calls)),
+        ("Average handle time", report.fmt.duration(x.aht_s)),
+    ]:
+        row = next(row for row in html.split("<tr") if label in row)
+        assert f"<bdi>{text}</bdi>" in row, label
+    assert html.count("vs same week last year") == 1
+    assert "handle time = mean talk time of served calls" in html
+
+
+def test_a_window_without_calls_says_so(demo_warehouse):
+    r = report.open_report("daily", "2025-02-01", demo_warehouse, ROOT / "params")
+    r.table = r.table.filter(r.table.channel != "phone")
+    assert "No phone calls in this window." in report.calls_table(r).data
+
+
+def test_handle_time_is_a_tile_without_a_verdict(daily):
+    tile = next(k for k in report.kpis(daily) if k.key == "aht_s")
+    assert tile.current == daily.current["aht_s"] and tile.better is None
+    assert "Handle time (calls)" in report.kpi_tiles(daily).data
+
+
+def test_response_table_shows_business_hours_where_the_target_counts_them(daily):
+    week = report.open_report("weekly", None, daily_path(daily), ROOT / "params")
+    html = report.response_table(week).data
+    email = next(row for row in html.split("<tr") if "<bdi>Email</bdi>" in row)
+    twitter = next(row for row in html.split("<tr") if "<bdi>Twitter</bdi>" in row)
+    business = week.by_channel.set_index("channel").loc["email", "frt_median_business_s"]
+    assert f"<bdi>{report.fmt.duration(business)}</bdi>" in email
+    assert "<bdi>24 h business</bdi>" in email
+    assert "<bdi>1 h clock</bdi>" in twitter and "<bdi>—</bdi>" in twitter
+    assert "Business hours" in html and "holidays off; email" in html
+
+
+def test_the_daily_brief_leads_with_new_and_ongoing_spikes_and_folds_past_ones(daily):
+    path = daily_path(daily)
+    spike = daily.actions.spikes.iloc[-1]  # the demo's outage, about ten days before the end
+    first = spike["start_day"].date()
+    on_day = report.open_report("daily", str(first), path, ROOT / "params")
+    assert report.current_spikes(on_day)["status"].tolist()[-1:] == ["new"]
+    assert "<bdi>New</bdi>" in report.needs_action(on_day).data
+    assert "complaint spike" in report.sentences(on_day)[0]
+
+    after = first + pd.Timedelta(days=1)
+    next_day = report.open_report("daily", str(after), path, ROOT / "params")
+    assert "ongoing" in report.spikes_with_status(next_day)["status"].tolist()
+
+    assert report.current_spikes(daily).empty  # ten days later: past, one folded line
+    html = report.needs_action(daily).data
+    assert "No new or ongoing spike in negative messages." in html
+    assert f'class="cx-folded">Over, earlier in the trend window: 1 spike, {first:%d %b}' in html
+    assert "complaint spike" not in report.sentences(daily)[0]

@@ -58,7 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="generate seeded demo data and ingest it")
     _add_common(p)
     p.add_argument(
-        "--rows", type=int, default=300_000, help="rows to generate (default: %(default)s)"
+        "--rows", type=int, default=795_000, help="rows to generate (default: %(default)s)"
+    )
+    p.add_argument(
+        "--days",
+        type=int,
+        default=1060,
+        help="days of history before --end (default: %(default)s: the annual report has a "
+        "year before the last whole one)",
     )
     p.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
     p.add_argument(
@@ -104,7 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-metrics", action="store_true", help="list the metric names and exit")
     p.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", help="last local day (inclusive), YYYY-MM-DD")
-    p.add_argument("--cadence", choices=["daily", "weekly", "monthly", "quarterly", "yearly"])
+    p.add_argument(
+        "--cadence",
+        metavar="KIND",
+        help="a period kind: daily, weekly, monthly, quarterly, half-yearly, yearly, 4-4-5, "
+        "4-5-4, 5-4-4",
+    )
     p.add_argument("--as-of", dest="as_of", help="a day inside the --cadence period")
     p.add_argument(
         "--brand",
@@ -131,13 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="render reports (execute notebook, HTML, PDF, manifest)",
         description="Render one or more reports in this one process (cxpulse run daily "
-        "weekly quarterly): imports are paid once, the notebooks run one after another on "
+        "weekly monthly): each cadence is a params/<cadence>.yaml with a 'cadence' block "
+        "and a notebook (daily, weekly, monthly, quarterly, annual here). Imports are paid "
+        "once, the notebooks run one after another on "
         "one kernel emptied between them, and a report's charts, HTML and PDF are made while "
         "the next notebook runs. The longest period renders first; a failure stops the "
         "reports not yet started.",
     )
     _add_common(p)
-    p.add_argument("cadence", nargs="+", choices=["daily", "weekly", "quarterly"])
+    p.add_argument("cadence", nargs="+", help="cadences to render, e.g. daily monthly")
     p.add_argument(
         "--as-of", dest="as_of", help="report day, YYYY-MM-DD (default: last full day of data)"
     )
@@ -154,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         "3 held back by the gate.",
     )
     _add_common(p)
-    p.add_argument("cadence", choices=["daily", "weekly", "quarterly"])
+    p.add_argument("cadence", help="the cadence to send (a params/<cadence>.yaml), e.g. daily")
     p.add_argument(
         "--as-of",
         dest="as_of",
@@ -284,7 +298,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     brand = config.load_brand(args.params)
     log.info("generating %s demo rows (seed %s) into %s", f"{args.rows:,}", args.seed, args.out)
-    files = demo.write_demo(args.out, rows=args.rows, seed=args.seed, end=args.end, brand=brand)
+    files = demo.write_demo(
+        args.out, rows=args.rows, seed=args.seed, end=args.end, brand=brand, days=args.days
+    )
     names = config.brand_names(args.params)
     for number, path in enumerate(files, 1):
         log.info("ingesting file %d of %d", number, len(files))

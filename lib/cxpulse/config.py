@@ -23,13 +23,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cxpulse import periods
 from cxpulse.formatting import BIDI_CONTROLS
 from cxpulse.schema import CHANNELS, OUTCOMES
-
-CADENCES: tuple[str, ...] = ("daily", "weekly", "quarterly")
 
 
 class ParamsError(ValueError):
@@ -178,6 +184,9 @@ class BrandParams(_Strict):
     """Channels every report must have rows on (the send gate); default: the channels
     with rows of ours in the ``warehouse.RECENT_DAYS`` before the report's end."""
     sla_targets_s: dict[str, float] = {}
+    sla_calendar: dict[str, Literal["clock", "business"]] = {}
+    """The clock each channel's target counts in: clock hours (default) or the care team's
+    ``business_hours``; a channel named here must have a target."""
     costs_per_contact: dict[str, float] = {}
     calls: CallParams = CallParams()
     kpi_targets: KpiTargets = KpiTargets()
@@ -202,6 +211,22 @@ class BrandParams(_Strict):
     @classmethod
     def _known_channels(cls, value: list[str] | None) -> list[str] | None:
         return value if value is None else check_channels(value)
+
+    @field_validator("sla_calendar")
+    @classmethod
+    def _targets_exist(cls, value: dict[str, str], info) -> dict[str, str]:
+        targets = info.data.get("sla_targets_s")
+        missing = [c for c in value if targets is not None and c not in targets]
+        if missing:
+            raise ValueError(
+                f"{missing}: no target in sla_targets_s; expected some of {list(targets)}"
+            )
+        return value
+
+    @property
+    def business_targets(self) -> tuple[str, ...]:
+        """The channels whose target counts business hours (``sla_calendar``)."""
+        return tuple(c for c, clock in self.sla_calendar.items() if clock == "business")
 
     @field_validator("sla_targets_s", "costs_per_contact")
     @classmethod
@@ -296,6 +321,58 @@ class InboxParams(_Strict):
     files: list[InboxRule] = []
 
 
+class Comparison(_Strict):
+    """A window a report compares itself with, and the words the report names it by."""
+
+    label: Name = Field(min_length=1)
+    window: Literal["previous", "year_ago", "trailing"]
+    """previous: the period before; year_ago: the same period a year earlier (the same ISO
+    week, the same fiscal month); trailing: the ``days`` local days before the period."""
+    days: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _days_for_trailing(self) -> Comparison:
+        if (self.window == "trailing") != (self.days is not None):
+            raise ValueError("give days with window 'trailing', and only then")
+        return self
+
+
+class Trend(_Strict):
+    """The span of a report's trend charts, ending with its period: ``days`` local days, or
+    ``periods`` periods of its kind (this one included)."""
+
+    days: int | None = Field(None, gt=0)
+    periods: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Trend:
+        if (self.days is None) == (self.periods is None):
+            raise ValueError("give either days or periods, not both")
+        return self
+
+
+class Cadence(_Strict):
+    """The ``cadence`` block of ``params/<cadence>.yaml``: the period a report covers, what
+    it is compared with, and the span of its trends."""
+
+    period: str
+    """A period kind of ``periods.KINDS``: daily, weekly (ISO), monthly, quarterly,
+    half-yearly, yearly, or a 52/53-week fiscal month 4-4-5, 4-5-4, 5-4-4. Weeks follow
+    the brand's time zone; the others its time zone and ``fiscal_year_start_month``."""
+    comparisons: list[Comparison] = Field(min_length=1)
+    """The first is the main one (tiles, tables); the others are small print."""
+    trend: Trend
+    history_periods: int = Field(8, ge=2)
+    """Periods in the reputation history (chart and table), this one included."""
+
+    @field_validator("period")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in periods.KINDS:
+            raise ValueError(f"unknown period {value!r}; expected one of {list(periods.KINDS)}")
+        return value
+
+
 class CadenceParams(_Strict):
     """``params/<cadence>.yaml``: what one report is."""
 
@@ -303,12 +380,13 @@ class CadenceParams(_Strict):
     notebook: str
     timeout_s: int = Field(600, gt=0)
     """A cell running longer than this fails the run."""
+    cadence: Cadence
 
 
 class ReportParams(_Strict):
     """Everything a report run needs, validated."""
 
-    cadence: Literal["daily", "weekly", "quarterly"]
+    cadence: Name
     brand: BrandParams
     report: CadenceParams
     params_dir: Path
@@ -518,15 +596,38 @@ def sentiment_setup(params_dir: Path) -> tuple[SentimentParams, tuple[str, ...]]
     return load_brand(params_dir).sentiment, brand_names(params_dir)
 
 
+_CADENCE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def cadences(params_dir: Path) -> tuple[str, ...]:
+    """The cadences declared in ``params_dir``: each ``<name>.yaml`` with a top-level
+    ``cadence`` key, sorted."""
+    found = []
+    for path in sorted(Path(params_dir).glob("*.yaml")):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # not read here: loading that file names its fault
+        if isinstance(data, dict) and "cadence" in data:
+            found.append(path.stem)
+    return tuple(found)
+
+
 def load_report_params(cadence: str, params_dir: Path) -> ReportParams:
-    """Read and validate ``brand.yaml`` and ``<cadence>.yaml``."""
-    if cadence not in CADENCES:
-        raise ParamsError(f"unknown cadence {cadence!r}; expected one of {', '.join(CADENCES)}")
+    """Read and validate ``brand.yaml`` and ``<cadence>.yaml`` (which must declare a
+    ``cadence`` block)."""
     params_dir = Path(params_dir)
+    path = params_dir / f"{cadence}.yaml"
+    if not _CADENCE_NAME.match(cadence) or not path.is_file():
+        known = ", ".join(cadences(params_dir)) or "none"
+        raise ParamsError(
+            f"unknown cadence {cadence!r}: {path}: file not found; cadences in {params_dir}: "
+            f"{known} (a cadence is a <name>.yaml there with a 'cadence' block and a notebook)"
+        )
     return ReportParams(
         cadence=cadence,
         brand=load_brand(params_dir),
-        report=_load(CadenceParams, params_dir / f"{cadence}.yaml"),
+        report=_load(CadenceParams, path),
         params_dir=params_dir,
     )
 
@@ -604,14 +705,6 @@ class Recipients(_Strict):
         return [check_address(v) for v in value]
 
 
-class CadenceRecipients(_Strict):
-    """Recipients per cadence; a cadence left out is never e-mailed."""
-
-    daily: Recipients | None = None
-    weekly: Recipients | None = None
-    quarterly: Recipients | None = None
-
-
 class GateParams(_Strict):
     """When a report is held back (and the analyst told why) instead of e-mailed."""
 
@@ -643,7 +736,9 @@ class DistributionParams(_Strict):
     """How long a scheduled run waits for another one to finish before giving up."""
     smtp: SmtpParams = SmtpParams()
     gate: GateParams = GateParams()
-    recipients: CadenceRecipients = CadenceRecipients()
+    recipients: dict[str, Recipients] = {}
+    """Recipients per cadence (the name of its params file); a cadence left out is never
+    e-mailed."""
 
     @field_validator("sender", "reply_to", "analyst")
     @classmethod
@@ -666,13 +761,23 @@ class DistributionParams(_Strict):
 
 
 def load_distribution(params_dir: Path) -> DistributionParams:
-    """Read and validate ``distribution.yaml``."""
-    return _load(DistributionParams, Path(params_dir) / "distribution.yaml")  # type: ignore[return-value]
+    """Read and validate ``distribution.yaml``; a cadence under ``recipients`` must be one
+    that ``params_dir`` declares (``cadences``)."""
+    path = Path(params_dir) / "distribution.yaml"
+    params: DistributionParams = _load(DistributionParams, path)  # type: ignore[assignment]
+    known = cadences(params_dir)
+    for name in params.recipients:
+        if name not in known:
+            raise ParamsError(
+                f"{path}: key 'recipients.{name}': no cadence {name!r} in {params_dir}; "
+                f"expected one of {list(known)}"
+            )
+    return params
 
 
 def recipients_for(params: DistributionParams, cadence: str, params_dir: Path) -> Recipients:
     """The recipients of ``cadence``, or ``ParamsError`` naming the missing key."""
-    recipients = getattr(params.recipients, cadence, None)
+    recipients = params.recipients.get(cadence)
     if recipients is None:
         raise ParamsError(
             f"{Path(params_dir) / 'distribution.yaml'}: key 'recipients.{cadence}': missing; "
@@ -709,13 +814,18 @@ def load_annotations(params_dir: Path) -> list[Annotation]:
 
 
 def resolve_period(
-    cadence: str, as_of: str | None, latest: pd.Timestamp | None, tz: str
+    report: ReportParams, as_of: str | None, latest: pd.Timestamp | None
 ) -> periods.Period:
-    """The report window: the period holding ``as_of`` (to date), or without it the latest
-    period complete by the last full day of data (``latest``, the newest timestamp).
-    A bad date or an empty warehouse is a ``ParamsError``."""
+    """The report window: the period of the report's cadence holding ``as_of`` (to date),
+    or without it the latest period complete by the last full day of data (``latest``,
+    the newest timestamp), in the brand's time zone and fiscal year. A bad date or an
+    empty warehouse is a ``ParamsError``."""
     day = parse_date(as_of, "as_of") if as_of else None
+    brand = report.brand
+    kind = report.report.cadence.period
     try:
-        return periods.report_period(cadence, day, latest, tz)
+        return periods.report_period(
+            kind, day, latest, brand.timezone, brand.fiscal_year_start_month
+        )
     except ValueError as err:
         raise ParamsError(f"as_of: {err}") from None

@@ -192,14 +192,16 @@ def header_text(value: str) -> str:
     ).strip()
 
 
-def format_subject(template: str, brand: str, title: str, period: periods.Period) -> str:
+def format_subject(
+    template: str, brand: str, title: str, cadence: str, period: periods.Period
+) -> str:
     """The subject line from the ``distribution.yaml`` template."""
     return template.format(
         brand=brand,
         title=title,
         period=render.describe_period(period),
         label=period.label,
-        cadence=period.cadence,
+        cadence=cadence,
     )
 
 
@@ -239,9 +241,9 @@ def build_report_message(
     """The report e-mail: headline sentences and KPI tiles as plain text and as HTML
     (autoescaped: customer text is untrusted), with ``attachments`` (name -> bytes)."""
     brand, tz = report.brand.brand, report.brand.timezone
-    subject = format_subject(params.subject, brand, report.report.title, period)
+    subject = format_subject(params.subject, brand, report.report.title, report.cadence, period)
     message = new_message(params, recipients.to, recipients.cc, subject, now)
-    message["X-Cxpulse-Cadence"] = period.cadence
+    message["X-Cxpulse-Cadence"] = report.cadence
     message["X-Cxpulse-Period"] = period.label
     latest = manifest["data_range"][1]
     context = {
@@ -563,7 +565,7 @@ def send_scheduled(
         explained = explain_error(err, warehouse)  # a damaged warehouse or a full disk
         reason = describe_failure(err, [c for c in credentials or () if c], explained)
         log.error("%s: %s", what, reason, exc_info=not (usage or explained))
-        recipients = getattr(params.recipients, cadence, None)
+        recipients = params.recipients.get(cadence)
         now = pd.Timestamp.now(tz="UTC")
         notice = build_notice(
             params, what, [reason], recipients.to + recipients.cc if recipients else [],
@@ -627,7 +629,7 @@ def send_report(
 
     # Without as_of, the latest period complete by yesterday: the clock, not the newest
     # data, decides what a scheduled run sends, so data that did not arrive is noticed.
-    period = config.resolve_period(cadence, as_of, now, report.brand.timezone)
+    period = config.resolve_period(report, as_of, now)
     name, day = f"{cadence} {period.label}", period.last_day.isoformat()
     with stage("reading the sent log"):
         sent = find_sent(reports_dir / SENT_LOG, cadence, period.label)

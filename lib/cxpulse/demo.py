@@ -1,7 +1,9 @@
 """Seeded synthetic multi-channel data in the canonical schema, for ``make demo`` and tests.
 
-The demo imitates one brand (ours, ``brand.brand``) and its competitors over ``SPAN_DAYS``
-days ending at ``end``:
+The demo imitates one brand (ours, ``brand.brand``) and its competitors over ``days``
+days ending at ``end`` (``SPAN_DAYS`` by default; ``cxpulse demo`` makes 1,060 days, from
+late December 2023 to the demo's end in November 2026, so the annual report of 2025 and the
+monthly reports have a whole previous year to compare with):
 
 - inbound messages on social channels and e-mail, with brand replies whose delays are
   lognormal with a median per channel (some channels meet their SLA target, some miss it)
@@ -507,10 +509,12 @@ def outage_shape(bins: int) -> np.ndarray:
     return shape
 
 
-def build_calendar(end: pd.Timestamp, timezone: str, rng: np.random.Generator) -> Calendar:
-    """The hourly bins of the ``SPAN_DAYS`` days before ``end`` and each profile's weights."""
-    bins = SPAN_DAYS * 24
-    start = end - pd.Timedelta(days=SPAN_DAYS)
+def build_calendar(
+    end: pd.Timestamp, timezone: str, rng: np.random.Generator, days: int = SPAN_DAYS
+) -> Calendar:
+    """The hourly bins of the ``days`` days before ``end`` and each profile's weights."""
+    bins = days * 24
+    start = end - pd.Timedelta(days=days)
     middles = pd.date_range(start + pd.Timedelta(minutes=30), periods=bins, freq="h")
     local = middles.tz_convert(timezone)
     hour, weekday = local.hour.to_numpy(), local.day_of_week.to_numpy()
@@ -844,7 +848,7 @@ def opted_out_messages(rng: np.random.Generator, cal: Calendar, vocab: Vocabular
     """Codes of questions to our brand on twitter from the ``OPTED_OUT_CUSTOMERS``, in
     turn, one every ``OPTED_OUT_EVERY_DAYS`` days back from the end, each with a reply
     ``delay`` (s)."""
-    n = SPAN_DAYS // OPTED_OUT_EVERY_DAYS - 1
+    n = cal.bins // 24 // OPTED_OUT_EVERY_DAYS - 1
     days_back = OPTED_OUT_EVERY_DAYS * np.arange(1, n + 1)
     return pd.DataFrame(
         {
@@ -1001,20 +1005,24 @@ def generate(
     end: str | dt.datetime | None,
     brand: BrandParams,
     chunk_rows: int = MAX_CHUNK_ROWS,
+    days: int = SPAN_DAYS,
 ) -> Iterator[pd.DataFrame]:
-    """About ``rows`` canonical demo rows, as consecutive time chunks (each under about
-    ``chunk_rows`` rows), every ``created_at`` at or before ``end``.
+    """About ``rows`` canonical demo rows over the ``days`` days before ``end``, as
+    consecutive time chunks (each under about ``chunk_rows`` rows), every ``created_at``
+    at or before ``end``.
 
-    Same ``rows``, ``seed``, ``end`` and brand params give the same data. Ids are
+    Same ``rows``, ``seed``, ``end``, ``days`` and brand params give the same data. Ids are
     ``<channel>:<n>``, unique across chunks; ``sentiment`` and lineage are left to ingest.
     """
     if rows <= 0:
         raise ParamsError(f"rows: expected a positive number, got {rows}")
+    if days < 2 * OUTAGE_DAYS_BEFORE_END:
+        raise ParamsError(f"days: expected at least {2 * OUTAGE_DAYS_BEFORE_END}, got {days}")
     stamp = parse_end(end)
     brands = [brand.brand, *brand.competitors]
     vocab = build_vocabulary(brands)
     rng = np.random.default_rng([seed, 0])
-    cal = build_calendar(stamp, brand.timezone, rng)
+    cal = build_calendar(stamp, brand.timezone, rng, days)
     outage_share = cal.weights["outage"].sum() / cal.weights["social"].sum()
     streams = plan_streams(rows, brands, outage_share)
     population = int(np.clip(rows // 2, 1_000, MAX_POPULATION))
@@ -1050,6 +1058,7 @@ def write_demo(
     end: str | dt.datetime | None = None,
     *,
     brand: BrandParams,
+    days: int = SPAN_DAYS,
 ) -> list[Path]:
     """Write the demo data to ``out_dir/demo-0001.parquet``... and return their paths.
 
@@ -1062,7 +1071,7 @@ def write_demo(
     for old in sorted(out_dir.glob("demo-*.parquet")):
         old.unlink()
     paths = []
-    for number, frame in enumerate(generate(rows, seed, stamp, brand), start=1):
+    for number, frame in enumerate(generate(rows, seed, stamp, brand, days=days), start=1):
         path = out_dir / f"demo-{number:04d}.parquet"
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
         paths.append(path)

@@ -123,11 +123,10 @@ def notebook_parameters(
 def describe_period(period: periods.Period) -> str:
     """The period as a reader says it: 'Sunday 31 March 2024', '2024-W13 · 25 Mar – 31 Mar
     2024', '2024-Q2 · 1 Apr – 12 May 2024 (to date)'."""
-    if period.cadence == "daily":
+    if period.kind == "daily":
         return f"{period.first_day:%A} {period.first_day.day} {period.first_day:%B %Y}"
     first, last = period.first_day, period.last_day
-    full = periods.period_for(period.cadence, first, period.timezone)
-    cut = " (to date)" if last < full.last_day else ""
+    cut = " (to date)" if periods.is_to_date(period) else ""
     return f"{period.label} · {first.day} {first:%b} – {last.day} {last:%b %Y}{cut}"
 
 
@@ -320,19 +319,21 @@ def run_reports(
     (``Kernel.reset``: a notebook sees nothing of the one before, and no second kernel
     boots or holds memory). A report's charts, HTML and PDF are made in a worker thread,
     at a lower CPU priority, while the next notebook executes. The longest period goes
-    first (``RENDER_ORDER``): only the last report's export overlaps nothing, and the
-    daily's is the shortest. After the first report that fails no new report starts; the
+    first: only the last report's export overlaps nothing, and the daily's is the
+    shortest. After the first report that fails no new report starts; the
     reports already executed are still exported, and the first error is raised at the
     end. ``kernel``: the kernel, when the caller started it (``cxpulse run`` does, first
     thing).
     """
     kernel = kernel or Kernel(Path(params_dir).resolve().parent)
-    ordered = sorted(cadences, key=RENDER_ORDER.index)
     exports: list[Future[RunResult]] = []
     failure: BaseException | None = None
+    ordered: list[str] = []
     with ThreadPoolExecutor(1, "export", initializer=lower_thread_priority) as exporter:
         try:
-            plans = [plan_report(c, as_of, warehouse, params_dir, reports_dir) for c in ordered]
+            plans = [plan_report(c, as_of, warehouse, params_dir, reports_dir) for c in cadences]
+            plans.sort(key=lambda plan: -plan.period.days)  # stable: equal spans keep order
+            ordered = [plan.cadence for plan in plans]
             for n, plan in enumerate(plans):
                 if any(f.done() and f.exception() for f in exports):
                     break
@@ -353,10 +354,6 @@ def run_reports(
     if failure is not None:
         raise failure
     return [results[c] for c in cadences]
-
-
-RENDER_ORDER = ("quarterly", "weekly", "daily")
-"""The order ``run_reports`` renders in: longest period first."""
 
 
 def lower_thread_priority() -> None:
@@ -444,7 +441,7 @@ def plan_report(
         tz = params.brand.timezone
         now = dt.datetime.now(ZoneInfo(tz))
         data_range = read_data_range(warehouse_path)
-        period = config.resolve_period(cadence, as_of, data_range[1], tz)
+        period = config.resolve_period(params, as_of, data_range[1])
         day = period.last_day
         parameters = notebook_parameters(day, warehouse_path, params_dir, now.date())
         rows = count_interactions(warehouse_path, period)

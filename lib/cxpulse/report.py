@@ -37,7 +37,6 @@ _TEMPLATES = jinja2.Environment(
 # than it holds, in the browser or in the PDF, whose WeasyPrint ignores bdi isolation).
 _TEMPLATES.filters["visible"] = fmt.visible_controls
 
-TREND_DAYS = {"daily": 28, "weekly": 35}
 ACTION_ROWS = 5
 """Urgent messages listed in the daily brief: enough to act on, few enough for two pages."""
 
@@ -54,6 +53,7 @@ KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("mean_rating", "Review rating", "stars", "up"),
     ("nps", "NPS", "points", "up"),
     ("csat", "CSAT (4–5 of 5)", "percent", "up"),
+    ("aht_s", "Handle time (calls)", "duration", None),
 )
 COUNT_FIELDS = ("inbound", "answered", "offered_calls", "reviews", "survey_responses")
 SURVEY_KPIS = ("nps", "csat")
@@ -124,24 +124,18 @@ class Comparison:
     period: periods.Period
 
 
-def comparisons_for(cadence: str, period: periods.Period) -> tuple[Comparison, ...]:
-    """Daily: the prior 7 and 28 days. Weekly: the previous week, the previous four weeks
-    and the same ISO week last year. Quarterly: the previous quarter and a year earlier."""
-    if cadence == "daily":
-        return (
-            Comparison("prior 7-day average", periods.trailing(period, 7)),
-            Comparison("prior 28-day average", periods.trailing(period, 28)),
-        )
-    if cadence == "weekly":
-        return (
-            Comparison("previous week", periods.previous(period)),
-            Comparison("previous 4 weeks", periods.trailing(period, 28)),
-            Comparison("same week last year", periods.year_ago(period)),
-        )
-    return (
-        Comparison("previous quarter", periods.previous(period)),
-        Comparison("same quarter last year", periods.year_ago(period)),
-    )
+def comparison_window(spec: config.Comparison, period: periods.Period) -> periods.Period:
+    """The window ``spec`` (params: previous, year_ago or trailing days) names for ``period``."""
+    if spec.window == "previous":
+        return periods.previous(period)
+    if spec.window == "year_ago":
+        return periods.year_ago(period)
+    return periods.trailing(period, spec.days)
+
+
+def comparisons_for(cadence: config.Cadence, period: periods.Period) -> tuple[Comparison, ...]:
+    """The comparison windows the cadence declares (``params/<cadence>.yaml``), in order."""
+    return tuple(Comparison(c.label, comparison_window(c, period)) for c in cadence.comparisons)
 
 
 @dataclass
@@ -239,21 +233,16 @@ class Report:
 
     @cached_property
     def by_channel(self) -> pd.DataFrame:
-        """Response figures per channel now and in the comparison window, with targets."""
-        now = metrics.response_summary(
-            self.ours,
-            self.period.start,
-            self.period.end,
-            by=["channel"],
-            sla_targets=self.brand.sla_targets_s,
-        )
-        before = metrics.response_summary(
-            self.ours,
-            self.comparison.start,
-            self.comparison.end,
-            by=["channel"],
-            sla_targets=self.brand.sla_targets_s,
-        )
+        """Response figures per channel now and in the comparison window, with targets and
+        the calendar each target counts in (``calendar``: clock or business)."""
+        now, before = (
+            metrics.response_summary(
+                self.ours, p.start, p.end, by=["channel"], sla_targets=self.brand.sla_targets_s,
+                tz=self.period.timezone, business_hours=self.brand.business_hours,
+                business_targets=self.brand.business_targets,
+            )
+            for p in (self.period, self.comparison)
+        )  # fmt: skip
         merged = now.merge(
             before[["channel", "frt_median_s", "response_rate"]],
             on="channel",
@@ -261,6 +250,8 @@ class Report:
             suffixes=("", "_prev"),
         )
         merged["target_s"] = merged["channel"].map(self.brand.sla_targets_s)
+        business = merged["channel"].isin(self.brand.business_targets)
+        merged["calendar"] = business.map({True: "business", False: "clock"})
         return merged.sort_values("inbound", ascending=False, ignore_index=True)
 
     @cached_property
@@ -271,6 +262,13 @@ class Report:
         known = {p.label: record for p, record in zip(windows, records, strict=True) if record}
         return metrics.reputation_by_period(
             self.table, reputation_periods(self), self.brand, known, self.calibration
+        )
+
+    @cached_property
+    def reputation_by_quarter(self) -> pd.DataFrame:
+        """Reputation index and its parts per quarter over the years held (``quarters_held``)."""
+        return metrics.reputation_by_period(
+            self.table, quarters_held(self), self.brand, calibration=self.calibration
         )
 
     @cached_property
@@ -291,15 +289,20 @@ class Report:
     def actions(self) -> ActionLists:
         return action_lists(self)
 
+    @property
+    def cadence_params(self) -> config.Cadence:
+        """The ``cadence`` block of ``params/<cadence>.yaml``."""
+        return self.params.report.cadence
+
     @cached_property
     def trend_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """The window of trend charts: 28 days (daily), 5 weeks (weekly), 2 quarters."""
-        days = TREND_DAYS.get(self.cadence)
-        if days:
-            first = self.period.last_day - dt.timedelta(days=days - 1)
-            start = periods.period_for("daily", first, self.period.timezone).start
-            return start, self.period.end
-        return periods.previous(self.period).start, self.period.end
+        """The window of trend charts (params ``trend``): the last ``days`` local days, or
+        the last ``periods`` periods, ending with the report's window."""
+        trend = self.cadence_params.trend
+        if trend.days:
+            first = self.period.last_day - dt.timedelta(days=trend.days - 1)
+            return periods.local_midnight(first, self.period.timezone), self.period.end
+        return periods.previous(self.period, trend.periods - 1).start, self.period.end
 
     @cached_property
     def daily_voices(self) -> pd.DataFrame:
@@ -321,8 +324,7 @@ class Report:
     @property
     def to_date(self) -> bool:
         """True when the period is still running (week or quarter to date)."""
-        full = periods.period_for(self.cadence, self.period.first_day, self.period.timezone)
-        return self.period.last_day < full.last_day
+        return periods.is_to_date(self.period)
 
     def window_text(self, period: periods.Period | None = None) -> str:
         p = period or self.period
@@ -390,17 +392,16 @@ def open_report(
 ) -> Report:
     """Validate params, resolve the window (``resolve_period``) and open the data."""
     params = config.load_report_params(cadence, Path(params_dir))
-    tz = params.brand.timezone
     con = warehouse.connect(Path(warehouse_path), read_only=True)
     try:
         _, latest = warehouse.data_range(con)
     finally:
         con.close()
-    period = config.resolve_period(cadence, as_of, latest, tz)
+    period = config.resolve_period(params, as_of, latest)
     return Report(
         cadence=cadence,
         period=period,
-        comparisons=comparisons_for(cadence, period),
+        comparisons=comparisons_for(params.report.cadence, period),
         params=params,
         table=metrics.open_table(Path(warehouse_path)),
     )
@@ -550,6 +551,9 @@ def action_lists(r: Report) -> ActionLists:
         r.brand.brand,
         limit=ACTION_ROWS,
         strongly_negative_probability=r.brand.sentiment.strongly_negative_probability,
+        business_hours=r.brand.business_hours,
+        business_targets=r.brand.business_targets,
+        tz=r.period.timezone,
     )
     expected = r.daily_voices[["day", "expected_negative"]]  # see daily_series: not PACC
     spikes = metrics.negative_spikes(expected.rename(columns={"expected_negative": "negative"}))
@@ -602,8 +606,9 @@ def needs_action(r: Report) -> HTML:
             "empty": "No unanswered message is past its target or flagged urgent.",
         },
         {
-            "title": "Complaint spikes in the trend window",
+            "title": "Complaint spikes, new and ongoing",
             "columns": [
+                _Col("status", "Status"),
                 _Col("days", "Days"),
                 _Col("peak", "Peak negative / day", True),
                 _Col("base", "Usual", True),
@@ -611,14 +616,16 @@ def needs_action(r: Report) -> HTML:
             ],
             "rows": [
                 {
-                    "days": f"{x.start_day:%d %b} – {x.end_day:%d %b}",
+                    "status": x.status.capitalize(),
+                    "days": _spike_days(x),
                     "peak": fmt.count(x.peak_negative),
                     "base": fmt.count(x.baseline_median),
                     "sev": f"{x.severity:.1f}",
                 }
-                for x in lists.spikes.itertuples()
+                for x in current_spikes(r).itertuples()
             ],
-            "empty": "No spike in negative messages in the trend window.",
+            "empty": "No new or ongoing spike in negative messages.",
+            "folded": past_spikes_line(r),
         },
         {
             "title": "Worst new reviews",
@@ -666,7 +673,9 @@ def needs_action(r: Report) -> HTML:
         "Urgent: our inbound messages of the last 7 days unanswered at "
         f"{_local(r.period.end, tz)}, past the channel target, strongly negative (p(negative) "
         f"≥ {strongly:g}) or with an urgency word. Spike: estimated negative messages a day "
-        "with robust z ≥ 3 against the trailing 28 days. Reviews: 1–2 stars in the window. "
+        "with robust z ≥ 3 against the trailing 28 days; new = began on the report's day, "
+        f"ongoing = last spike day at most {metrics.alerts.SPIKE_COOLDOWN_DAYS} days before it, "
+        "past = over. Reviews: 1–2 stars in the window. "
         f"Posts: negative posts (p(negative) ≥ {_negative(r):g}) of the last 7 days, by the "
         f"reach the channel reports. Sentiment engine {r.sentiment_engine}."
     )
@@ -674,6 +683,40 @@ def needs_action(r: Report) -> HTML:
     tables = {"urgent": lists.urgent, "spikes": lists.spikes, "reviews": lists.reviews,
               "viral": lists.viral}  # fmt: skip
     return Section(html, tables, contract)
+
+
+def spikes_with_status(r: Report) -> pd.DataFrame:
+    """The spikes of the trend window with their status on the report's last day
+    (``metrics.spike_status``: new, ongoing, past), new ones first, then by start."""
+    spikes = r.actions.spikes
+    status = metrics.spike_status(spikes, r.period.last_day)
+    order = status.map({s: i for i, s in enumerate(metrics.alerts.SPIKE_STATUSES)})
+    ranked = spikes.assign(status=status, _order=order)
+    return ranked.sort_values(["_order", "start_day"], ignore_index=True).drop(columns="_order")
+
+
+def current_spikes(r: Report) -> pd.DataFrame:
+    """The spikes that are news on the report's day: new and ongoing."""
+    spikes = spikes_with_status(r)
+    return spikes[spikes["status"] != "past"]
+
+
+def past_spikes_line(r: Report) -> str:
+    """The spikes of the trend window that are over, folded into one line ('' if none)."""
+    spikes = spikes_with_status(r)
+    past = spikes[spikes["status"] == "past"]
+    if past.empty:
+        return ""
+    noun = "spike" if len(past) == 1 else "spikes"
+    episodes = "; ".join(
+        f"{_spike_days(x)} (peak ~{fmt.count(x.peak_negative)} a day, z {x.severity:.1f})"
+        for x in past.itertuples()
+    )
+    return f"Over, earlier in the trend window: {len(past)} {noun}, {episodes}."
+
+
+def _spike_days(x) -> str:
+    return f"{x.start_day:%d %b} – {x.end_day:%d %b}"
 
 
 def _negative(r: Report) -> float:
@@ -707,7 +750,7 @@ def sentences(r: Report) -> list[str]:
     if r.cadence == "daily":
         urgent = r.actions.urgent
         past_sla = int(urgent["reasons"].str.contains("past SLA").sum()) if len(urgent) else 0
-        action = action_sentence(len(urgent), past_sla, len(r.actions.spikes))
+        action = action_sentence(len(urgent), past_sla, len(current_spikes(r)))
     return headline_sentences(kpis(r), r.by_channel, action=action)
 
 
@@ -726,7 +769,8 @@ def kpi_tiles(r: Report) -> HTML:
         "(positive − negative) ÷ (positive + negative) × 100 of customer messages and "
         f"mentions, with its 90% interval; {sentiment_method(r)}. Call service "
         f"level = served within {r.brand.calls.service_level_threshold_s:.0f} s ÷ (served + "
-        f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered."
+        f"abandoned after {r.brand.calls.short_abandon_s:.0f} s); abandoned ÷ offered; "
+        "handle time = mean talk time of served calls."
     )
     shown = tiles(r)
     if any(t["kpi"].key in SURVEY_KPIS for t in shown):
@@ -755,43 +799,128 @@ def kpi_frame(r: Report) -> pd.DataFrame:
     )
 
 
+def business_hours_text(hours: config.BusinessHours) -> str:
+    """'Mon–Fri 08:00–20:00': the care team's working calendar in a few words."""
+    days = [d.capitalize() for d in hours.days]
+    span = f"{days[0]}–{days[-1]}" if len(days) > 2 else ", ".join(days)
+    return f"{span} {hours.start:%H:%M}–{hours.end:%H:%M}"
+
+
 def response_table(r: Report) -> HTML:
-    """Response rate, first response and target attainment per channel."""
-    rows = [
-        {
-            "channel": x.channel.capitalize(),
-            "inbound": fmt.count(x.inbound),
-            "rate": fmt.percent(x.response_rate),
-            "median": fmt.duration(x.frt_median_s),
-            "p90": fmt.duration(x.frt_p90_s),
-            "target": fmt.duration(x.target_s),
-            "sla": fmt.percent(x.sla_attainment),
-            "change": fmt.change_text(x.frt_median_s, x.frt_median_s_prev, "duration"),
-            "_class": "cx-miss"
-            if not fmt.is_missing(x.target_s)
-            and not fmt.is_missing(x.frt_median_s)
-            and x.frt_median_s > x.target_s
-            else "",
-        }
-        for x in r.by_channel.itertuples()
-    ]
+    """Response rate, first response and target attainment per channel; for a target
+    counted in business hours, the first response in business hours beside clock hours."""
+    rows = []
+    for x in r.by_channel.itertuples():
+        business = x.calendar == "business"
+        measured = x.frt_median_business_s if business else x.frt_median_s
+        rows.append(
+            {
+                "channel": x.channel.capitalize(),
+                "inbound": fmt.count(x.inbound),
+                "rate": fmt.percent(x.response_rate),
+                "median": fmt.duration(x.frt_median_s),
+                "p90": fmt.duration(x.frt_p90_s),
+                "business": fmt.duration(x.frt_median_business_s) if business else "—",
+                "target": "—"
+                if fmt.is_missing(x.target_s)
+                else f"{fmt.duration(x.target_s)} {x.calendar}",
+                "sla": fmt.percent(x.sla_attainment),
+                "change": fmt.change_text(x.frt_median_s, x.frt_median_s_prev, "duration"),
+                "_class": "cx-miss"
+                if not fmt.is_missing(x.target_s)
+                and not fmt.is_missing(measured)
+                and measured > x.target_s
+                else "",
+            }
+        )
     columns = [
         _Col("channel", "Channel"),
         _Col("inbound", "Inbound", True),
         _Col("rate", "Answered", True),
-        _Col("median", "Median first response", True),
+        _Col("median", "First response", True),
         _Col("p90", "p90", True),
+        _Col("business", "Business hours", True),
         _Col("target", "Target", True),
         _Col("sla", "Within target", True),
-        _Col("change", f"Median vs {r.comparisons[0].label}", True),
+        _Col("change", f"vs {r.comparisons[0].label}", True),
     ]
+    business = ", ".join(r.brand.business_targets) or "no channel"
     contract = (
         f"Inbound messages received {r.window_text()}; replies counted until the window's "
         "end. Answered = ≥1 reply from us ÷ inbound. First response = first reply − message, "
-        "clock hours; median and 90th percentile of answered messages. Within target = "
-        "answered within the channel target ÷ messages due."
+        "clock hours (business hours: the median in them), median and p90 of answered "
+        "messages; last column: change of the median. "
+        "Within target = answered within target ÷ due, in the target's calendar: clock, or "
+        f"business hours ({business_hours_text(r.brand.business_hours)}, holidays off; "
+        f"{business})."
     )
     return _table(columns, rows, contract, "No inbound messages in this window.", r.by_channel)
+
+
+CALL_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("offered_calls", "Offered (reached the queue)", "count"),
+    ("served_calls", "Served", "count"),
+    ("abandoned_calls", "Abandoned in the queue", "count"),
+    ("ivr_calls", "Ended in the IVR (not offered)", "count"),
+    ("abandonment_rate", "Abandonment rate", "percent"),
+    ("service_level", "Service level", "percent"),
+    ("asa_s", "Average speed of answer", "duration"),
+    ("aht_s", "Average handle time", "duration"),
+)
+"""The rows of the calls table: ``metrics.call_summary`` field, label, format kind."""
+
+
+def call_figures(r: Report) -> list[dict]:
+    """``metrics.call_summary`` of the window and of each comparison window, as records
+    (counts, the ``*_calls`` fields, scaled to the window's days); {} for a window that
+    holds no call, offered or ended in the IVR."""
+    out = []
+    for period in (r.period, *(c.period for c in r.comparisons)):
+        frame = metrics.call_summary(r.ours, period.start, period.end, calls=r.brand.calls)
+        record = {k: None if fmt.is_missing(v) else v for k, v in frame.iloc[0].items()}
+        if not (record["offered_calls"] or record["ivr_calls"]):
+            out.append({})
+            continue
+        scale = r.period.days / period.days
+        out.append(
+            {
+                k: v * scale if k.endswith("_calls") and v is not None else v
+                for k, v in record.items()
+            }
+        )
+    return out
+
+
+def calls_table(r: Report) -> HTML:
+    """Call-centre figures (offered, served, abandoned, IVR, rates, ASA, handle time) with
+    their change against each comparison window."""
+    now, *before = call_figures(r)
+    formats = {"count": fmt.count, "percent": fmt.percent, "duration": fmt.duration}
+    rows = [
+        {
+            "what": label,
+            "value": formats[kind](now.get(key)) if now else "—",
+            **{f"c{i}": fmt.change_text(now.get(key), b.get(key), kind) if now and b else "—"
+               for i, b in enumerate(before)},
+        }
+        for key, label, kind in CALL_ROWS
+    ]  # fmt: skip
+    columns = [
+        _Col("what", "Calls"), _Col("value", r.window_text(), True),
+        *(_Col(f"c{i}", f"vs {c.label}", True) for i, c in enumerate(r.comparisons)),
+    ]  # fmt: skip
+    calls = r.brand.calls
+    contract = (
+        "Phone calls: offered = reached the agent queue (served + abandoned); calls ending "
+        "in the IVR are counted apart; abandonment = abandoned ÷ offered; service level = "
+        f"served within {calls.service_level_threshold_s:.0f} s ÷ (served + abandoned after "
+        f"{calls.short_abandon_s:.0f} s); speed of answer = mean queue wait of served calls; "
+        "handle time = mean talk time of served calls; counts compared per day; "
+        f"{r.window_text()}"
+    )
+    if not now:
+        rows = []
+    return _table(columns, rows, contract, empty="No phone calls in this window.")
 
 
 def frt_chart(r: Report) -> alt.Chart:
@@ -802,19 +931,29 @@ def frt_chart(r: Report) -> alt.Chart:
 
 
 def sentiment_trend(r: Report, width: int = charts.WIDTH) -> alt.Chart:
-    """Net sentiment per day over the trend window, ``width`` pixels wide."""
+    """Net sentiment per day over the trend window, ``width`` pixels wide; per ISO week
+    when the window is longer than ``charts.WEEKLY_AFTER_DAYS`` days."""
+    start, end = r.trend_window
+    weekly = (end - start).days > charts.WEEKLY_AFTER_DAYS
+    grain = "week" if weekly else "day"
     contract = (
-        "(positive − negative) ÷ (positive + negative) × 100 per local day, customer "
+        f"(positive − negative) ÷ (positive + negative) × 100 per local {grain}, customer "
         f"messages and mentions; band: 90% sampling interval; {sentiment_method(r)}"
     )
-    days = r.daily_voices
+    if weekly:
+        days = metrics.sentiment_summary(
+            r.ours, start, end, ["week"], r.period.timezone, r.calibration
+        )
+        days = days.assign(day=[_week_start(w) for w in days["week"]])
+    else:
+        days = r.daily_voices
     days = days.assign(
         chance_low=(days["net_sentiment"] - days["net_chance"]).clip(-100, 100),
         chance_high=(days["net_sentiment"] + days["net_chance"]).clip(-100, 100),
     )
     return charts.trend(
         days, "net_sentiment", "Net sentiment (points)", contract,
-        annotations=r.notes, width=width, band=("chance_low", "chance_high"),
+        annotations=r.notes, width=width, band=("chance_low", "chance_high"), grain=grain,
     )  # fmt: skip
 
 
@@ -1026,12 +1165,11 @@ def _week_start(label: str) -> pd.Timestamp:
     return pd.Timestamp(dt.date.fromisocalendar(int(year), int(week), 1))
 
 
-def reputation_periods(r: Report, count: int = 8) -> list[periods.Period]:
-    """The last ``count`` periods of the report's cadence, oldest first, ending with this one."""
-    out = [r.period]
-    while len(out) < count:
-        out.insert(0, periods.previous(out[0]))
-    return out
+def reputation_periods(r: Report) -> list[periods.Period]:
+    """The last ``history_periods`` (params) periods of the report's kind, oldest first,
+    ending with this one."""
+    count = r.cadence_params.history_periods
+    return [periods.previous(r.period, n) for n in range(count - 1, -1, -1)]
 
 
 def reputation_contract(r: Report) -> str:
@@ -1049,30 +1187,62 @@ def reputation_contract(r: Report) -> str:
 
 
 def reputation_chart(r: Report) -> alt.Chart:
-    """The reputation index and its three parts over eight periods."""
+    """The reputation index and its three parts over the last periods of the cadence."""
+    return _reputation_chart(r, r.reputation)
+
+
+def reputation_table(r: Report) -> HTML:
+    """The index and its parts per period, with the change on the period before and on the
+    same period a year before (``periods.year_ago``), when the table holds it."""
+    return _reputation_table(r, r.reputation, reputation_periods(r))
+
+
+def quarters_held(r: Report) -> list[periods.Period]:
+    """The whole (fiscal) quarters the warehouse holds, from the first that starts on or
+    after our first interaction, to the one the report ends in, oldest first; the report's
+    own quarters always (a part quarter before them would be compared with whole ones)."""
+    tz, fiscal = r.period.timezone, r.brand.fiscal_year_start_month
+    first = r.ours.created_at.min().execute()
+    start = r.period.first_day if first is None else pd.Timestamp(first).tz_convert(tz).date()
+    quarters = periods.spanning(
+        "quarterly", min(start, r.period.first_day), r.period.last_day, tz, fiscal
+    )
+    return [q for q in quarters if q.first_day >= start or q.last_day >= r.period.first_day]
+
+
+def reputation_quarters_chart(r: Report) -> alt.Chart:
+    """The reputation index and its parts by quarter over every year the warehouse holds."""
+    return _reputation_chart(r, r.reputation_by_quarter)
+
+
+def reputation_quarters_table(r: Report) -> HTML:
+    """The index and its parts by quarter over the years held, with the change on the
+    quarter before and on the same quarter a year before."""
+    return _reputation_table(r, r.reputation_by_quarter, quarters_held(r))
+
+
+def _reputation_chart(r: Report, frame: pd.DataFrame) -> alt.Chart:
     parts = ("net_sentiment", "review_stars", "sla_attainment")
     parts += ("nps",) if r.brand.reputation_weights.nps > 0 else ()
-    frame = r.reputation[["label", "index", *(f"{p}_score" for p in parts)]]
+    frame = frame[["label", "index", *(f"{p}_score" for p in parts)]]
     frame = frame.rename(columns={f"{p}_score": p for p in parts})
     return charts.reputation_trend(frame, reputation_contract(r))
 
 
-def reputation_table(r: Report) -> HTML:
-    """The index and its parts per period, with the change on the period before and a year
-    before (four quarters back)."""
-    frame = r.reputation
+def _reputation_table(r: Report, frame: pd.DataFrame, held: list[periods.Period]) -> HTML:
+    """``frame`` (``reputation_by_period`` of the periods ``held``) newest first, with the
+    change on the row before and on the same period a year earlier when it is a row."""
+    index_by_label = dict(zip(frame["label"], frame["index"], strict=True))
     rows = []
-    for i, x in enumerate(frame.itertuples()):
-        before = frame.iloc[i - 1] if i >= 1 else None
-        year = frame.iloc[i - 4] if i >= 4 and r.cadence == "quarterly" else None
+    for i, (x, period) in enumerate(zip(frame.itertuples(), held, strict=True)):
+        before = None if i == 0 else frame["index"].iloc[i - 1]
+        year = index_by_label.get(periods.year_ago(period).label)
         rows.append(
             {
                 "label": x.label,
                 "index": fmt.count(x.index) if not fmt.is_missing(x.index) else "—",
-                "qoq": fmt.change_text(
-                    x.index, None if before is None else before["index"], "points"
-                ),
-                "yoy": fmt.change_text(x.index, None if year is None else year["index"], "points"),
+                "qoq": "—" if before is None else fmt.change_text(x.index, before, "points"),
+                "yoy": "—" if year is None else fmt.change_text(x.index, year, "points"),
                 "sent": fmt.points(x.net_sentiment),
                 "stars": fmt.stars(x.mean_rating),
                 "sla": fmt.percent(x.sla_attainment),
@@ -1093,8 +1263,9 @@ def sla_heatmap(r: Report) -> alt.Chart:
     """Answered within target by the hour of the week the customer wrote: when do we fail?"""
     start, end = r.trend_window
     frame = metrics.sla_by_hour_of_week(
-        r.ours, start, end, r.period.timezone, r.brand.sla_targets_s
-    )
+        r.ours, start, end, r.period.timezone, r.brand.sla_targets_s,
+        business_hours=r.brand.business_hours, business_targets=r.brand.business_targets,
+    )  # fmt: skip
     contract = (
         "Answered within the channel target ÷ messages due, by local weekday and hour the "
         f"message arrived; clock hours; {_window_of(r, start, end)}"

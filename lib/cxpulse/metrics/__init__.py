@@ -7,6 +7,7 @@ day/week/quarter/weekday/hour (``GROUP_KEYS``).
 
 from cxpulse.metrics.alerts import (
     negative_spikes,
+    spike_status,
     urgent_unanswered,
     viral_negatives,
     worst_reviews,
@@ -69,6 +70,7 @@ __all__ = [
     "sentiment_summary",
     "share_of_voice",
     "sla_by_hour_of_week",
+    "spike_status",
     "survey_summary",
     "top_issues",
     "urgent_unanswered",

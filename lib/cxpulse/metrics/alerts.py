@@ -4,7 +4,8 @@ and the worst new reviews.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Collection, Mapping
 
 import ibis
 import ibis.expr.types as ir
@@ -12,9 +13,10 @@ import numpy as np
 import pandas as pd
 from ibis import _
 
-from cxpulse.config import NEGATIVE_PROBABILITY, STRONGLY_NEGATIVE_PROBABILITY
+from cxpulse.config import NEGATIVE_PROBABILITY, STRONGLY_NEGATIVE_PROBABILITY, BusinessHours
+from cxpulse.metrics.business_hours import with_business_frt
 from cxpulse.metrics.grouping import as_utc, seconds_between, within
-from cxpulse.metrics.response import first_responses, sla_target
+from cxpulse.metrics.response import first_responses, in_target_calendar, sla_target
 from cxpulse.metrics.sentiment import is_negative
 
 DEFAULT_TARGET_S = 24 * 3600.0
@@ -84,6 +86,9 @@ def urgent_unanswered(
     brand: str,
     limit: int = 10,
     strongly_negative_probability: float = STRONGLY_NEGATIVE_PROBABILITY,
+    business_hours: BusinessHours | None = None,
+    business_targets: Collection[str] = (),
+    tz: str = "UTC",
 ) -> pd.DataFrame:
     """Inbound messages to ``brand`` created in ``[start, until)`` and unanswered at ``until``
     that need action now, most urgent first.
@@ -97,8 +102,9 @@ def urgent_unanswered(
     - "urgency word '<word>'": its text holds one of ``URGENCY_WORDS`` (the first one found).
 
     overdue_s = (until - created_at) - target, in seconds; negative means time is left
-    before the target. Ranked by the number of reasons, then overdue_s, both descending.
-    Answered means a reply from the same brand (``first_responses``).
+    before the target; for a channel in ``business_targets`` both count business seconds
+    (``business_hours`` in ``tz``). Ranked by the number of reasons, then overdue_s, both
+    descending. Answered means a reply from the same brand (``first_responses``).
 
     Columns: id, channel, author_id, created_at, text, sentiment, p_negative, overdue_s,
     reasons (comma-separated).
@@ -106,8 +112,12 @@ def urgent_unanswered(
     until = as_utc(until)
     fr = first_responses(t, start, until, until)
     fr = fr.filter(fr.brand == brand, fr.frt_s.isnull())
+    age_s = seconds_between(fr.created_at, ibis.literal(until))
+    if business_targets:
+        fr = with_business_frt(fr, business_hours, tz, start, until)
+        age_s = in_target_calendar(age_s, fr.age_business_s, fr.channel, business_targets)
     target = sla_target(fr.channel, sla_targets).fill_null(DEFAULT_TARGET_S)
-    overdue_s = seconds_between(fr.created_at, ibis.literal(until)) - target
+    overdue_s = age_s - target
     fr = fr.mutate(
         overdue_s=overdue_s,
         past_sla=overdue_s > 0,
@@ -159,12 +169,35 @@ def robust_z(value: float, past: np.ndarray) -> tuple[float, float]:
     return median, (value - median) / max(MAD_SCALE * mad, SCALE_FLOOR)
 
 
+SPIKE_COOLDOWN_DAYS = 3
+"""Spike days at most this many days apart are one episode (one alert)."""
+SPIKE_STATUSES: tuple[str, ...] = ("new", "ongoing", "past")
+
+
+def spike_status(
+    spikes: pd.DataFrame, report_day: dt.date, cooldown_days: int = SPIKE_COOLDOWN_DAYS
+) -> pd.Series:
+    """Each episode of ``negative_spikes`` as news on ``report_day``: "new" when its first
+    spike day is the report day; "ongoing" when it began before and its last spike day is
+    at most ``cooldown_days`` before the report day (a spike now would still join it);
+    "past" when its last spike day is further back. Episodes after the report day are
+    refused: a report does not know them."""
+    day = pd.Timestamp(report_day)
+    start, end = pd.to_datetime(spikes["start_day"]), pd.to_datetime(spikes["end_day"])
+    if (start > day).any():
+        raise ValueError(f"a spike starts after the report day {report_day}")
+    status = np.where(
+        start == day, "new", np.where((day - end).dt.days <= cooldown_days, "ongoing", "past")
+    )
+    return pd.Series(status, index=spikes.index, dtype=object, name="status")
+
+
 def negative_spikes(
     daily: pd.DataFrame,
     min_count: int = 20,
     z: float = 3.0,
     window: int = 28,
-    cooldown_days: int = 3,
+    cooldown_days: int = SPIKE_COOLDOWN_DAYS,
 ) -> pd.DataFrame:
     """Episodes of unusually many negative messages in a daily series.
 

@@ -92,7 +92,7 @@ def with_business_frt(
     until: pd.Timestamp,
 ) -> ir.Table:
     """``responses`` (``first_responses`` of ``[start, ...)`` seen at ``until``) with
-    frt_business_s added.
+    frt_business_s and age_business_s added.
 
     frt_business_s = max(0, B(first_reply_at) - B(created_at)) / 1e6, where B(t) is the
     business time from the first day of ``business_clock`` to t in microseconds:
@@ -101,7 +101,9 @@ def with_business_frt(
     Monday 09:00, with hours 08-20 Monday to Friday, waited 7,200 business seconds), found
     by looking up each end's local day in a table of a few hundred rows instead of clipping
     every wait against every interval. Null when unanswered; 0 for a reply stamped at or
-    before its message.
+    before its message. age_business_s = max(0, B(until) - B(created_at)) / 1e6: the
+    business seconds a message had waited by ``until``, answered or not (when a target in
+    business hours falls due).
     """
     clock = business_clock(hours, tz, start, until)
 
@@ -120,4 +122,16 @@ def with_business_frt(
     timed = elapsed_us(elapsed_us(responses, "created_at", "b_since"), "first_reply_at", "b_reply")
     waited = ibis.greatest(timed.b_reply - timed.b_since, 0) / 1e6
     business_s = ibis.ifelse(timed.first_reply_at.isnull(), ibis.null("float64"), waited)
-    return timed.select(*columns, frt_business_s=business_s)
+    age_s = ibis.greatest(business_time_us(clock, until, tz) - timed.b_since, 0) / 1e6
+    return timed.select(*columns, frt_business_s=business_s, age_business_s=age_s)
+
+
+def business_time_us(clock: pd.DataFrame, instant: pd.Timestamp, tz: str) -> int:
+    """B(``instant``) of ``with_business_frt``: the business microseconds from the first
+    day of ``clock`` (``business_clock``) to ``instant``, which must fall on one of its days."""
+    instant = as_utc(instant)
+    row = clock[clock["day"] == instant.tz_convert(tz).date()].iloc[0]
+    if pd.isna(row["open_at"]):
+        return int(row["before_us"])
+    since_open = (instant - row["open_at"]) // pd.Timedelta(microseconds=1)
+    return int(row["before_us"] + min(row["length_us"], max(since_open, 0)))

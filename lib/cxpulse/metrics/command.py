@@ -166,9 +166,9 @@ def choose_period(
     if as_of and not cadence:
         raise config.ParamsError("--as-of needs --cadence (daily, weekly, monthly, ...)")
     cadence = cadence or "daily"
-    if cadence not in periods.CADENCES:
+    if cadence not in periods.KINDS:
         raise config.ParamsError(
-            f"unknown cadence {cadence!r}; expected one of {', '.join(periods.CADENCES)}"
+            f"unknown cadence {cadence!r}; expected one of {', '.join(periods.KINDS)}"
         )
     if as_of:
         day = config.parse_date(as_of, "--as-of")
@@ -284,6 +284,7 @@ def _response(c: MetricContext) -> pd.DataFrame:
         sla_targets=c.params.sla_targets_s,
         tz=c.tz,
         business_hours=c.params.business_hours,
+        business_targets=c.params.business_targets,
     )
 
 
@@ -338,7 +339,10 @@ def _hour_of_week(c: MetricContext) -> pd.DataFrame:
 @register("sla-hour-of-week")
 def _sla_hour_of_week(c: MetricContext) -> pd.DataFrame:
     """SLA attainment by the local weekday and hour the customer wrote: when do we fail?"""
-    return sla_by_hour_of_week(c.table, c.start, c.end, c.tz, c.params.sla_targets_s)
+    return sla_by_hour_of_week(
+        c.table, c.start, c.end, c.tz, c.params.sla_targets_s,
+        business_hours=c.params.business_hours, business_targets=c.params.business_targets,
+    )  # fmt: skip
 
 
 @register("wait", groups=True)
@@ -359,6 +363,9 @@ def _urgent(c: MetricContext) -> pd.DataFrame:
         c.params.sla_targets_s,
         c.brand,
         strongly_negative_probability=c.params.sentiment.strongly_negative_probability,
+        business_hours=c.params.business_hours,
+        business_targets=c.params.business_targets,
+        tz=c.tz,
     )
 
 
@@ -420,7 +427,7 @@ def _reputation(c: MetricContext) -> pd.DataFrame:
     cadence = c.cadence or "quarterly"
     last = (
         c.period
-        if c.period.cadence == cadence
+        if c.period.kind == cadence
         else periods.period_for(cadence, c.period.last_day, c.tz)
     )
     history = [periods.previous(last, n) for n in range(REPUTATION_PERIODS - 1, -1, -1)]

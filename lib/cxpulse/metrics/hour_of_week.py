@@ -7,11 +7,12 @@ contacts has count 0 and no rate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import ibis.expr.types as ir
 import pandas as pd
 
+from cxpulse.config import BusinessHours
 from cxpulse.metrics.grouping import check_by
 from cxpulse.metrics.response import response_summary
 from cxpulse.metrics.volume import volume_summary
@@ -56,15 +57,20 @@ def sla_by_hour_of_week(
     tz: str,
     sla_targets: Mapping[str, float],
     until: pd.Timestamp | None = None,
+    business_hours: BusinessHours | None = None,
+    business_targets: Collection[str] = (),
 ) -> pd.DataFrame:
     """SLA attainment of inbound messages created in ``[start, end)``, per hour of the week
     in ``tz`` at which the customer wrote: when do we fail?
 
     Definitions of ``response_summary`` (channels with a target in ``sla_targets``,
-    seconds; replies seen until ``until``, default ``end``). Columns: weekday (0 =
+    seconds, in business hours for ``business_targets``; replies seen until ``until``,
+    default ``end``). Columns: weekday (0 =
     Monday), hour (local, 0-23), due, met (counts; 0 for an hour without any),
     sla_attainment = met / due (fraction; missing when nothing is due). 168 rows.
     """
-    summary = response_summary(t, start, end, WEEK_KEYS, sla_targets, until, tz)
+    summary = response_summary(
+        t, start, end, WEEK_KEYS, sla_targets, until, tz, business_hours, business_targets
+    )
     cells = summary.rename(columns={"sla_due": "due", "sla_met": "met"})
     return _full_week(cells[[*WEEK_KEYS, "due", "met", "sla_attainment"]], [], ["due", "met"])

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from cxpulse.config import BrandParams
+from cxpulse.metrics.business_hours import with_business_frt
 from cxpulse.metrics.grouping import as_utc
-from cxpulse.metrics.response import first_responses, sla_target
+from cxpulse.metrics.response import first_responses, in_target_calendar, sla_target
 from cxpulse.metrics.sentiment import is_negative
 
 CARE_GROUPS: tuple[str, ...] = ("failed", "in_time", "no_complaint")
@@ -35,8 +36,12 @@ def _failed_customers(
         complaints.brand == brand.brand,
         is_negative(complaints, brand.sentiment.negative_probability),
     )
+    complaints = with_business_frt(complaints, brand.business_hours, brand.timezone, start, until)
+    waited = in_target_calendar(
+        complaints.frt_s, complaints.frt_business_s, complaints.channel, brand.business_targets
+    )
     target = sla_target(complaints.channel, brand.sla_targets_s)
-    late = target.notnull() & (complaints.frt_s > target)
+    late = target.notnull() & (waited > target)
     complaints = complaints.mutate(failed=complaints.frt_s.isnull() | late.fill_null(False))
     ids = ibis.memtable(
         customers[["author_id", "customer_id"]].set_axis(["known_author", "customer_id"], axis=1),

@@ -89,7 +89,17 @@ def headline(
     tz = brand.timezone
     voices = sentiment_summary(t, start, end, by, tz, calibration)
     frames = [
-        response_summary(t, start, end, by, brand.sla_targets_s, until, tz, brand.business_hours),
+        response_summary(
+            t,
+            start,
+            end,
+            by,
+            brand.sla_targets_s,
+            until,
+            tz,
+            brand.business_hours,
+            brand.business_targets,
+        ),
         voices[[*by, "net_sentiment", "net_low", "net_high", "net_chance"]],
         call_summary(t, start, end, by, brand.calls, tz),
         review_summary(t, start, end, by, tz),

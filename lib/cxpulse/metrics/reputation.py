@@ -70,7 +70,15 @@ def _parts(
     when there is nothing to measure)."""
     voices = sentiment_summary(own, period.start, period.end, calibration=calibration)
     reviews = review_summary(own, period.start, period.end)
-    answers = response_summary(own, period.start, period.end, sla_targets=brand.sla_targets_s)
+    answers = response_summary(
+        own,
+        period.start,
+        period.end,
+        sla_targets=brand.sla_targets_s,
+        tz=brand.timezone,
+        business_hours=brand.business_hours,
+        business_targets=brand.business_targets,
+    )
     return {
         "net_sentiment": voices["net_sentiment"].iloc[0],
         "mean_rating": reviews["mean_rating"].iloc[0],

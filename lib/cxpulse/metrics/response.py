@@ -9,7 +9,7 @@ report never sees the future.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -21,7 +21,6 @@ from cxpulse.metrics.business_hours import with_business_frt
 from cxpulse.metrics.grouping import (
     aggregate,
     as_utc,
-    epoch_us,
     ratio,
     seconds_between,
     to_frame,
@@ -93,6 +92,19 @@ def sla_target(channel: ir.StringValue, sla_targets: Mapping[str, float]) -> ir.
     return channel.cases(*((c, float(s)) for c, s in sla_targets.items()), else_=None)
 
 
+def in_target_calendar(
+    clock_s: ir.FloatingValue,
+    business_s: ir.FloatingValue,
+    channel: ir.StringValue,
+    business_targets: Collection[str],
+) -> ir.FloatingValue:
+    """``business_s`` for a channel whose target counts business hours (in
+    ``business_targets``), else ``clock_s``: a wait measured the way its target is."""
+    if not business_targets:
+        return clock_s
+    return ibis.ifelse(channel.isin(list(business_targets)), business_s, clock_s)
+
+
 def response_summary(
     t: ir.Table,
     start: pd.Timestamp,
@@ -102,6 +114,7 @@ def response_summary(
     until: pd.Timestamp | None = None,
     tz: str = "UTC",
     business_hours: BusinessHours | None = None,
+    business_targets: Collection[str] = (),
 ) -> pd.DataFrame:
     """Response rate, first response time and SLA attainment of inbound in ``[start, end)``.
 
@@ -114,19 +127,28 @@ def response_summary(
     ``sla_targets`` (channel -> seconds): sla_due = inbound whose deadline
     (created_at + target) is at or before ``until``, plus those answered within target
     before it; sla_met = answered within target by ``until``; sla_attainment =
-    sla_met / sla_due (fraction, null when nothing is due).
+    sla_met / sla_due (fraction, null when nothing is due). The target of a channel in
+    ``business_targets`` counts business seconds (``business_hours``, required then): met
+    when frt_business_s <= target, due when the message had waited target business
+    seconds by ``until`` (age_business_s).
     """
     until = as_utc(end if until is None else until)
     r = first_responses(t, start, end, until)
     if business_hours is None:
-        r = r.mutate(frt_business_s=ibis.null("float64"))
+        if business_targets:
+            raise ValueError(f"business-hour targets {list(business_targets)} need business_hours")
+        r = r.mutate(frt_business_s=ibis.null("float64"), age_business_s=ibis.null("float64"))
     else:
         r = with_business_frt(r, business_hours, tz, start, until)
     r = with_group_keys(r, by, tz)
     target = sla_target(r.channel, sla_targets or {})
-    met = target.notnull() & r.frt_s.notnull() & (r.frt_s <= target)
-    deadline_us = epoch_us(r.created_at) + target * 1e6
-    due = target.notnull() & ((deadline_us <= epoch_us(ibis.literal(until))) | met)
+    waited = in_target_calendar(r.frt_s, r.frt_business_s, r.channel, business_targets)
+    met = target.notnull() & waited.notnull() & (waited <= target)
+    age = in_target_calendar(
+        seconds_between(r.created_at, ibis.literal(until)), r.age_business_s, r.channel,
+        business_targets,
+    )  # fmt: skip
+    due = target.notnull() & ((age >= target) | met)
     answered = r.frt_s.notnull()
     expr = aggregate(
         r,
