@@ -39,6 +39,18 @@ def _add_common(p: argparse.ArgumentParser, params: bool = True) -> None:
         )
 
 
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        help="where the metrics run (default: engine of brand.yaml, else duckdb): the "
+        "warehouse file, or Spark reading the lake",
+    )
+    p.add_argument(
+        "--lake", type=Path, metavar="DIR", help="the lake Spark reads (cxpulse lake DIR)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cxpulse",
@@ -82,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-formats", action="store_true", help="list the source formats and exit")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser(
+        "lake",
+        help="write the interactions as a Parquet lake (month/channel partitions)",
+        description="Write the warehouse's interactions to DIR as a Parquet dataset "
+        "partitioned by month and channel (hive layout), any engine reads; only partitions "
+        "that changed since the last export are rewritten, each by one rename.",
+    )
+    _add_common(p, params=False)
+    p.add_argument("lake", type=Path, metavar="DIR", help="the lake directory")
+    p.set_defaults(func=cmd_lake)
+
     p = sub.add_parser("status", help="what the warehouse holds")
     _add_common(p, params=False)
     p.set_defaults(func=cmd_status)
@@ -124,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="customer CSV (customer_id, author_ids, plan_value_month, churned_at) for churn",
     )
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    _add_engine(p)
     p.set_defaults(func=cmd_metrics)
 
     p = sub.add_parser(
@@ -267,7 +291,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from cxpulse import adapters, config, ingest
+    from cxpulse import adapters, config, ingest, lake
 
     if args.list_formats:
         for name in sorted(adapters.REGISTRY):
@@ -289,6 +313,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             path, args.fmt, args.warehouse, options, None, params.engine, names
         )
         print(result.summary())
+        lake.keep_current(args.warehouse, args.params)
     return 0
 
 
@@ -328,6 +353,13 @@ def cmd_sentiment_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lake(args: argparse.Namespace) -> int:
+    from cxpulse import lake
+
+    print(lake.export(args.warehouse, args.lake).summary())
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from cxpulse import warehouse
 
@@ -354,6 +386,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         by=[b.strip() for b in args.by.split(",") if b.strip()],
         metric=args.metric,
         customers_path=args.customers,
+        engine=args.engine,
+        lake=args.lake,
     )
     print(command.frame_json(frame) if args.json else command.frame_text(frame))
     return 0

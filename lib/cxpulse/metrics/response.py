@@ -17,10 +17,11 @@ from ibis import _
 
 from cxpulse.config import BusinessHours
 from cxpulse.metrics.business_hours import with_business_frt
+from cxpulse.metrics.engines import epoch_us
 from cxpulse.metrics.grouping import (
     aggregate,
     as_utc,
-    epoch_us,
+    microseconds,
     ratio,
     seconds_between,
     to_frame,
@@ -119,7 +120,7 @@ def response_summary(
     target = sla_target(r.channel, sla_targets or {})
     met = target.notnull() & r.frt_s.notnull() & (r.frt_s <= target)
     deadline_us = epoch_us(r.created_at) + target * 1e6
-    due = target.notnull() & ((deadline_us <= epoch_us(ibis.literal(until))) | met)
+    due = target.notnull() & ((deadline_us <= microseconds(until)) | met)
     answered = r.frt_s.notnull()
     expr = aggregate(
         r,
