@@ -13,7 +13,8 @@ import pandas as pd
 from ibis import _
 
 from cxpulse.config import NEGATIVE_PROBABILITY, STRONGLY_NEGATIVE_PROBABILITY
-from cxpulse.metrics.grouping import as_utc, seconds_between, within
+from cxpulse.metrics.engines import epoch_us
+from cxpulse.metrics.grouping import as_utc, microseconds, within
 from cxpulse.metrics.response import first_responses, sla_target
 from cxpulse.metrics.sentiment import is_negative
 
@@ -107,7 +108,7 @@ def urgent_unanswered(
     fr = first_responses(t, start, until, until)
     fr = fr.filter(fr.brand == brand, fr.frt_s.isnull())
     target = sla_target(fr.channel, sla_targets).fill_null(DEFAULT_TARGET_S)
-    overdue_s = seconds_between(fr.created_at, ibis.literal(until)) - target
+    overdue_s = (microseconds(until) - epoch_us(fr.created_at)) / 1e6 - target
     fr = fr.mutate(
         overdue_s=overdue_s,
         past_sla=overdue_s > 0,

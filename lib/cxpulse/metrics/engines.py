@@ -66,7 +66,11 @@ ENGINES: dict[str, Functions] = {
 
 
 def for_expr(expr: ir.Expr) -> Functions:
-    """The ``Functions`` of the engine ``expr`` runs on; ``ValueError`` for one without."""
+    """The ``Functions`` of the engine ``expr`` runs on; ``ValueError`` for one without.
+
+    ``expr`` must read a table (a column); a literal alone has no engine (Ibis would pick
+    its default): give an instant known in Python as a number instead
+    (``grouping.microseconds``)."""
     name = ibis.get_backend(expr).name
     try:
         return ENGINES[name]
