@@ -13,12 +13,13 @@ import shutil
 from pathlib import Path
 
 import ibis
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from test_metrics_command import CASES, ROWS, setup  # noqa: F401 - setup is a fixture
 
-from cxpulse import config, lake, periods
+from cxpulse import config, lake, periods, render
 from cxpulse.metrics import (
     call_summary,
     headline,
@@ -197,3 +198,52 @@ def test_real_sample_figures_are_the_same_on_spark(real, name):
     for kind, frame in expected.items():
         assert not frame.empty, kind
         assert_same_figures(frame, got[kind])
+
+
+def report_outputs(path: Path) -> tuple[list[str], list[list]]:
+    """The executed notebook's text outputs, and each chart's data sets (in a fixed order:
+    their names are hashes of their values, which differ in the last bits)."""
+    texts, charts = [], []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            for kind, value in output.get("data", {}).items():
+                if "vega" in kind:
+                    sets = list(value.get("datasets", {}).values())
+                    charts.append(sorted(sets, key=lambda rows: (len(rows), sorted(rows[0]))))
+                elif kind.startswith("text/"):
+                    texts.append(value)
+    return texts, charts
+
+
+def assert_close(ours: object, theirs: object, where: str = "") -> None:
+    """Equal, floats within ``RELATIVE``, inside lists and dicts."""
+    if isinstance(ours, float) or isinstance(theirs, float):
+        assert theirs == pytest.approx(ours, rel=RELATIVE, abs=1e-12), where
+    elif isinstance(ours, dict):
+        assert sorted(theirs) == sorted(ours), where
+        for key in ours:
+            assert_close(ours[key], theirs[key], f"{where}/{key}")
+    elif isinstance(ours, list):
+        assert len(theirs) == len(ours), where
+        for n, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            assert_close(a, b, f"{where}[{n}]")
+    else:
+        assert theirs == ours, where
+
+
+@pytest.mark.slow
+def test_the_three_reports_render_from_spark_with_the_duckdb_numbers(
+    spark, demo_warehouse, tmp_path
+):
+    engine = lake_of(demo_warehouse)
+    cadences = ["daily", "weekly", "quarterly"]
+    args = ("2026-03-16", demo_warehouse, PARAMS)
+    duck = render.run_reports(cadences, *args, tmp_path / "duckdb")
+    on_spark = render.run_reports(
+        cadences, *args, tmp_path / "spark", engine="spark", lake=Path(engine.lake)
+    )
+    for ours, theirs in zip(duck, on_spark, strict=True):
+        texts, charts = report_outputs(ours.folder / "report.ipynb")
+        spark_texts, spark_charts = report_outputs(theirs.folder / "report.ipynb")
+        assert spark_texts == texts
+        assert_close(charts, spark_charts, ours.folder.name)

@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", dest="as_of", help="report day, YYYY-MM-DD (default: last full day of data)"
     )
     p.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="output root")
+    _add_engine(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="write the message to reports/outbox; send nothing"
     )
     p.add_argument("--force", action="store_true", help="send a period again that was sent")
+    _add_engine(p)
     p.set_defaults(func=cmd_send)
 
     add_sentiment_commands(sub)
@@ -411,6 +413,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             params_dir=args.params,
             reports_dir=args.reports,
             kernel=kernel,
+            engine=args.engine,
+            lake=args.lake,
         )
     except render.RenderError as err:
         problem = None if args.debug else warehouse_problem(err, args.warehouse)
@@ -435,6 +439,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         force=args.force,
         render_report=args.render,
         usage_errors=user_errors(),
+        engine=args.engine,
+        lake=args.lake,
     )
     print(outcome.summary())
     return outcome.exit_code
