@@ -166,16 +166,19 @@ def open_spark_table(warehouse_path: Path, engine: config.EngineParams) -> ir.Ta
     ``created_at`` a UTC timestamp, as on DuckDB."""
     import ibis
 
+    if engine.table is None and engine.lake is None:
+        raise config.ParamsError(
+            "engine spark needs a lake (--lake DIR, or engine: {name: spark, lake: DIR} in "
+            "brand.yaml) or a catalog table (engine: {name: spark, table: NAME})"
+        )
+    lake = None if engine.lake is None else Path(engine.lake)
+    if lake is not None and not (lake / "_lake.json").is_file():
+        raise config.ParamsError(f"{lake}: not a lake (no _lake.json; run 'cxpulse lake {lake}')")
     con = ibis.pyspark.connect(spark_session())
-    if engine.table is not None:
+    if lake is None:
         t = con.table(engine.table)
-    elif engine.lake is not None:
-        lake = Path(engine.lake)
-        if not (lake / "_lake.json").is_file():
-            raise config.ParamsError(f"{lake}: not a lake (no _lake.json; run 'cxpulse lake')")
-        t = con.read_parquet(str(lake.resolve()), table_name=f"interactions_{abs(hash(lake))}")
     else:
-        raise config.ParamsError("engine spark needs a lake (--lake DIR) or a catalog table")
+        t = con.read_parquet(str(lake.resolve()), table_name=f"interactions_{abs(hash(lake))}")
     utc = {c: t[c].cast("timestamp('UTC')") for c in ("created_at", "ingested_at")}
     return t.mutate(**utc).select(*COLUMNS)
 
