@@ -135,12 +135,14 @@ def open_warehouse_table(warehouse_path: Path, engine: config.EngineParams) -> i
 
 SPARK_LOCAL = {
     "spark.master": "local[*]",
-    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.shuffle.partitions": "4",
     "spark.ui.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.showConsoleProgress": "false",
 }
-"""The session cxpulse starts when no Spark launcher started one (local mode)."""
+"""The session cxpulse starts when no Spark launcher started one: local mode, few shuffle
+partitions (a report runs dozens of small aggregations; 200, Spark's default, costs
+seconds each)."""
 
 
 def spark_session() -> Any:
