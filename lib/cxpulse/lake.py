@@ -135,7 +135,6 @@ def _stage(con: duckdb.DuckDBPyConnection, staging: Path, partitions: list[str])
                        'month=' || month || '/channel=' || channel AS name
                 FROM interactions)
             SEMI JOIN wanted USING (name)
-            ORDER BY month, channel, created_at, id
         ) TO '{staging}' (FORMAT parquet, PARTITION_BY (month, channel),
                           FILENAME_PATTERN 'part-{{i}}', COMPRESSION zstd)"""
     )
