@@ -78,12 +78,20 @@ def lake_of(warehouse: Path) -> Path:
 
 
 def report(warehouse: Path, cadence: str, reports: Path, *engine: str) -> dict:
-    """One ``cxpulse run cadence`` (as of ``bench.AS_OF``): seconds and peak MB."""
+    """One ``cxpulse run cadence`` (as of ``bench.AS_OF``): seconds and peak MB, or the
+    last line of its error when it failed (the other runs go on)."""
     bench.log(f"cxpulse run {cadence} on {warehouse.parent.name} {' '.join(engine)}")
-    sample = bench.run(
-        [bench.CX, "-q", "run", cadence, "--as-of", bench.AS_OF, "--warehouse", str(warehouse),
-         "--params", str(bench.PARAMS), "--reports", str(reports), *engine]
-    )  # fmt: skip
+    try:
+        sample = bench.run(
+            [bench.CX, "-q", "run", cadence, "--as-of", bench.AS_OF, "--warehouse",
+             str(warehouse), "--params", str(bench.PARAMS), "--reports", str(reports), *engine]
+        )  # fmt: skip
+    except RuntimeError as err:
+        failure = next(
+            line for line in str(err).splitlines() if "Exception" in line or "Error" in line
+        )
+        bench.log(f"failed: {failure}")
+        return {"failed": failure.strip()}
     return {"seconds": round(sample.seconds, 2), "peak_rss_mb": round(sample.peak_rss_mb)}
 
 
@@ -92,13 +100,16 @@ def table(results: dict) -> str:
     lines = [f"Reports on {large} rows (one run each; as of {bench.AS_OF})"]
     lines.append(f"  {'report':<44} {'seconds':>8} {'peak MB':>8}")
     for name, v in results["runs"].items():
-        lines.append(f"  {name:<44} {v['seconds']:>8.1f} {v['peak_rss_mb']:>8,}")
+        if "failed" in v:
+            lines.append(f"  {name:<44} FAILED: {v['failed'][:110]}")
+        else:
+            lines.append(f"  {name:<44} {v['seconds']:>8.1f} {v['peak_rss_mb']:>8,}")
     growth = results["daily_growth"]
     lines.append(
         f"  daily growth {BASE_ROWS:,} -> {large}: {growth:.2f}x (target <= {TARGET_GROWTH}x) "
         f"{'ok' if growth <= TARGET_GROWTH else 'MISSED'}"
     )
-    worst = max(v["peak_rss_mb"] for k, v in results["runs"].items() if "spark" not in k)
+    worst = max(v.get("peak_rss_mb", 0) for k, v in results["runs"].items() if "spark" not in k)
     lines.append(
         f"  highest DuckDB report RSS: {worst:,} MB (target <= {TARGET_RSS_MB} MB) "
         f"{'ok' if worst <= TARGET_RSS_MB else 'MISSED'}"
