@@ -190,9 +190,12 @@ def _move_in(staged: Path, final: Path) -> None:
 
 
 def keep_current(warehouse_path: Path, params_dir: Path) -> ExportResult | None:
-    """After an ingest: export to the lake of ``export`` in brand.yaml, when one is set."""
+    """After an ingest: export to the lake of ``export`` in brand.yaml, when one is set (a
+    params folder without brand.yaml, one that only sets up an inbox, sets none)."""
     from cxpulse import config
 
+    if not (Path(params_dir) / "brand.yaml").exists():
+        return None
     target = config.load_brand(Path(params_dir)).export
     if target is None:
         return None
