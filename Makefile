@@ -49,7 +49,7 @@ AS_OF := $(if $(DATE),--as-of $(DATE),)
 # One cxpulse process per scheduled run: ingest the inbox, render, gate, e-mail (one at a time).
 SEND = '$(CX)' send --ingest --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' --reports '$(REPORTS)' $(AS_OF) $(SEND_FLAGS)
 
-.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly monthly quarterly annual watch status clean lint bench bench-smoke browser
+.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly monthly quarterly annual watch status clean lint bench bench-smoke browser java spark test-spark bench-large
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -70,7 +70,7 @@ install: $(STAMP) ## create .venv and install cxpulse with its test tools (versi
 upgrade-lock: ## re-resolve every dependency to its newest release and rewrite constraints.txt (then: make test)
 	rm -rf '$(VENV)/.upgrade' && '$(PYTHON)' -m venv '$(VENV)/.upgrade'
 	'$(VENV)/.upgrade/bin/pip' install --quiet --upgrade pip $(PIP_QUIET)
-	'$(VENV)/.upgrade/bin/pip' install --quiet '.[dev]' $(PIP_QUIET)
+	'$(VENV)/.upgrade/bin/pip' install --quiet '.[dev,spark]' $(PIP_QUIET)
 	{ sed -n '1,/^pip==/{/^pip==/!p}' $(LOCK); \
 	  '$(VENV)/.upgrade/bin/pip' --version | awk '{print "pip==" $$2}'; \
 	  '$(VENV)/.upgrade/bin/pip' freeze --exclude-editable | grep -v '^cxpulse[= @]'; } > $(LOCK).new
@@ -92,6 +92,25 @@ browser: ## install the Debian packages reports and tests use (chromium, poppler
 	    $$missing >/dev/null; \
 	fi
 
+# Spark (engine: spark, make test-spark): the `spark` extra (pyspark, Ibis' PySpark backend)
+# and a Java runtime; Spark 4.0 runs on Java 17 or 21, Debian's default-jre-headless.
+SPARK_STAMP := $(VENV)/.spark-installed
+JAVA_PACKAGES := default-jre-headless
+
+$(SPARK_STAMP): $(STAMP) pyproject.toml $(LOCK)
+	'$(BIN)/pip' install --quiet -c $(LOCK) -e '.[dev,spark]' $(PIP_QUIET)
+	@touch $@
+
+java: ## install Java for Spark (Debian default-jre-headless) when no java is on PATH
+	@if ! command -v java >/dev/null 2>&1; then \
+	  echo "installing" $(JAVA_PACKAGES) "(apt-get)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    $(JAVA_PACKAGES) >/dev/null; \
+	fi
+
+spark: $(SPARK_STAMP) java ## install what the Spark engine needs: the spark extra and Java
+
 demo: $(STAMP) browser ## generate the seeded demo data, ingest it, render the five reports
 	'$(CX)' demo --warehouse '$(WAREHOUSE)' --end $(DEMO_END)
 	'$(CX)' run daily weekly monthly quarterly annual --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' $(AS_OF)
@@ -99,8 +118,11 @@ demo: $(STAMP) browser ## generate the seeded demo data, ingest it, render the f
 sentiment-model: $(STAMP) ## train the care-text sentiment model from ../shared/data and print its held-out figures
 	'$(BIN)/python' -m cxpulse.sentiment_train
 
-test: $(STAMP) browser ## run the whole test suite (installs what it needs)
+test: $(STAMP) browser spark ## run the whole test suite, Spark's included (installs what it needs)
 	'$(BIN)/python' -m pytest
+
+test-spark: spark ## only the tests that run the metrics on Spark beside DuckDB (about 3 min)
+	'$(BIN)/python' -m pytest -m spark
 
 lint: $(STAMP) ## ruff check and format check
 	'$(BIN)/ruff' check lib tests
@@ -132,6 +154,9 @@ watch: $(STAMP) ## ingest the inbox and push the alerts of params/alerts.yaml, o
 
 bench: $(STAMP) browser ## benchmark ingest and reports against the targets (about 5 min; bench/results.json)
 	'$(BIN)/python' bench/run.py
+
+bench-large: $(STAMP) spark ## 100M rows: report times and RSS, daily 10M->100M, Spark beside DuckDB (hours; bench/large.json)
+	'$(BIN)/python' bench/large.py
 
 bench-smoke: $(STAMP) ## the benchmark on small sizes, once each (under a minute)
 	'$(BIN)/python' bench/run.py --smoke

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxpulse import cli, schema, warehouse
+from cxpulse import cli, config, schema, warehouse
 from cxpulse.config import ParamsError
 from cxpulse.metrics import HEADLINE_FIELDS, command, metrics_command, open_table
 from cxpulse.metrics.command import REGISTRY, frame_text
@@ -317,3 +317,21 @@ def test_table_puts_long_texts_on_one_line_and_cuts_them():
     assert "line one line two" in row
     assert row.rstrip().endswith("…")
     assert len(row) < 100
+
+
+def test_spark_without_a_lake_or_table_says_what_it_needs(setup):
+    with pytest.raises(ParamsError, match=r"engine spark needs a lake \(--lake DIR"):
+        run(setup, engine="spark")
+
+
+def test_spark_on_a_folder_that_is_not_a_lake_names_it(setup, tmp_path):
+    with pytest.raises(ParamsError, match="not a lake .no _lake.json; run 'cxpulse lake"):
+        run(setup, engine="spark", lake=tmp_path)
+
+
+def test_brand_yaml_engine_takes_a_lake_or_a_table_not_both(tmp_path):
+    (tmp_path / "brand.yaml").write_text(
+        "brand: Northwind\nengine: {name: spark, lake: data/lake, table: care.interactions}\n"
+    )
+    with pytest.raises(ParamsError, match="give lake or table, not both"):
+        config.load_brand(tmp_path)

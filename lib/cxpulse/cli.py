@@ -40,6 +40,18 @@ def _add_common(p: argparse.ArgumentParser, params: bool = True) -> None:
         )
 
 
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        help="where the metrics run (default: engine of brand.yaml, else duckdb): the "
+        "warehouse file, or Spark reading the lake",
+    )
+    p.add_argument(
+        "--lake", type=Path, metavar="DIR", help="the lake Spark reads (cxpulse lake DIR)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cxpulse",
@@ -90,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-formats", action="store_true", help="list the source formats and exit")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser(
+        "lake",
+        help="write the interactions as a Parquet lake (month/channel partitions)",
+        description="Write the warehouse's interactions to DIR as a Parquet dataset "
+        "partitioned by month and channel (hive layout), any engine reads; only partitions "
+        "that changed since the last export are rewritten, each by one rename.",
+    )
+    _add_common(p, params=False)
+    p.add_argument("lake", type=Path, metavar="DIR", help="the lake directory")
+    p.set_defaults(func=cmd_lake)
+
     p = sub.add_parser("status", help="what the warehouse holds")
     _add_common(p, params=False)
     p.set_defaults(func=cmd_status)
@@ -137,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="customer CSV (customer_id, author_ids, plan_value_month, churned_at) for churn",
     )
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    _add_engine(p)
     p.set_defaults(func=cmd_metrics)
 
     p = sub.add_parser(
@@ -156,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", dest="as_of", help="report day, YYYY-MM-DD (default: last full day of data)"
     )
     p.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="output root")
+    _add_engine(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -188,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="write the message to reports/outbox; send nothing"
     )
     p.add_argument("--force", action="store_true", help="send a period again that was sent")
+    _add_engine(p)
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser(
@@ -324,7 +350,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from cxpulse import adapters, config, ingest
+    from cxpulse import adapters, config, ingest, lake
 
     if args.list_formats:
         for name in sorted(adapters.REGISTRY):
@@ -346,6 +372,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             path, args.fmt, args.warehouse, options, None, params.engine, names
         )
         print(result.summary())
+        lake.keep_current(args.warehouse, args.params)
     return 0
 
 
@@ -385,6 +412,13 @@ def cmd_sentiment_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lake(args: argparse.Namespace) -> int:
+    from cxpulse import lake
+
+    print(lake.export(args.warehouse, args.lake).summary())
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from cxpulse import warehouse
 
@@ -411,6 +445,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         by=[b.strip() for b in args.by.split(",") if b.strip()],
         metric=args.metric,
         customers_path=args.customers,
+        engine=args.engine,
+        lake=args.lake,
     )
     print(command.frame_json(frame) if args.json else command.frame_text(frame))
     return 0
@@ -444,6 +480,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             params_dir=args.params,
             reports_dir=args.reports,
             kernel=kernel,
+            engine=args.engine,
+            lake=args.lake,
         )
     except render.RenderError as err:
         problem = None if args.debug else warehouse_problem(err, args.warehouse)
@@ -468,6 +506,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         force=args.force,
         render_report=args.render,
         usage_errors=user_errors(),
+        engine=args.engine,
+        lake=args.lake,
     )
     print(outcome.summary())
     return outcome.exit_code

@@ -124,6 +124,25 @@ class SentimentParams(_Strict):
         return value
 
 
+class EngineParams(_Strict):
+    """The ``engine`` section of brand.yaml: where the metrics run (``metrics.engines``)."""
+
+    name: Literal["duckdb", "spark"] = "duckdb"
+    """duckdb: the warehouse file, embedded (the default); spark: the lake, or a table of
+    the Spark catalog, through Ibis' PySpark backend."""
+    lake: str | None = None
+    """spark: the lake directory (``cxpulse lake``), relative to the working directory."""
+    table: str | None = None
+    """spark: a table name in the Spark catalog (``db.interactions``) instead of a lake."""
+
+    @field_validator("table")
+    @classmethod
+    def _lake_or_table(cls, value: str | None, info) -> str | None:
+        if value is not None and info.data.get("lake") is not None:
+            raise ValueError("give lake or table, not both")
+        return value
+
+
 class KpiTargets(_Strict):
     """Company-wide targets the KPI tiles compare against (fractions, points, seconds, stars)."""
 
@@ -201,6 +220,10 @@ class BrandParams(_Strict):
     sentiment: SentimentParams = SentimentParams()
     restatements: Tolerances = Tolerances()
     page_size: Literal["A4", "Letter"] = "A4"
+    engine: EngineParams = EngineParams()
+    export: str | None = None
+    """A lake directory (relative to the working directory) that every ingest keeps
+    current (``lake.keep_current``); null: no lake."""
 
     @field_validator("timezone")
     @classmethod

@@ -531,6 +531,8 @@ def send_scheduled(
     force: bool = False,
     render_report: bool = True,
     usage_errors: tuple[type[Exception], ...] = (ParamsError,),
+    engine: str | None = None,
+    lake: Path | None = None,
 ) -> Outcome:
     """A scheduled run (``cxpulse send``): take the delivery lock, load the inbox when
     ``ingest_inbox``, then ``send_report``.
@@ -539,7 +541,8 @@ def send_scheduled(
     are raised. After it, any exception reaches the analyst as a notice whose reason is
     ``describe_failure`` (stage, error, one line, no secret); nothing is sent to the
     executives; the outcome is "stopped" (exit 2) for ``usage_errors`` (params, command
-    line, a lock held too long), else "run failed" (exit 1).
+    line, a lock held too long), else "run failed" (exit 1). ``engine``, ``lake``: where
+    the report's metrics run (``render.notebook_parameters``).
     """
     params_dir, reports_dir = Path(params_dir), Path(reports_dir)
     params = config.load_distribution(params_dir)
@@ -556,7 +559,7 @@ def send_scheduled(
             return send_report(
                 cadence, as_of, warehouse, params_dir, reports_dir,
                 dry_run=dry_run, force=force, render_report=render_report,
-                credentials=credentials,
+                credentials=credentials, engine=engine, lake=lake,
             )  # fmt: skip
     except Exception as err:
         usage = isinstance(err, usage_errors)
@@ -600,6 +603,8 @@ def send_report(
     force: bool = False,
     render_report: bool = True,
     credentials: tuple[str, str] | None = None,
+    engine: str | None = None,
+    lake: Path | None = None,
 ) -> Outcome:
     """Render the ``cadence`` report of the period holding ``as_of`` (default: yesterday)
     and e-mail it to its recipients, unless the sent log says it went already or the gate
@@ -645,7 +650,9 @@ def send_report(
     if render_report:
         try:
             with stage("rendering the report"):
-                render.run_report(cadence, day, warehouse, params_dir, reports_dir)
+                render.run_report(
+                    cadence, day, warehouse, params_dir, reports_dir, engine=engine, lake=lake
+                )
         except render.RenderError as err:
             failed = f"the failed run is kept in {folder.with_name('.failed-' + period.label)}"
             reason = explain_error(err, warehouse) or str(err)  # damaged warehouse, full disk

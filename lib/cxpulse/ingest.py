@@ -26,7 +26,7 @@ from typing import TextIO
 import duckdb
 import pandas as pd
 
-from cxpulse import adapters, config, schema, sentiment, warehouse
+from cxpulse import adapters, config, lake, schema, sentiment, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -456,6 +456,7 @@ def ingest_inbox(
         except adapters.AdapterError as err:
             results.append(IngestResult(path, "failed", message=f"{err}; left in the inbox"))
             continue
+        lake.keep_current(warehouse_path, params_dir)
         archived = archive_file(path, params.archive)
         results.append(dataclasses.replace(result, archived_to=archived))
     return results

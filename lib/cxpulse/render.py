@@ -105,9 +105,16 @@ def count_interactions(path: Path, period: periods.Period) -> int:
 
 
 def notebook_parameters(
-    as_of: dt.date, warehouse_path: Path, params_dir: Path, today: dt.date
+    as_of: dt.date,
+    warehouse_path: Path,
+    params_dir: Path,
+    today: dt.date,
+    engine: str | None = None,
+    lake: Path | None = None,
 ) -> dict[str, str]:
-    """The parameters papermill injects, as plain JSON types, checked before injection."""
+    """The parameters papermill injects, as plain JSON types, checked before injection.
+    ``engine`` and ``lake`` ("" when not given: brand.yaml's engine) choose where the
+    metrics run (``report.open_report``)."""
     if as_of > today:
         raise ParamsError(f"as_of: {as_of} is in the future (today is {today})")
     for name, path in (("warehouse", warehouse_path), ("params_dir", params_dir)):
@@ -117,6 +124,8 @@ def notebook_parameters(
         "as_of": as_of.isoformat(),
         "warehouse": str(warehouse_path.resolve()),
         "params_dir": str(params_dir.resolve()),
+        "engine": engine or "",
+        "lake": str(Path(lake).resolve()) if lake else "",
     }
 
 
@@ -309,6 +318,8 @@ def run_reports(
     params_dir: Path,
     reports_dir: Path,
     kernel: Kernel | None = None,
+    engine: str | None = None,
+    lake: Path | None = None,
 ) -> list[RunResult]:
     """``run_report`` for each of ``cadences``, in this one process, pipelined; the results
     in the order of ``cadences``.
@@ -323,7 +334,7 @@ def run_reports(
     shortest. After the first report that fails no new report starts; the
     reports already executed are still exported, and the first error is raised at the
     end. ``kernel``: the kernel, when the caller started it (``cxpulse run`` does, first
-    thing).
+    thing). ``engine``, ``lake``: where the metrics run (``notebook_parameters``).
     """
     kernel = kernel or Kernel(Path(params_dir).resolve().parent)
     exports: list[Future[RunResult]] = []
@@ -331,7 +342,10 @@ def run_reports(
     ordered: list[str] = []
     with ThreadPoolExecutor(1, "export", initializer=lower_thread_priority) as exporter:
         try:
-            plans = [plan_report(c, as_of, warehouse, params_dir, reports_dir) for c in cadences]
+            plans = [
+                plan_report(c, as_of, warehouse, params_dir, reports_dir, engine, lake)
+                for c in cadences
+            ]
             plans.sort(key=lambda plan: -plan.period.days)  # stable: equal spans keep order
             ordered = [plan.cadence for plan in plans]
             for n, plan in enumerate(plans):
@@ -371,6 +385,8 @@ def run_report(
     params_dir: Path,
     reports_dir: Path,
     kernel: Kernel | None = None,
+    engine: str | None = None,
+    lake: Path | None = None,
 ) -> RunResult:
     """Render the ``cadence`` report of the period holding ``as_of`` (to date when the
     period is not over) into ``reports_dir/<cadence>/<period label>/``: report.ipynb,
@@ -382,7 +398,7 @@ def run_report(
     """
     kernel = kernel or Kernel(Path(params_dir).resolve().parent)
     try:
-        plan = plan_report(cadence, as_of, warehouse, params_dir, reports_dir)
+        plan = plan_report(cadence, as_of, warehouse, params_dir, reports_dir, engine, lake)
         executed = execute_report(plan, kernel)
     finally:
         kernel.shutdown()
@@ -424,7 +440,13 @@ class Planned:
 
 
 def plan_report(
-    cadence: str, as_of: str | None, warehouse: Path, params_dir: Path, reports_dir: Path
+    cadence: str,
+    as_of: str | None,
+    warehouse: Path,
+    params_dir: Path,
+    reports_dir: Path,
+    engine: str | None = None,
+    lake: Path | None = None,
 ) -> Planned:
     """Validate the ``cadence`` params and the notebook parameters, choose the period of
     ``as_of`` (``config.resolve_period``) and count its interactions; nothing runs yet."""
@@ -443,7 +465,7 @@ def plan_report(
         data_range = read_data_range(warehouse_path)
         period = config.resolve_period(params, as_of, data_range[1])
         day = period.last_day
-        parameters = notebook_parameters(day, warehouse_path, params_dir, now.date())
+        parameters = notebook_parameters(day, warehouse_path, params_dir, now.date(), engine, lake)
         rows = count_interactions(warehouse_path, period)
         loaded = history.loaded_until(warehouse_path)
     log.info("%s report for %s (as of %s, %s interactions)", cadence, period.label, day, rows)

@@ -23,6 +23,7 @@ from IPython.display import HTML
 
 from cxpulse import charts, config, figures, history, metrics, periods, warehouse
 from cxpulse import formatting as fmt
+from cxpulse.metrics.command import choose_engine
 from cxpulse.narrative import Kpi, action_sentence, headline_sentences
 from cxpulse.quantify import Calibration
 
@@ -388,9 +389,15 @@ def _headline_record(
 
 
 def open_report(
-    cadence: str, as_of: str | None, warehouse_path: str | Path, params_dir: str | Path
+    cadence: str,
+    as_of: str | None,
+    warehouse_path: str | Path,
+    params_dir: str | Path,
+    engine: str = "",
+    lake: str = "",
 ) -> Report:
-    """Validate params, resolve the window (``resolve_period``) and open the data."""
+    """Validate params, resolve the window (``resolve_period``) and open the data: on
+    the engine of brand.yaml, or ``engine`` (duckdb, spark) reading ``lake`` when given."""
     params = config.load_report_params(cadence, Path(params_dir))
     con = warehouse.connect(Path(warehouse_path), read_only=True)
     try:
@@ -403,7 +410,10 @@ def open_report(
         period=period,
         comparisons=comparisons_for(params.report.cadence, period),
         params=params,
-        table=metrics.open_table(Path(warehouse_path)),
+        table=metrics.open_table(
+            Path(warehouse_path),
+            choose_engine(params.brand, engine or None, Path(lake) if lake else None),
+        ),
     )
 
 

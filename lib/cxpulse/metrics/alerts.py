@@ -15,7 +15,7 @@ from ibis import _
 
 from cxpulse.config import NEGATIVE_PROBABILITY, STRONGLY_NEGATIVE_PROBABILITY, BusinessHours
 from cxpulse.metrics.business_hours import with_business_frt
-from cxpulse.metrics.grouping import as_utc, seconds_between, within
+from cxpulse.metrics.grouping import as_utc, seconds_until, within
 from cxpulse.metrics.response import first_responses, in_target_calendar, sla_target
 from cxpulse.metrics.sentiment import is_negative
 
@@ -112,7 +112,7 @@ def urgent_unanswered(
     until = as_utc(until)
     fr = first_responses(t, start, until, until)
     fr = fr.filter(fr.brand == brand, fr.frt_s.isnull())
-    age_s = seconds_between(fr.created_at, ibis.literal(until))
+    age_s = seconds_until(fr.created_at, until)
     if business_targets:
         fr = with_business_frt(fr, business_hours, tz, start, until)
         age_s = in_target_calendar(age_s, fr.age_business_s, fr.channel, business_targets)

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from cxpulse.config import BusinessHours
-from cxpulse.metrics.grouping import as_utc, epoch_us, local_day
+from cxpulse.metrics.engines import epoch_us
+from cxpulse.metrics.grouping import as_utc, local_day
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """``BusinessHours.days`` names in the order of pandas' ``day_of_week`` (Monday = 0)."""

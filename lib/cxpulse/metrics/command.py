@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -46,7 +47,7 @@ from cxpulse.metrics.survey import nps_by_channel, survey_summary
 from cxpulse.metrics.volume import volume_summary
 from cxpulse.metrics.wait import customer_wait
 from cxpulse.quantify import Calibration
-from cxpulse.schema import CHANNELS
+from cxpulse.schema import CHANNELS, COLUMNS
 from cxpulse.warehouse import connect as connect_warehouse
 
 
@@ -127,10 +128,87 @@ class WarehouseReader(DuckDBBackend):
             return super().to_pyarrow(expr, **kwargs)
 
 
-def open_table(warehouse_path: Path) -> ir.Table:
+def open_warehouse_table(warehouse_path: Path, engine: config.EngineParams) -> ir.Table:
     """The ``interactions`` table of the warehouse file, read-only, session time zone UTC;
     the file is open only while a query runs (``WarehouseReader``)."""
     return WarehouseReader(Path(warehouse_path)).table("interactions")
+
+
+SPARK_LOCAL = {
+    "spark.master": "local[*]",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.showConsoleProgress": "false",
+}
+"""The session cxpulse starts when no Spark launcher started one: local mode, few shuffle
+partitions (a report runs dozens of small aggregations; 200, Spark's default, costs
+seconds each)."""
+
+
+def spark_session() -> Any:
+    """The Spark session to run on: the active one (spark-submit, a Databricks job), else
+    a local one (``SPARK_LOCAL``). Partition values are read as text (``month=2026-11``
+    stays a string)."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        builder = SparkSession.builder.appName("cxpulse")
+        if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
+            for key, value in SPARK_LOCAL.items():
+                builder = builder.config(key, value)
+        session = builder.getOrCreate()
+    session.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    return session
+
+
+def open_spark_table(warehouse_path: Path, engine: config.EngineParams) -> ir.Table:
+    """The interactions on Spark: the lake ``engine.lake`` (``cxpulse lake``) or the
+    catalog table ``engine.table``, with the warehouse's columns in its order and
+    ``created_at`` a UTC timestamp, as on DuckDB."""
+    import ibis
+
+    if engine.table is None and engine.lake is None:
+        raise config.ParamsError(
+            "engine spark needs a lake (--lake DIR, or engine: {name: spark, lake: DIR} in "
+            "brand.yaml) or a catalog table (engine: {name: spark, table: NAME})"
+        )
+    lake = None if engine.lake is None else Path(engine.lake)
+    if lake is not None and not (lake / "_lake.json").is_file():
+        raise config.ParamsError(f"{lake}: not a lake (no _lake.json; run 'cxpulse lake {lake}')")
+    con = ibis.pyspark.connect(spark_session())
+    if lake is None:
+        t = con.table(engine.table)
+    else:
+        t = con.read_parquet(str(lake.resolve()), table_name=f"interactions_{abs(hash(lake))}")
+    utc = {c: t[c].cast("timestamp('UTC')") for c in ("created_at", "ingested_at")}
+    return t.mutate(**utc).select(*COLUMNS)
+
+
+OPENERS: dict[str, Callable[[Path, config.EngineParams], ir.Table]] = {
+    "duckdb": open_warehouse_table,
+    "spark": open_spark_table,
+}
+"""Engine name (``engine`` of brand.yaml, --engine) -> how its interactions are opened."""
+
+
+def open_table(warehouse_path: Path, engine: config.EngineParams | None = None) -> ir.Table:
+    """The interactions on ``engine`` (default: DuckDB on the warehouse file)."""
+    engine = engine or config.EngineParams()
+    return OPENERS[engine.name](Path(warehouse_path), engine)
+
+
+def choose_engine(
+    params: config.BrandParams, name: str | None = None, lake: Path | None = None
+) -> config.EngineParams:
+    """``engine`` of brand.yaml, with --engine and --lake over it."""
+    chosen = params.engine
+    if name is not None and name != chosen.name:
+        chosen = config.EngineParams(name=name)
+    if lake is not None:
+        chosen = chosen.model_copy(update={"lake": str(lake), "table": None})
+    return chosen
 
 
 def _latest(t: ir.Table) -> pd.Timestamp | None:
@@ -534,10 +612,13 @@ def metrics_command(
     by: Sequence[str] = (),
     metric: str = "headline",
     customers_path: Path | None = None,
+    engine: str | None = None,
+    lake: Path | None = None,
 ) -> pd.DataFrame:
     """What ``cxpulse metrics`` prints: the ``metric`` of ``REGISTRY`` (default
     ``headline``) over the chosen window (``choose_period``, in the brand's time zone), on
-    one channel when given, grouped by ``by`` when the metric groups.
+    one channel when given, grouped by ``by`` when the metric groups, on the engine of
+    brand.yaml (``engine``), or ``engine`` (duckdb or spark) and ``lake`` when given.
 
     --brand narrows the rows of a metric that filters by brand (default every brand), and
     names the brand of a metric about ours (default ``brand`` of brand.yaml). Headline
@@ -548,7 +629,7 @@ def metrics_command(
     brand_params = config.load_brand(Path(params_dir))
     by = list(dict.fromkeys(by))
     check_options(spec, brand, channel, by, customers_path)
-    t = open_table(warehouse)
+    t = open_table(warehouse, choose_engine(brand_params, engine, lake))
     if channel:
         t = t.filter(t.channel == channel)
     if brand and spec.brand == "filter":

@@ -2,17 +2,18 @@
 
 A window is half-open, ``[start, end)``, both ends UTC timestamps (``periods.Period``).
 Time group keys are local calendar units in the brand's time zone, converted by the
-engine (DuckDB ``timezone(tz, ts)``), so a day is the brand's day across DST changes.
+engine (``engines.local_time``), so a day is the brand's day across DST changes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+
+from cxpulse.metrics.engines import epoch_us, local_time
 
 GROUP_KEYS: tuple[str, ...] = ("brand", "channel", "day", "week", "quarter", "weekday", "hour")
 """What ``by`` accepts: day = local date; week = ISO week label ``2024-W13``;
@@ -21,19 +22,9 @@ weekday = local day of the week, 0 = Monday to 6 = Sunday; hour = local wall-clo
 0-23 (the night clocks go back, that hour holds two hours of data)."""
 
 
-@ibis.udf.scalar.builtin(name="timezone")
-def _local_time(tz: str, ts: dt.datetime) -> dt.datetime:
-    """DuckDB ``timezone(tz, timestamptz)``: the naive local wall-clock time in ``tz``."""
-
-
-@ibis.udf.scalar.builtin(name="epoch_us")
-def epoch_us(ts: dt.datetime) -> int:
-    """DuckDB ``epoch_us(timestamptz)``: microseconds since 1970-01-01 UTC."""
-
-
 def local_day(ts: ir.TimestampValue, tz: str) -> ir.DateValue:
     """The local date in ``tz`` of the UTC timestamp ``ts``."""
-    return _local_time(tz, ts).date()
+    return local_time(tz, ts).date()
 
 
 def as_utc(ts: pd.Timestamp | str) -> pd.Timestamp:
@@ -44,6 +35,11 @@ def as_utc(ts: pd.Timestamp | str) -> pd.Timestamp:
     return ts.tz_convert("UTC")
 
 
+def microseconds(ts: pd.Timestamp) -> int:
+    """The instant ``ts`` (timezone-aware) as microseconds since 1970-01-01 UTC."""
+    return as_utc(ts).value // 1_000
+
+
 def within(t: ir.Table, start: pd.Timestamp, end: pd.Timestamp) -> ir.Table:
     """Rows of ``t`` created in ``[start, end)``."""
     return t.filter(t.created_at >= as_utc(start), t.created_at < as_utc(end))
@@ -52,6 +48,12 @@ def within(t: ir.Table, start: pd.Timestamp, end: pd.Timestamp) -> ir.Table:
 def seconds_between(earlier: ir.TimestampValue, later: ir.TimestampValue) -> ir.FloatingValue:
     """``later - earlier`` in seconds (float, microsecond precision; negative if reversed)."""
     return (epoch_us(later) - epoch_us(earlier)) / 1e6
+
+
+def seconds_until(earlier: ir.TimestampValue, instant: pd.Timestamp) -> ir.FloatingValue:
+    """``instant - earlier`` in seconds, ``instant`` known in Python (a literal alone has no
+    engine: ``engines.for_expr``)."""
+    return (microseconds(instant) - epoch_us(earlier)) / 1e6
 
 
 def ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
@@ -67,14 +69,26 @@ def check_by(by: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(by))
 
 
+def iso_week_label(local: ir.TimestampValue) -> ir.StringValue:
+    """The ISO week of ``local`` as ``2024-W13``: the week's year is the year of its
+    Thursday, so 30 Dec 2024 is in 2025-W01 and 1 Jan 2027 in 2026-W53."""
+    week, month, year = local.week_of_year(), local.month(), local.year()
+    iso_year = ibis.cases(
+        ((week == 1) & (month == 12), year + 1),
+        ((week >= 52) & (month == 1), year - 1),
+        else_=year,
+    )
+    return iso_year.cast("string") + "-W" + week.cast("string").lpad(2, "0")
+
+
 def with_group_keys(t: ir.Table, by: Sequence[str], tz: str) -> ir.Table:
     """``t`` with the time keys among ``by`` (day, week, quarter, weekday, hour) added from
     ``created_at``."""
-    local = _local_time(tz, t.created_at)
+    local = local_time(tz, t.created_at)
     keys = {
         "day": local_day(t.created_at, tz),
-        "week": local.strftime("%G-W%V"),
-        "quarter": local.strftime("%Y-Q") + local.quarter().cast("string"),
+        "week": iso_week_label(local),
+        "quarter": local.year().cast("string") + "-Q" + local.quarter().cast("string"),
         "weekday": local.day_of_week.index(),
         "hour": local.hour(),
     }

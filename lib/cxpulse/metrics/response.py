@@ -23,6 +23,7 @@ from cxpulse.metrics.grouping import (
     as_utc,
     ratio,
     seconds_between,
+    seconds_until,
     to_frame,
     with_group_keys,
     within,
@@ -145,7 +146,7 @@ def response_summary(
     waited = in_target_calendar(r.frt_s, r.frt_business_s, r.channel, business_targets)
     met = target.notnull() & waited.notnull() & (waited <= target)
     age = in_target_calendar(
-        seconds_between(r.created_at, ibis.literal(until)), r.age_business_s, r.channel,
+        seconds_until(r.created_at, until), r.age_business_s, r.channel,
         business_targets,
     )  # fmt: skip
     due = target.notnull() & ((age >= target) | met)

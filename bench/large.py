@@ -1,0 +1,150 @@
+"""``make bench-large``: the reports on 100M rows, and the daily on Spark beside DuckDB.
+
+Measures, each run its own process (wall seconds, peak RSS of the process and its
+children summed: the kernel, and Spark's JVM):
+
+- ``cxpulse run daily|weekly|quarterly`` on a 100M-row warehouse, and the daily on the
+  10M-row one in the same session: the daily's growth 10M -> 100M (target at most 1.2x);
+- the daily on Spark (local mode, ``--engine spark``) over the lake of the 10M warehouse
+  (``cxpulse lake``), beside DuckDB's daily on the same rows.
+
+The 10M warehouse is ``make bench``'s seeded demo warehouse. The 100M one is it ten
+times: nine copies whose ids, threads, parents and authors carry a suffix (``~1`` ...
+``~9``), so each copy is its own customers and conversations over the same days: ten times
+the rows a day, as the demo's 10M is ten times its 1M. Both, and the lake, are cached
+under ``bench/.cache/`` (about 8 GB). Prints a table and writes ``bench/large.json``.
+
+``--rows-large N`` (a multiple of 10M) builds a smaller "large" warehouse when time or
+disk is short; the table says which size ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run as bench  # noqa: E402 - make bench's helpers
+
+BASE_ROWS = 10_000_000
+LINKED = ("id", "thread_id", "parent_id", "author_id")
+"""Columns a copy suffixes, so its rows are new messages of new customers."""
+TARGET_GROWTH = 1.2
+TARGET_RSS_MB = 900
+
+
+def copied_warehouse(base: Path, copies: int) -> Path:
+    """``base`` with ``copies - 1`` suffixed copies of its interactions added, built once."""
+    import duckdb
+
+    folder = base.parent.with_name(f"{base.parent.name}-x{copies}")
+    target = folder / "warehouse.duckdb"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    building = folder / "building.duckdb"
+    building.unlink(missing_ok=True)
+    bench.log(f"building the {copies} x {BASE_ROWS:,}-row warehouse (cached in {folder})")
+    start = time.perf_counter()
+    con = duckdb.connect(str(building))
+    con.execute(f"ATTACH '{base}' AS base (READ_ONLY)")
+    tables = ("interactions", "quarantine", "ingest_log", "sentiment_cache", "sentiment_engine")
+    for table in tables:
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM base.{table}")
+    for n in range(1, copies):
+        suffixed = ", ".join(f"{c} || '~{n}' AS {c}" for c in LINKED)
+        con.execute(
+            f"INSERT INTO interactions SELECT * REPLACE ({suffixed}) FROM base.interactions"
+        )
+        bench.log(f"copy {n} of {copies - 1} added")
+    con.execute("DETACH base")
+    con.execute("CHECKPOINT")
+    con.close()
+    building.replace(target)
+    bench.log(f"built in {time.perf_counter() - start:.0f} s")
+    return target
+
+
+def lake_of(warehouse: Path) -> Path:
+    """The lake of ``warehouse`` beside it (``cxpulse lake``; unchanged partitions stay)."""
+    folder = warehouse.with_name("lake")
+    sample = bench.run([bench.CX, "-q", "lake", str(folder), "--warehouse", str(warehouse)])
+    bench.log(f"lake {folder}: {sample.extra['stdout'].strip()} ({sample.seconds:.0f} s)")
+    return folder
+
+
+def report(warehouse: Path, cadence: str, reports: Path, *engine: str) -> dict:
+    """One ``cxpulse run cadence`` (as of ``bench.AS_OF``): seconds and peak MB, or the
+    last line of its error when it failed (the other runs go on)."""
+    bench.log(f"cxpulse run {cadence} on {warehouse.parent.name} {' '.join(engine)}")
+    try:
+        sample = bench.run(
+            [bench.CX, "-q", "run", cadence, "--as-of", bench.AS_OF, "--warehouse",
+             str(warehouse), "--params", str(bench.PARAMS), "--reports", str(reports), *engine]
+        )  # fmt: skip
+    except RuntimeError as err:
+        failure = next(
+            line for line in str(err).splitlines() if "Exception" in line or "Error" in line
+        )
+        bench.log(f"failed: {failure}")
+        return {"failed": failure.strip()}
+    return {"seconds": round(sample.seconds, 2), "peak_rss_mb": round(sample.peak_rss_mb)}
+
+
+def table(results: dict) -> str:
+    large = f"{results['rows_large']:,}"
+    lines = [f"Reports on {large} rows (one run each; as of {bench.AS_OF})"]
+    lines.append(f"  {'report':<44} {'seconds':>8} {'peak MB':>8}")
+    for name, v in results["runs"].items():
+        if "failed" in v:
+            lines.append(f"  {name:<44} FAILED: {v['failed'][:110]}")
+        else:
+            lines.append(f"  {name:<44} {v['seconds']:>8.1f} {v['peak_rss_mb']:>8,}")
+    growth = results["daily_growth"]
+    lines.append(
+        f"  daily growth {BASE_ROWS:,} -> {large}: {growth:.2f}x (target <= {TARGET_GROWTH}x) "
+        f"{'ok' if growth <= TARGET_GROWTH else 'MISSED'}"
+    )
+    worst = max(v.get("peak_rss_mb", 0) for k, v in results["runs"].items() if "spark" not in k)
+    lines.append(
+        f"  highest DuckDB report RSS: {worst:,} MB (target <= {TARGET_RSS_MB} MB) "
+        f"{'ok' if worst <= TARGET_RSS_MB else 'MISSED'}"
+    )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows-large", type=int, default=100_000_000)
+    args = parser.parse_args()
+    copies = args.rows_large // BASE_ROWS
+    base = bench.demo_warehouse(BASE_ROWS)
+    large = copied_warehouse(base, copies)
+    lake = lake_of(base)
+    reports = bench.cache_dir() / "large-reports"
+    runs = {
+        f"daily, {BASE_ROWS:,} rows": report(base, "daily", reports),
+        f"daily, {args.rows_large:,} rows": report(large, "daily", reports),
+        f"weekly, {args.rows_large:,} rows": report(large, "weekly", reports),
+        f"quarterly, {args.rows_large:,} rows": report(large, "quarterly", reports),
+        f"daily, {BASE_ROWS:,} rows, spark local over the lake": report(
+            base, "daily", reports, "--engine", "spark", "--lake", str(lake)
+        ),
+    }
+    names = list(runs)
+    results = {
+        "rows_large": args.rows_large,
+        "runs": runs,
+        "daily_growth": round(runs[names[1]]["seconds"] / runs[names[0]]["seconds"], 2),
+    }
+    (bench.BENCH / "large.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
