@@ -136,6 +136,7 @@ def load_real(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Call
     return load
 
 
+PARAMS = Path(__file__).resolve().parents[1] / "params"
 DEMO_END = "2026-03-20T08:00"
 """A fixed end for the test demo data: runs are reproducible whatever today's date."""
 
@@ -145,12 +146,14 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small seeded demo warehouse (40k rows ending ``DEMO_END``), built once per run."""
     from cxpulse import config, demo
     from cxpulse.ingest import ingest_file
+    from cxpulse.themes_command import fit_command
 
     root = tmp_path_factory.mktemp("demo")
-    brand = config.load_brand(Path(__file__).resolve().parents[1] / "params")
+    brand = config.load_brand(PARAMS)
     path = root / "warehouse.duckdb"
     for file in demo.write_demo(root / "files", rows=40_000, seed=11, end=DEMO_END, brand=brand):
         ingest_file(file, "canonical", path)
+    fit_command(path, PARAMS)
     return path
 
 

@@ -287,7 +287,7 @@ def sentiment_setup(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cxpulse import config, demo, ingest
+    from cxpulse import config, demo, ingest, themes_command
 
     brand = config.load_brand(args.params)
     log.info("generating %s demo rows (seed %s) into %s", f"{args.rows:,}", args.seed, args.out)
@@ -298,6 +298,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ingest.ingest_file(
             path, "canonical", args.warehouse, engine=brand.sentiment.engine, names=names
         )
+    model, path = themes_command.fit_command(args.warehouse, args.params)
+    log.info("themes: %d fitted (%s)", len(model.themes), path)
     return 0
 
 

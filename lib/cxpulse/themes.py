@@ -11,7 +11,9 @@ pairs of neighbouring words within a clause; stop words, greetings, venting, wor
 and numbers dropped). TF-IDF of up to ``SAMPLE`` messages (binary term frequency, smoothed
 idf, rows of unit length; a term in at least ``MIN_DF`` messages and at most half of
 them), then NMF with ``n_themes`` components (nndsvda start, ``random_state`` 0: the
-same messages give the same themes). A component, scaled to unit length, is a theme.
+same messages give the same themes). Components alike (``merged``: average cosine >=
+``MERGE_SIMILARITY``: one reason written several ways) are summed; each, scaled to unit
+length, is a theme.
 
 Assign (``assign``): a message holding a phrase of a pinned theme (params/themes.yaml)
 belongs to the first such theme; else to the discovered theme whose term vector is most
@@ -55,6 +57,7 @@ MIN_MEMBERS = 0.01
 """A discovered theme with fewer members (share of the fit's messages) is dropped."""
 MIN_SIMILARITY = 0.1
 MATCH_SIMILARITY = 0.3
+MERGE_SIMILARITY = 0.12
 TOP_TERMS = 200
 """Terms kept of each theme's vector (the rest weigh next to nothing)."""
 PHRASES_SHOWN = 8
@@ -331,6 +334,27 @@ def _label(members: Sequence[str], everyone: Counter[str], theme: Theme, taken: 
     return pairs[0] if pairs else " / ".join(words[:2]) or theme.id
 
 
+def merged(components: np.ndarray, threshold: float) -> np.ndarray:
+    """``components`` (rows) with the groups of alike rows summed: average-linkage
+    clustering on the cosine of the rows, joining while two groups are at least
+    ``threshold`` alike on average (NMF splits one reason written several ways)."""
+    unit = components / np.maximum(np.linalg.norm(components, axis=1, keepdims=True), 1e-12)
+    cosine = unit @ unit.T
+    groups = [[i] for i in range(len(unit))]
+    while len(groups) > 1:
+        best, pair = threshold, None
+        for a in range(len(groups)):
+            for b in range(a + 1, len(groups)):
+                link = cosine[np.ix_(groups[a], groups[b])].mean()
+                if link >= best:
+                    best, pair = link, (a, b)
+        if pair is None:
+            break
+        a, b = pair
+        groups[a] = groups[a] + groups.pop(b)
+    return np.vstack([unit[g].sum(axis=0) for g in groups])
+
+
 def discover(
     texts: Sequence[str], n_themes: int, min_similarity: float = MIN_SIMILARITY
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
@@ -348,7 +372,7 @@ def discover(
     nmf.fit(x)
     terms = list(vocabulary)
     vectors = []
-    for row in nmf.components_:
+    for row in merged(nmf.components_, MERGE_SIMILARITY):
         top = np.argsort(-row, kind="stable")[:TOP_TERMS]
         top = top[row[top] > 0]
         norm = np.linalg.norm(row[top]) or 1.0

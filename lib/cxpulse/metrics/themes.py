@@ -14,12 +14,13 @@ table of text -> theme id). A theme's figures:
 - status "new" when the theme was first seen by a fit ending inside or after the
   comparison window and has at least ``min_count`` messages; "rising" when change >=
   ``RISING`` with at least ``min_count`` messages;
-- channels: the channels of its messages, most first, with their shares;
+- channels: the ``CHANNELS_SHOWN`` channels with most of its messages, with their shares;
 - frt_median_s: median first response of its answered messages (``first_responses``);
 - net_sentiment: (positive - negative) / (positive + negative) x 100 of the mean class
   probabilities of its messages (not bias-corrected: negative messages were chosen by
   their p_negative);
-- examples: up to ``EXAMPLES`` messages of the window most like the theme, id and text.
+- examples: up to ``EXAMPLES`` messages of the window most like the theme and unlike
+  each other (``_varied``), id and text.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from ibis import _
 
 from cxpulse import periods, themes
 from cxpulse.config import NEGATIVE_PROBABILITY
-from cxpulse.metrics.grouping import aggregate, with_group_keys, within
+from cxpulse.metrics.grouping import with_group_keys, within
 from cxpulse.metrics.response import first_responses
 from cxpulse.metrics.sentiment import is_negative
 
 EXAMPLES = 3
+CHANNELS_SHOWN = 3
 RISING = 2.0
 MIN_COUNT = 5
 SUMMARY_COLUMNS = [
@@ -102,12 +104,20 @@ def assign_texts(
 
 
 def _channels(frame: pd.DataFrame) -> pd.Series:
-    """Theme id -> "twitter 60%, email 30%, ..." from (theme_id, channel, n) rows."""
+    """Theme id -> "twitter 60%, email 30%, review 5%": its ``CHANNELS_SHOWN`` channels
+    with the most messages, from (theme_id, channel, n) rows."""
     shares = frame.assign(share=frame["n"] / frame.groupby("theme_id")["n"].transform("sum"))
     shares = shares.sort_values(["theme_id", "share", "channel"], ascending=[True, False, True])
-    return shares.groupby("theme_id").apply(
-        lambda g: ", ".join(f"{c} {s:.0%}" for c, s in zip(g["channel"], g["share"], strict=True)),
-        include_groups=False,
+    return (
+        shares.groupby("theme_id")
+        .head(CHANNELS_SHOWN)
+        .groupby("theme_id")
+        .apply(
+            lambda g: ", ".join(
+                f"{c} {s:.0%}" for c, s in zip(g["channel"], g["share"], strict=True)
+            ),
+            include_groups=False,
+        )
     )
 
 
@@ -154,13 +164,12 @@ def theme_summary(
     )
     window = within(in_scope(t, brand, scope, negative_probability), current.start, current.end)
     themed = _themed(window, counts.loc[counts["now"] > 0, ["text", "theme_id"]])
-    by_channel = themed.group_by(["theme_id", "channel"]).aggregate(n=_.count()).execute()
-    sums = (
-        themed.group_by("theme_id")
-        .aggregate(neg=_.p_negative.sum(), pos=_.p_positive.sum())
+    by_channel = (
+        themed.group_by(["theme_id", "channel"])
+        .aggregate(n=_.count(), neg=_.p_negative.sum(), pos=_.p_positive.sum())
         .execute()
-        .set_index("theme_id")
     )
+    sums = by_channel.groupby("theme_id")[["neg", "pos"]].sum()
     answered = first_responses(t, current.start, current.end).filter(
         _.brand == brand, _.frt_s.notnull()
     )
@@ -187,6 +196,23 @@ def theme_summary(
     return frame[SUMMARY_COLUMNS].reset_index(drop=True)
 
 
+def _varied(texts: pd.Series, count: int = EXAMPLES, overlap: float = 0.6) -> list:
+    """Index labels of up to ``count`` of ``texts`` (best first), each sharing at most
+    ``overlap`` of its words (Jaccard) with the ones picked before it; the best others
+    fill up when too few differ."""
+    picked: list = []
+    seen: list[set[str]] = []
+    for label, text in texts.items():
+        words = set(str(text).lower().split())
+        if all(len(words & w) / max(len(words | w), 1) <= overlap for w in seen):
+            picked.append(label)
+            seen.append(words)
+        if len(picked) == count:
+            return picked
+    rest = [label for label in texts.index if label not in picked]
+    return picked + rest[: count - len(picked)]
+
+
 def _examples(
     t: ir.Table,
     counts: pd.DataFrame,
@@ -200,7 +226,13 @@ def _examples(
     smallest id holding it."""
     now = counts[counts["now"] > 0].assign(rank=lambda f: f["similarity"].fillna(0))
     now = now.sort_values(["theme_id", "rank", "now", "text"], ascending=[True, False, False, True])
-    picked = now.groupby("theme_id").head(EXAMPLES)
+    picked = (
+        pd.concat(
+            [g.loc[_varied(g["text"])] for _, g in now.groupby("theme_id")], ignore_index=True
+        )
+        if len(now)
+        else now
+    )
     if picked.empty:
         return {}
     rows = within(in_scope(t, brand, scope, threshold), current.start, current.end)
@@ -257,7 +289,7 @@ def theme_trend(
     rows = with_group_keys(
         within(in_scope(t, brand, scope, negative_probability), start, end), [grain], tz
     )
-    counts = aggregate(rows, ["text", grain], n=_.count()).execute()
+    counts = rows.group_by(["text", grain]).aggregate(n=_.count()).execute()
     assigned = assign_texts(pd.Series(counts["text"].unique()), model, taxonomy, names)
     counts = counts.merge(assigned[["text", "theme_id"]], on="text")
     out = counts.groupby([grain, "theme_id"], as_index=False)["n"].sum()
