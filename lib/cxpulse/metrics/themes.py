@@ -11,9 +11,9 @@ table of text -> theme id). A theme's figures:
   (fraction, "other" included);
 - previous: its messages in the comparison window; expected = previous x window days /
   comparison days; change = messages / expected (ratio; NaN when previous is 0);
-- status "new" when the theme was first seen by a fit ending inside or after the
-  comparison window and has at least ``min_count`` messages; "rising" when change >=
-  ``RISING`` with at least ``min_count`` messages;
+- a theme grows fast when it has at least ``min_count`` messages and change >= ``RISING``
+  (or none before); status "new" when it grows fast and was first seen by a fit ending
+  inside or after the comparison window, "rising" when it grows fast otherwise;
 - channels: the ``CHANNELS_SHOWN`` channels with most of its messages, with their shares;
 - frt_median_s: median first response of its answered messages (``first_responses``);
 - net_sentiment: (positive - negative) / (positive + negative) x 100 of the mean class
@@ -149,12 +149,10 @@ def theme_summary(
     total = max(int(counts["now"].sum()), 1)
     expected = frame["before"] * current.days / comparison.days
     first_seen = {th.id: th.first_seen for th in model.themes} if model else {}
-    new = frame["theme_id"].map(lambda i: first_seen.get(i, "") >= str(comparison.first_day)) & (
-        frame["before"] == 0
-    )
+    recent = frame["theme_id"].map(lambda i: first_seen.get(i, "") >= str(comparison.first_day))
     change = (frame["now"] / expected).where(expected > 0)
-    enough = frame["now"] >= min_count
-    status = np.where(new & enough, "new", np.where(enough & (change >= RISING), "rising", ""))
+    grows = (frame["now"] >= min_count) & ((frame["before"] == 0) | (change >= RISING))
+    status = np.where(grows & recent, "new", np.where(grows, "rising", ""))
     frame = frame.assign(
         messages=frame["now"].astype("int64"),
         share=frame["now"] / total,
