@@ -57,7 +57,10 @@ MIN_MEMBERS = 0.01
 """A discovered theme with fewer members (share of the fit's messages) is dropped."""
 MIN_SIMILARITY = 0.1
 MATCH_SIMILARITY = 0.3
-MERGE_SIMILARITY = 0.12
+MERGE_SIMILARITY = 0.3
+MAX_SHARE = 0.25
+"""A discovered theme holding more of the messages is split (``discover``)."""
+SPLIT_THEMES = 5
 TOP_TERMS = 200
 """Terms kept of each theme's vector (the rest weigh next to nothing)."""
 PHRASES_SHOWN = 8
@@ -355,12 +358,21 @@ def merged(components: np.ndarray, threshold: float) -> np.ndarray:
     return np.vstack([unit[g].sum(axis=0) for g in groups])
 
 
+def _sizes(x: sp.csr_matrix, vectors, vocabulary, minimum: float) -> tuple[np.ndarray, np.ndarray]:
+    """(theme index or -1 of each row of ``x``, members of each theme)."""
+    matrix = _theme_matrix([Theme(str(i), "", (), v) for i, v in enumerate(vectors)], vocabulary)
+    best, _ = nearest(np.asarray(x @ matrix.T), minimum)
+    return best, np.bincount(best[best >= 0], minlength=len(vectors))
+
+
 def discover(
-    texts: Sequence[str], n_themes: int, min_similarity: float = MIN_SIMILARITY
+    texts: Sequence[str], n_themes: int, min_similarity: float = MIN_SIMILARITY, split: bool = True
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
     """(vocabulary, term vectors of the themes) of cleaned ``texts``: TF-IDF and NMF as
     in the module docstring; themes with fewer than ``MIN_MEMBERS`` of the texts
-    assigned (cosine >= ``min_similarity``) are dropped."""
+    assigned (cosine >= ``min_similarity``) are dropped. With ``split``, a theme holding
+    more than ``MAX_SHARE`` of the texts (a catch-all of the words every message uses) is
+    replaced by the themes discovered among its own members, when they are two or more."""
     from sklearn.decomposition import NMF
 
     vocabulary = build_vocabulary(texts)
@@ -377,11 +389,17 @@ def discover(
         top = top[row[top] > 0]
         norm = np.linalg.norm(row[top]) or 1.0
         vectors.append({terms[j]: float(row[j] / norm) for j in top})
+    best, sizes = _sizes(x, vectors, vocabulary, min_similarity)
+    if split:
+        for i in np.flatnonzero(sizes > MAX_SHARE * len(texts))[::-1]:
+            members = [t for t, b in zip(texts, best, strict=True) if b == i]
+            _, parts = discover(members, SPLIT_THEMES, min_similarity, split=False)
+            if len(parts) >= 2:
+                vectors[i : i + 1] = [
+                    {t: w for t, w in p.items() if t in vocabulary} for p in parts
+                ]
     while vectors:
-        themes = [Theme(str(i), "", (), v) for i, v in enumerate(vectors)]
-        sims = np.asarray(x @ _theme_matrix(themes, vocabulary).T)
-        best, _ = nearest(sims, min_similarity)
-        sizes = np.bincount(best[best >= 0], minlength=len(vectors))
+        _, sizes = _sizes(x, vectors, vocabulary, min_similarity)
         smallest = int(sizes.argmin())
         if sizes[smallest] >= max(MIN_MEMBERS * len(texts), 2):
             break

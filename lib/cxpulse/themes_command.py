@@ -139,7 +139,7 @@ def fit_command(
         )
     previous = load_fit(warehouse, brand, settings.scope, last, before=True)
     model = themes.fit(
-        themes.cleaned(texts, config.brand_names(params_dir)),
+        themes.cleaned(texts, (*config.brand_names(params_dir), brand)),
         brand,
         window.first_day.isoformat(),
         last.isoformat(),
@@ -181,8 +181,8 @@ def assign_command(
     params_dir = Path(params_dir)
     settings = config.load_themes(params_dir)
     has_brand = (params_dir / "brand.yaml").exists()
-    names = config.brand_names(params_dir) if has_brand else ()
     brand = brand or (config.load_brand(params_dir).brand if has_brand else "")
+    names = (*(config.brand_names(params_dir) if has_brand else ()), brand)
     texts = themes.cleaned(frame[text_column].fillna("").astype(str), names)
     taxonomy = taxonomy_of(settings)
     if warehouse is not None:

@@ -447,9 +447,10 @@ def _themes(c: MetricContext) -> pd.DataFrame:
     taxonomy = themes_command.check_taxonomy(
         themes_command.taxonomy_of(settings), model, c.params_dir
     )
+    names = (*config.brand_names(c.params_dir), c.brand)
     frame = theme_summary(
-        c.table, model, c.period, c.comparison, c.brand, taxonomy,
-        config.brand_names(c.params_dir), settings.scope, c.params.sentiment.negative_probability,
+        c.table, model, c.period, c.comparison, c.brand, taxonomy, names, settings.scope,
+        c.params.sentiment.negative_probability,
     )  # fmt: skip
     return frame[["theme_id", "label", "messages", "share", "previous", "change", "status",
                   "example_ids"]]  # fmt: skip

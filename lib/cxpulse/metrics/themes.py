@@ -75,16 +75,25 @@ def text_counts(
     scope: str = "negative",
     negative_probability: float = NEGATIVE_PROBABILITY,
 ) -> pd.DataFrame:
-    """Messages of the scope per distinct text, in ``current`` (now) and ``comparison``
-    (before). Columns: text, now, before."""
+    """Messages of the scope per distinct text and channel, in ``current`` (now) and
+    ``comparison`` (before), with the sums of p_negative and p_positive of those of
+    ``current`` and the smallest id among them (null when none). Columns: text, channel,
+    now, before, neg, pos, first_id."""
     rows = in_scope(t, brand, scope, negative_probability)
     now = (_.created_at >= current.start) & (_.created_at < current.end)
     before = (_.created_at >= comparison.start) & (_.created_at < comparison.end)
-    both = rows.filter(now | before)
-    counts = both.group_by("text").aggregate(
-        now=now.ifelse(1, 0).sum(), before=before.ifelse(1, 0).sum()
+    counts = (
+        rows.filter(now | before)
+        .group_by(["text", "channel"])
+        .aggregate(
+            now=now.ifelse(1, 0).sum(),
+            before=before.ifelse(1, 0).sum(),
+            neg=now.ifelse(_.p_negative, 0.0).sum(),
+            pos=now.ifelse(_.p_positive, 0.0).sum(),
+            first_id=now.ifelse(_.id, ibis.null("string")).min(),
+        )
     )
-    return counts.execute().sort_values("text", ignore_index=True)
+    return counts.execute().sort_values(["text", "channel"], ignore_index=True)
 
 
 def _themed(t: ir.Table, assignment: pd.DataFrame) -> ir.Table:
@@ -138,9 +147,13 @@ def theme_summary(
 
     Columns: ``SUMMARY_COLUMNS``.
     """
-    counts = text_counts(t, current, comparison, brand, scope, negative_probability)
-    assigned = assign_texts(counts["text"], model, taxonomy, names)
-    counts = counts.join(assigned[["theme_id", "similarity"]])
+    by_text = text_counts(t, current, comparison, brand, scope, negative_probability)
+    texts = by_text.groupby("text", sort=True).agg(
+        now=("now", "sum"), before=("before", "sum"), first_id=("first_id", "min")
+    )
+    assigned = assign_texts(pd.Series(texts.index), model, taxonomy, names)
+    counts = texts.reset_index().join(assigned[["theme_id", "similarity"]])
+    by_text = by_text.merge(counts[["text", "theme_id"]], on="text")
     labels = themes.labels(model, taxonomy)
     per_theme = counts.groupby("theme_id")[["now", "before"]].sum()
     frame = pd.DataFrame({"theme_id": list(labels), "label": list(labels.values())})
@@ -153,38 +166,21 @@ def theme_summary(
     change = (frame["now"] / expected).where(expected > 0)
     grows = (frame["now"] >= min_count) & ((frame["before"] == 0) | (change >= RISING))
     status = np.where(grows & recent, "new", np.where(grows, "rising", ""))
+    by_channel = by_text[by_text["now"] > 0].groupby(["theme_id", "channel"], as_index=False)
+    by_channel = by_channel.agg(n=("now", "sum"), neg=("neg", "sum"), pos=("pos", "sum"))
+    sums = by_channel.groupby("theme_id")[["neg", "pos"]].sum()
+    net = (sums["pos"] - sums["neg"]) / (sums["pos"] + sums["neg"]).replace(0, np.nan) * 100
+    examples = _examples(counts)
     frame = frame.assign(
         messages=frame["now"].astype("int64"),
         share=frame["now"] / total,
         previous=frame["before"].astype("int64"),
         change=change,
         status=np.where(frame["theme_id"] == themes.OTHER, "", status),
-    )
-    window = within(in_scope(t, brand, scope, negative_probability), current.start, current.end)
-    themed = _themed(window, counts.loc[counts["now"] > 0, ["text", "theme_id"]])
-    by_channel = (
-        themed.group_by(["theme_id", "channel"])
-        .aggregate(n=_.count(), neg=_.p_negative.sum(), pos=_.p_positive.sum())
-        .execute()
-    )
-    sums = by_channel.groupby("theme_id")[["neg", "pos"]].sum()
-    answered = first_responses(t, current.start, current.end).filter(
-        _.brand == brand, _.frt_s.notnull()
-    )
-    if scope == "negative":
-        answered = answered.filter(is_negative(answered, negative_probability))
-    frt = (
-        _themed(answered, counts.loc[counts["now"] > 0, ["text", "theme_id"]])
-        .group_by("theme_id")
-        .aggregate(frt_median_s=_.frt_s.median())
-        .execute()
-        .set_index("theme_id")["frt_median_s"]
-    )
-    net = (sums["pos"] - sums["neg"]) / (sums["pos"] + sums["neg"]).replace(0, np.nan) * 100
-    examples = _examples(t, counts, current, brand, scope, negative_probability)
-    frame = frame.assign(
         channels=frame["theme_id"].map(_channels(by_channel) if len(by_channel) else {}),
-        frt_median_s=frame["theme_id"].map(frt).astype("float64"),
+        frt_median_s=frame["theme_id"].map(
+            _frt(t, counts, current, brand, scope, negative_probability)
+        ),
         net_sentiment=frame["theme_id"].map(net).astype("float64"),
         example_ids=frame["theme_id"].map(lambda i: examples.get(i, ([], []))[0]),
         example_texts=frame["theme_id"].map(lambda i: examples.get(i, ([], []))[1]),
@@ -192,6 +188,26 @@ def theme_summary(
     )
     frame = frame.sort_values(["_other", "messages", "label"], ascending=[True, False, True])
     return frame[SUMMARY_COLUMNS].reset_index(drop=True)
+
+
+def _frt(
+    t: ir.Table,
+    counts: pd.DataFrame,
+    current: periods.Period,
+    brand: str,
+    scope: str,
+    threshold: float,
+) -> pd.Series:
+    """Theme id -> median first response (s) of its answered messages of ``current``
+    (``first_responses``; ``counts``: text -> theme_id)."""
+    answered = first_responses(t, current.start, current.end).filter(
+        _.brand == brand, _.frt_s.notnull()
+    )
+    if scope == "negative":
+        answered = answered.filter(is_negative(answered, threshold))
+    themed = _themed(answered, counts.loc[counts["now"] > 0, ["text", "theme_id"]])
+    frt = themed.group_by("theme_id").aggregate(frt_median_s=_.frt_s.median()).execute()
+    return frt.set_index("theme_id")["frt_median_s"].astype("float64")
 
 
 def _varied(texts: pd.Series, count: int = EXAMPLES, overlap: float = 0.6) -> list:
@@ -211,40 +227,17 @@ def _varied(texts: pd.Series, count: int = EXAMPLES, overlap: float = 0.6) -> li
     return picked + rest[: count - len(picked)]
 
 
-def _examples(
-    t: ir.Table,
-    counts: pd.DataFrame,
-    current: periods.Period,
-    brand: str,
-    scope: str,
-    threshold: float,
-) -> dict[str, tuple[list[str], list[str]]]:
-    """Theme id -> (ids, texts) of up to ``EXAMPLES`` messages of ``current``: the distinct
-    texts most similar to the theme (pinned and "other": the most frequent), each with the
-    smallest id holding it."""
+def _examples(counts: pd.DataFrame) -> dict[str, tuple[list[str], list[str]]]:
+    """Theme id -> (ids, texts) of up to ``EXAMPLES`` messages of the window: its distinct
+    texts most similar to the theme (pinned and "other": the most frequent) and unlike
+    each other (``_varied``), each with the smallest id holding it (``counts``: text,
+    theme_id, similarity, now, first_id)."""
     now = counts[counts["now"] > 0].assign(rank=lambda f: f["similarity"].fillna(0))
     now = now.sort_values(["theme_id", "rank", "now", "text"], ascending=[True, False, False, True])
-    picked = (
-        pd.concat(
-            [g.loc[_varied(g["text"])] for _, g in now.groupby("theme_id")], ignore_index=True
-        )
-        if len(now)
-        else now
-    )
-    if picked.empty:
-        return {}
-    rows = within(in_scope(t, brand, scope, threshold), current.start, current.end)
-    ids = (
-        rows.filter(_.text.isin(list(picked["text"])))
-        .group_by("text")
-        .aggregate(id=_.id.min())
-        .execute()
-        .set_index("text")["id"]
-    )
     out: dict[str, tuple[list[str], list[str]]] = {}
-    for theme_id, group in picked.groupby("theme_id"):
-        texts = list(group["text"])
-        out[theme_id] = ([str(ids[x]) for x in texts], texts)
+    for theme_id, group in now.groupby("theme_id"):
+        picked = group.loc[_varied(group["text"])]
+        out[theme_id] = (list(picked["first_id"].astype(str)), list(picked["text"]))
     return out
 
 
