@@ -36,6 +36,7 @@ members): frequent in the theme and rare outside it. Never a single word.
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -374,6 +375,7 @@ def discover(
     more than ``MAX_SHARE`` of the texts (a catch-all of the words every message uses) is
     replaced by the themes discovered among its own members, when they are two or more."""
     from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
 
     vocabulary = build_vocabulary(texts)
     k = min(n_themes, len(vocabulary), max(len(texts) // 20, 1))
@@ -381,7 +383,11 @@ def discover(
         return vocabulary, []
     x = tfidf(texts, vocabulary)
     nmf = NMF(n_components=k, init="nndsvda", random_state=SEED, max_iter=500)
-    nmf.fit(x)
+    with warnings.catch_warnings():
+        # a few hundred long reviews may stop at max_iter: the components are usable
+        # and the same every time, so the warning would only be noise in every fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        nmf.fit(x)
     terms = list(vocabulary)
     vectors = []
     for row in merged(nmf.components_, MERGE_SIMILARITY):
