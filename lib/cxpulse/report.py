@@ -41,6 +41,8 @@ _TEMPLATES.filters["visible"] = fmt.visible_controls
 TREND_DAYS = {"daily": 28, "weekly": 35}
 ACTION_ROWS = 5
 """Urgent messages listed in the daily brief: enough to act on, few enough for two pages."""
+ACTION_THEMES = 2
+"""New or fast-rising themes listed in the daily brief (new first, then most messages)."""
 
 # key, label, format kind, better direction, metric field in metrics.headline
 KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -511,27 +513,29 @@ def needs_action(r: Report) -> HTML:
         },
     ]
     flagged = r.theme_frame[r.theme_frame["status"] != ""]
-    groups.append(
-        {
-            "title": "New or fast-rising themes",
-            "columns": [
-                _Col("label", "Theme"),
-                _Col("messages", "Messages", True),
-                _Col("change", f"vs {r.comparisons[0].label}", True),
-                _Col("text", "Example"),
-            ],
-            "rows": [
-                {
-                    "label": f"{x.label} ({x.status})",
-                    "messages": fmt.count(x.messages),
-                    "change": _change(x),
-                    "text": _clip(x.example_texts[0]) if x.example_texts else "",
-                }
-                for x in flagged.itertuples()
-            ],
-            "empty": "No theme is new or growing fast.",
-        }
-    )
+    flagged = flagged.sort_values(["status", "messages"], ascending=[True, False])
+    flagged = flagged.head(ACTION_THEMES)  # "new" sorts before "rising"
+    if len(flagged):  # listed only when there is one: the brief keeps to two pages
+        groups.append(
+            {
+                "title": "New or fast-rising themes",
+                "columns": [
+                    _Col("label", "Theme"),
+                    _Col("messages", "Messages", True),
+                    _Col("change", f"vs {r.comparisons[0].label}", True),
+                    _Col("text", "Example"),
+                ],
+                "rows": [
+                    {
+                        "label": f"{x.label} ({x.status})",
+                        "messages": fmt.count(x.messages),
+                        "change": _change(x),
+                        "text": _clip(x.example_texts[0]) if x.example_texts else "",
+                    }
+                    for x in flagged.itertuples()
+                ],
+            }
+        )
     notes = r.notes[r.notes["day"] >= pd.Timestamp(r.period.first_day)]
     if len(notes):
         groups.append(
