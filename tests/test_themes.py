@@ -142,6 +142,8 @@ def test_themes_keep_their_ids_across_fits_and_a_new_reason_is_new(first):
     (new,) = [i for i, (r, _) in found.items() if r == "new"]
     theme = next(t for t in after.themes if t.id == new)
     assert theme.first_seen == "2026-06-30" and new not in {t.id for t in before.themes}
+    assert {t.first_seen for t in before.themes} == {"2026-01-01"}  # a first fit's window
+    assert {t.first_seen for t in after.themes if t.id != new} == {"2026-01-01"}
     assert "battery" in theme.label or "update" in theme.label
     assert after.next_id > before.next_id
 

@@ -43,9 +43,9 @@ def test_fit_writes_the_brand_fit_and_a_later_fit_keeps_the_ids(capsys, warehous
     assert second.last_day == "2026-03-19"
     kept = {t.id for t in first.themes} & {t.id for t in second.themes}
     assert len(kept) >= len(first.themes) - 2
+    assert {t.first_seen for t in first.themes} == {"2025-12-01"}  # its window's first day
     for theme in second.themes:
-        if theme.id in kept:
-            assert theme.first_seen == "2026-02-28"
+        assert theme.first_seen == ("2025-12-01" if theme.id in kept else "2026-03-19")
     assert [
         p.name for p in themes_command.list_fits(warehouse, "Northwind Mobile", "negative")
     ] == [

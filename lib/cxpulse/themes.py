@@ -24,7 +24,8 @@ after that. A report only assigns; it never fits.
 Identity (``match``): the themes of a new fit are paired with the previous fit's by
 Hungarian matching on the cosine of their term vectors; a pair at least
 ``MATCH_SIMILARITY`` alike keeps the previous id, label and first-seen day, the others
-get new ids and are first seen in this fit (so "new" means new since the last fit).
+get new ids, first seen on this fit's last day (so "new" means new since the last fit);
+the themes of a brand's first fit are first seen on its window's first day.
 
 Label (``label_candidates``): among the two- to four-word runs of the members' cleaned
 text that start and end on a word saying something (not a ``STOP_WORDS`` word nor a
@@ -81,7 +82,8 @@ class Theme:
     phrases: tuple[str, ...]
     terms: dict[str, float] = field(default_factory=dict, repr=False)
     first_seen: str = ""
-    """ISO day: the last day of the window of the first fit that found it."""
+    """ISO day: the last day of the window of the fit that found it (of a brand's first
+    fit: the first day of its window)."""
     pinned: bool = False
 
 
@@ -458,7 +460,7 @@ def fit(
     for i, vector in enumerate(vectors):
         before = continued.get(i)
         if before is None:
-            theme = Theme(f"T{next_id}", "", (), vector, last_day)
+            theme = Theme(f"T{next_id}", "", (), vector, last_day if previous else first_day)
             next_id += 1
         else:
             theme = replace(before, terms=vector)
