@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -193,3 +194,16 @@ def test_a_fit_round_trips_through_json(first):
     again = themes.ThemeModel.from_dict(model.to_dict())
     texts = ["still no refund for my order", "on hold for hours"]
     assert themes.assign(texts, again).theme_id == themes.assign(texts, model).theme_id
+
+
+def test_a_carried_on_theme_keeps_a_label_that_still_fits_and_loses_one_that_does_not(first):
+    texts, _, before = first
+    stale, fitting = before.themes[0], before.themes[1]
+    renamed = (
+        replace(stale, label="parking fines"),  # words its members never use
+        *before.themes[1:],
+    )
+    after = fit_planted(texts, previous=replace(before, themes=renamed), last_day="2026-06-30")
+    labels = {t.id: t.label for t in after.themes}
+    assert labels[stale.id] == stale.label != "parking fines"
+    assert labels[fitting.id] == fitting.label

@@ -23,7 +23,8 @@ after that. A report only assigns; it never fits.
 
 Identity (``match``): the themes of a new fit are paired with the previous fit's by
 Hungarian matching on the cosine of their term vectors; a pair at least
-``MATCH_SIMILARITY`` alike keeps the previous id, label and first-seen day, the others
+``MATCH_SIMILARITY`` alike keeps the previous id and first-seen day, and its label while
+the label still fits its members (``KEEP_LABEL``), the others
 get new ids, first seen on this fit's last day (so "new" means new since the last fit);
 the themes of a brand's first fit are first seen on its window's first day.
 
@@ -66,6 +67,9 @@ SPLIT_THEMES = 5
 TOP_TERMS = 200
 """Terms kept of each theme's vector (the rest weigh next to nothing)."""
 PHRASES_SHOWN = 8
+KEEP_LABEL = 10
+"""A theme carried on from the previous fit keeps its label while the label is still
+among this many of its best candidates (``_label``)."""
 SEED = 0
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
@@ -329,13 +333,16 @@ def top_terms(theme: Theme, count: int = PHRASES_SHOWN) -> tuple[str, ...]:
 
 
 def _label(members: Sequence[str], everyone: Counter[str], theme: Theme, taken: set[str]) -> str:
-    """The best label candidate not ``taken``; without one, its two top words."""
+    """The theme's label kept when it is still among its ``KEEP_LABEL`` best candidates,
+    else the best candidate not ``taken``; without one, its two top words."""
     words = [t for t in top_terms(theme, 20) if " " not in t][:5]
     top = max((theme.terms[w] for w in words), default=1.0)
     weights = {w: theme.terms[w] / top for w in words}
-    for candidate in label_candidates(members, everyone, weights):
-        if candidate not in taken:
-            return candidate
+    candidates = [c for c in label_candidates(members, everyone, weights) if c not in taken]
+    if theme.label and theme.label in candidates[:KEEP_LABEL]:
+        return theme.label
+    if candidates:
+        return candidates[0]
     pairs = [t for t in top_terms(theme, 20) if " " in t and t not in taken]
     return pairs[0] if pairs else " / ".join(words[:2]) or theme.id
 
@@ -473,13 +480,12 @@ def fit(
     everyone: Counter[str] = Counter()
     for text in free:
         everyone.update(runs(text))
-    taken = {t.label for t in themes if t.label}
+    taken: set[str] = set()
     labelled = []
     for i, theme in enumerate(themes):
-        if not theme.label:
-            members = [t for t, b in zip(free, best, strict=True) if b == i]
-            theme = replace(theme, label=_label(members, everyone, theme, taken))
-            taken.add(theme.label)
+        members = [t for t, b in zip(free, best, strict=True) if b == i]
+        theme = replace(theme, label=_label(members, everyone, theme, taken))
+        taken.add(theme.label)
         labelled.append(theme)
     other = float((best < 0).mean()) if len(best) else 0.0
     return replace(model, themes=tuple(labelled), other_share=other)
