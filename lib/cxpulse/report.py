@@ -975,6 +975,16 @@ def themes_table(r: Report) -> HTML:
     )
 
 
+def theme_members(r: Report) -> pd.DataFrame:
+    """Every message of the themes' scope in the window with its theme: id, theme_id,
+    label (``metrics.themes.theme_members``), for a report's figures export."""
+    s = r.theme_setup
+    return theme_metrics.theme_members(
+        r.ours, s.model, r.period.start, r.period.end, r.brand.brand, s.taxonomy, s.names,
+        s.settings.scope, r.brand.sentiment.negative_probability,
+    )  # fmt: skip
+
+
 TREND_THEMES = 6
 """Themes drawn in the trend chart: the largest of the window."""
 
