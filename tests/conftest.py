@@ -145,6 +145,7 @@ def load_real(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Call
     return load
 
 
+PARAMS = Path(__file__).resolve().parents[1] / "params"
 DEMO_END = "2026-03-20T08:00"
 """A fixed end for the test demo data: runs are reproducible whatever today's date."""
 
@@ -155,9 +156,10 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Instagram, Zendesk and survey exports), built once per run."""
     from cxpulse import config, demo, demo_exports
     from cxpulse.ingest import ingest_file
+    from cxpulse.themes_command import fit_command
 
     root = tmp_path_factory.mktemp("demo")
-    brand = config.load_brand(Path(__file__).resolve().parents[1] / "params")
+    brand = config.load_brand(PARAMS)
     path = root / "warehouse.duckdb"
     for file in demo.write_demo(root / "files", rows=40_000, seed=11, end=DEMO_END, brand=brand):
         ingest_file(file, "canonical", path)
@@ -166,6 +168,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     for export in exports:
         ingest_file(export.path, export.fmt, path, export.options)
+    fit_command(path, PARAMS)
     return path
 
 

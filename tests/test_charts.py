@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 
@@ -615,3 +616,19 @@ def test_volume_vs_spend_groups_volume_and_cost_per_channel():
     labels = {(r["channel"], r["measure"]): r["label"] for r in values(chart)}
     assert labels[("phone", "Share of cost")] == "80%"
     assert labels[("review", "Share of cost")] == "no cost figure"
+
+
+def test_theme_trend_draws_one_line_a_theme_in_period_order():
+    frame = pd.DataFrame(
+        {
+            "quarter": ["2026-Q2", "2026-Q1", "2026-Q2", "2026-Q1"],
+            "label": ["cancelled flight", "cancelled flight", "lost bags", "lost bags"],
+            "messages": [40, 10, 5, 7],
+        }
+    )
+    spec = charts.theme_trend(frame, "quarter", CONTRACT).to_dict()
+    assert spec["encoding"]["x"]["sort"] == ["2026-Q1", "2026-Q2"]
+    assert spec["encoding"]["color"]["field"] == "label"
+    assert "in 2026-Q2: cancelled flight 40; lost bags 5" in spec["description"]
+    empty = charts.theme_trend(frame.iloc[:0], "quarter", CONTRACT).to_dict()
+    assert "No data" in json.dumps(empty)

@@ -163,6 +163,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "engagement": (WEEK, ["posts", "reach", "engagement_rate"]),
     "top-issues": (WEEK, ["phrase", "count", "share_of_negative"]),
     "rising-issues": (WEEK, ["phrase", "previous_count", "change"]),
+    "themes": (WEEK, ["theme_id", "label", "messages", "share", "change", "example_ids"]),
     "spend": (WEEK, ["channel", "cost_share", "gap"]),
     "boundaries": (QUARTER, ["id", "author_id", "text"]),
 }

@@ -137,8 +137,10 @@ def test_weekly_and_quarterly_sections_render(demo_warehouse):
         report.volume_chart,
     ):
         assert section(week).to_dict()["$schema"]  # fmt: skip
+    assert quarter.theme_setup.model is not None  # the demo warehouse fits its themes
+    assert report.themes_trend_chart(quarter).to_dict()["$schema"]
     for section in (
-        report.rising_issues_table,
+        report.themes_table,
         report.reputation_table,
         report.alerts_of_period,
         report.benchmark_table,
@@ -370,3 +372,59 @@ def test_the_daily_brief_leads_with_new_and_ongoing_spikes_and_folds_past_ones(d
     assert "No new or ongoing spike in negative messages." in html
     assert f'class="cx-folded">Over, earlier in the trend window: 1 spike, {first:%d %b}' in html
     assert "complaint spike" not in report.sentences(daily)[0]
+
+
+def test_themes_table_ranks_named_themes_with_escaped_examples(demo_warehouse):
+    week = report.open_report("weekly", None, demo_warehouse, ROOT / "params")
+    frame = week.theme_frame
+    named = frame[frame["theme_id"] != "other"]
+    assert len(named) >= 5 and named["messages"].is_monotonic_decreasing
+    assert frame["theme_id"].iloc[-1] == "other"
+    html = report.themes_table(week).data
+    for label in named["label"].head(3):
+        assert f"<strong><bdi>{label}</bdi></strong>" in html
+    assert html.count('class="cx-example"') >= 2 * len(named.head(report.THEME_ROWS))
+    assert "NMF on TF-IDF" in html and "vs previous week" in html
+    members = report.theme_members(week)
+    present = frame[frame["messages"] > 0]
+    assert members.groupby("theme_id").size().to_dict() == dict(
+        zip(present["theme_id"], present["messages"], strict=True)
+    )
+
+
+def test_a_theme_appearing_today_is_a_needs_action_item(demo_warehouse, tmp_path):
+    path = tmp_path / "w.duckdb"
+    shutil.copy(demo_warehouse, path)
+    shutil.copytree(demo_warehouse.with_suffix(".themes"), path.with_suffix(".themes"))
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    (params / "themes.yaml").write_text(
+        "pinned:\n  - name: Lost <i>SIM</i> cards\n    phrases: [sim card lost]\n"
+    )
+    con = duckdb.connect(str(path))
+    for n in range(6):
+        con.execute(
+            "INSERT INTO interactions (id, channel, brand, direction, author_id, created_at, "
+            "text, sentiment, p_negative, p_neutral, p_positive) VALUES (?, 'twitter', "
+            "'Northwind Mobile', 'inbound', 'x', TIMESTAMPTZ '2026-03-19 09:00:00+00', ?, "
+            "-0.9, 0.95, 0.04, 0.01)",
+            [f"twitter:sim{n}", f"My SIM card lost in the post <script>x</script> #{n}"],
+        )
+    con.close()
+    r = report.open_report("daily", "2026-03-19", path, params)
+    html = report.needs_action(r).data
+    assert "Lost &lt;i&gt;SIM&lt;/i&gt; cards (rising)" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    week = report.open_report("weekly", "2026-03-19", path, params)
+    assert "Lost &lt;i&gt;SIM&lt;/i&gt; cards" in report.themes_table(week).data
+
+
+def test_a_taxonomy_naming_an_unknown_theme_names_file_and_key(demo_warehouse, tmp_path):
+    from cxpulse.config import ParamsError
+
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    (params / "themes.yaml").write_text("names:\n  T999: Billing\n")
+    week = report.open_report("weekly", None, demo_warehouse, params)
+    with pytest.raises(ParamsError, match=r"themes\.yaml: key 'names\.T999': no theme T999"):
+        report.themes_table(week)

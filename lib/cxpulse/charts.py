@@ -1037,3 +1037,34 @@ def side_by_side(left: alt.TopLevelMixin, right: alt.TopLevelMixin) -> alt.HConc
         right.properties(width=half, height=110),
         spacing=30,
     ).properties(description=description.strip())
+
+
+def theme_trend(frame: pd.DataFrame, period: str, contract: str) -> alt.Chart:
+    """Messages of each theme per period (one line a theme, labelled at its last point).
+
+    ``frame`` has one row per period and theme: ``period`` (a label such as ``2026-Q3``,
+    in order), label (the theme's), messages.
+    """
+    title = "Themes over time"
+    if _is_empty(frame, "messages"):
+        return _no_data(title, contract)
+    order = sorted(frame[period].astype(str).unique())
+    data = frame.assign(**{period: frame[period].astype(str)})
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{period}:O", sort=order, title=None, axis=alt.Axis(labelAngle=0, ticks=False)),
+        y=alt.Y("messages:Q", title="Messages"),
+        color=alt.Color("label:N", title=None, legend=alt.Legend(orient="right", labelLimit=200)),
+        tooltip=[
+            alt.Tooltip(f"{period}:N", title="Period"),
+            alt.Tooltip("label:N", title="Theme"),
+            alt.Tooltip("messages:Q", title="Messages", format=","),
+        ],
+    )
+    latest = data[data[period] == order[-1]].sort_values("messages", ascending=False)
+    described = "; ".join(f"{x.label} {fmt.count(x.messages)}" for x in latest.itertuples())
+    return base.mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=24, filled=True)).properties(
+        title=_title(title, contract),
+        description=f"Messages per theme and period; in {order[-1]}: {described}.",
+        width=WIDTH,
+        height=220,
+    )

@@ -244,7 +244,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_watch)
 
     add_sentiment_commands(sub)
+    add_themes_commands(sub)
     return parser
+
+
+def add_themes_commands(sub: argparse._SubParsersAction) -> None:
+    """``cxpulse themes fit | assign``."""
+    group = sub.add_parser(
+        "themes",
+        help="fit a brand's themes (what customers say is broken); assign a file's texts",
+        description="Themes group a brand's negative messages (or all inbound, "
+        "params/themes.yaml scope) into named themes. 'fit' discovers them over a trailing "
+        "window and keeps the fit beside the warehouse, each theme keeping its id from the "
+        "fit before; reports only assign messages to the fitted themes.",
+    )
+    commands = group.add_subparsers(dest="themes_command", required=True, metavar="ACTION")
+    p = commands.add_parser("fit", help="discover a brand's themes over a trailing window")
+    _add_common(p)
+    p.add_argument("--brand", help="the brand (default: brand in brand.yaml)")
+    p.add_argument(
+        "--window", type=int, metavar="DAYS", help="days of the window (default: themes.yaml)"
+    )
+    p.add_argument("--as-of", dest="as_of", help="last day of the window (default: last full day)")
+    p.set_defaults(func=cmd_themes_fit)
+    p = commands.add_parser(
+        "assign",
+        help="write each row's theme id and label as CSV",
+        description="Add theme_id and theme_label to each row of a CSV: with --warehouse, "
+        "the brand's fitted themes; without, themes discovered in the file's own texts.",
+    )
+    p.add_argument("file", type=Path, help="CSV file with a header row")
+    p.add_argument("--text-column", required=True, help="the column holding the text")
+    p.add_argument("--brand", help="the brand whose fit to apply (default: brand.yaml's)")
+    p.add_argument("--warehouse", type=Path, help="apply this warehouse's fitted themes")
+    p.add_argument("--params", type=Path, default=DEFAULT_PARAMS, help="params folder")
+    p.add_argument("-o", "--output", type=Path, help="output CSV (default: standard output)")
+    p.set_defaults(func=cmd_themes_assign)
 
 
 def add_sentiment_commands(sub: argparse._SubParsersAction) -> None:
@@ -320,7 +355,7 @@ def sentiment_setup(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cxpulse import config, demo, demo_exports, ingest
+    from cxpulse import config, demo, demo_exports, ingest, themes_command
 
     brand = config.load_brand(args.params)
     log.info("generating %s demo rows (seed %s) into %s", f"{args.rows:,}", args.seed, args.out)
@@ -346,6 +381,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             engine=brand.sentiment.engine,
             names=names,
         )
+    model, path = themes_command.fit_command(args.warehouse, args.params)
+    log.info("themes: %d fitted (%s)", len(model.themes), path)
     return 0
 
 
@@ -416,6 +453,26 @@ def cmd_lake(args: argparse.Namespace) -> int:
     from cxpulse import lake
 
     print(lake.export(args.warehouse, args.lake).summary())
+    return 0
+
+
+def cmd_themes_fit(args: argparse.Namespace) -> int:
+    from cxpulse import themes_command
+
+    model, path = themes_command.fit_command(
+        args.warehouse, args.params, args.brand, args.window, args.as_of
+    )
+    print(themes_command.fit_text(model, path))
+    return 0
+
+
+def cmd_themes_assign(args: argparse.Namespace) -> int:
+    from cxpulse import themes_command
+
+    out = themes_command.assign_command(
+        args.file, args.text_column, args.params, args.brand, args.warehouse
+    )
+    out.to_csv(args.output or sys.stdout, index=False)
     return 0
 
 

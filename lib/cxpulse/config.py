@@ -852,3 +852,40 @@ def resolve_period(
         )
     except ValueError as err:
         raise ParamsError(f"as_of: {err}") from None
+
+
+class ThemePhrases(_Strict):
+    """An analysts' theme (pinned, or a part split off a discovered theme): its name and
+    the phrases (whole words, any case) whose messages belong to it."""
+
+    name: Name = Field(min_length=1, max_length=60)
+    phrases: list[Annotated[str, Field(min_length=2)]] = Field(min_length=1)
+
+
+class ThemesParams(_Strict):
+    """``params/themes.yaml``: how themes are made and the analysts' taxonomy."""
+
+    scope: Literal["negative", "inbound"] = "negative"
+    """Which messages: our negative inbound messages (p_negative >= negative_probability)
+    or all our inbound messages."""
+    window_days: int = Field(90, ge=7, le=730)
+    """Days of the trailing window a fit reads."""
+    themes: int = Field(12, ge=2, le=40)
+    """Most themes a fit discovers."""
+    min_similarity: float = Field(0.1, gt=0, lt=1)
+    """A message below this cosine with every theme goes to "other"."""
+    pinned: list[ThemePhrases] = []
+    names: dict[str, Name] = {}
+    """Discovered theme id -> the name reports show."""
+    merge: dict[str, str] = {}
+    """Discovered theme id -> the theme id its messages count as."""
+    split: dict[str, list[ThemePhrases]] = {}
+    """Discovered theme id -> parts taken out of it by phrases."""
+
+
+def load_themes(params_dir: Path) -> ThemesParams:
+    """``themes.yaml`` validated; the defaults when the file does not exist."""
+    path = Path(params_dir) / "themes.yaml"
+    if not path.exists():
+        return ThemesParams()
+    return _load(ThemesParams, path)  # type: ignore[return-value]

@@ -21,8 +21,19 @@ import jinja2
 import pandas as pd
 from IPython.display import HTML
 
-from cxpulse import charts, config, figures, history, metrics, periods, warehouse
+from cxpulse import (
+    charts,
+    config,
+    figures,
+    history,
+    metrics,
+    periods,
+    themes,
+    themes_command,
+    warehouse,
+)
 from cxpulse import formatting as fmt
+from cxpulse.metrics import themes as theme_metrics
 from cxpulse.metrics.command import choose_engine
 from cxpulse.narrative import Kpi, action_sentence, headline_sentences
 from cxpulse.quantify import Calibration
@@ -40,6 +51,8 @@ _TEMPLATES.filters["visible"] = fmt.visible_controls
 
 ACTION_ROWS = 5
 """Urgent messages listed in the daily brief: enough to act on, few enough for two pages."""
+ACTION_THEMES = 2
+"""New or fast-rising themes listed in the daily brief (new first, then most messages)."""
 
 # key, label, format kind, better direction, metric field in metrics.headline
 KPI_FIELDS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -139,6 +152,17 @@ def comparisons_for(cadence: config.Cadence, period: periods.Period) -> tuple[Co
     return tuple(Comparison(c.label, comparison_window(c, period)) for c in cadence.comparisons)
 
 
+@dataclass(frozen=True)
+class ThemeSetup:
+    """How a report's themes are made: the settings, the fit, the analysts' taxonomy, the
+    names cleaned out of texts."""
+
+    settings: config.ThemesParams
+    model: themes.ThemeModel | None
+    taxonomy: themes.Taxonomy
+    names: tuple[str, ...]
+
+
 @dataclass
 class Report:
     """One report being built: cadence, window, comparison windows, params and data."""
@@ -150,6 +174,8 @@ class Report:
     table: ibis.Table
     shown: dict[str, figures.Shown] = dataclasses.field(default_factory=dict, repr=False)
     """What each section showed, by section name (``figures.capture``)."""
+    warehouse_path: Path | None = None
+    """The warehouse file: the themes' fits live beside it (``themes_command.fits_dir``)."""
 
     @property
     def comparison(self) -> periods.Period:
@@ -322,6 +348,30 @@ class Report:
             self.ours, start, end, ["day", "channel"], self.period.timezone
         )
 
+    @cached_property
+    def theme_setup(self) -> ThemeSetup:
+        """themes.yaml, the brand's fit for this window (latest ending by its last day;
+        None when none was fitted) and the taxonomy checked against it."""
+        settings = config.load_themes(self.params.params_dir)
+        model = None
+        if self.warehouse_path is not None:
+            model = themes_command.load_fit(
+                self.warehouse_path, self.brand.brand, settings.scope, self.period.last_day
+            )
+        taxonomy = themes_command.check_taxonomy(
+            themes_command.taxonomy_of(settings), model, self.params.params_dir
+        )
+        return ThemeSetup(settings, model, taxonomy, config.brand_names(self.params.params_dir))
+
+    @cached_property
+    def theme_frame(self) -> pd.DataFrame:
+        """Each theme in the window against the main comparison (``theme_summary``)."""
+        s = self.theme_setup
+        return theme_metrics.theme_summary(
+            self.ours, s.model, self.period, self.comparison, self.brand.brand, s.taxonomy,
+            s.names, s.settings.scope, self.brand.sentiment.negative_probability,
+        )  # fmt: skip
+
     @property
     def to_date(self) -> bool:
         """True when the period is still running (week or quarter to date)."""
@@ -414,6 +464,7 @@ def open_report(
             Path(warehouse_path),
             choose_engine(params.brand, engine or None, Path(lake) if lake else None),
         ),
+        warehouse_path=Path(warehouse_path),
     )
 
 
@@ -666,6 +717,30 @@ def needs_action(r: Report) -> HTML:
             "empty": "No negative post in this window.",
         },
     ]
+    flagged = r.theme_frame[r.theme_frame["status"] != ""]
+    flagged = flagged.sort_values(["status", "messages"], ascending=[True, False])
+    flagged = flagged.head(ACTION_THEMES)  # "new" sorts before "rising"
+    if len(flagged):  # listed only when there is one: the brief keeps to two pages
+        groups.append(
+            {
+                "title": "New or fast-rising themes",
+                "columns": [
+                    _Col("label", "Theme"),
+                    _Col("messages", "Messages", True),
+                    _Col("change", f"vs {r.comparisons[0].label}", True),
+                    _Col("text", "Example"),
+                ],
+                "rows": [
+                    {
+                        "label": f"{x.label} ({x.status})",
+                        "messages": fmt.count(x.messages),
+                        "change": _change(x),
+                        "text": _clip(x.example_texts[0]) if x.example_texts else "",
+                    }
+                    for x in flagged.itertuples()
+                ],
+            }
+        )
     notes = r.notes[r.notes["day"] >= pd.Timestamp(r.period.first_day)]
     if len(notes):
         groups.append(
@@ -687,7 +762,9 @@ def needs_action(r: Report) -> HTML:
         f"ongoing = last spike day at most {metrics.alerts.SPIKE_COOLDOWN_DAYS} days before it, "
         "past = over. Reviews: 1–2 stars in the window. "
         f"Posts: negative posts (p(negative) ≥ {_negative(r):g}) of the last 7 days, by the "
-        f"reach the channel reports. Sentiment engine {r.sentiment_engine}."
+        f"reach the channel reports. Themes: new since the last fit, or ≥ "
+        f"×{theme_metrics.RISING:g} the {r.comparisons[0].label}, with ≥ "
+        f"{theme_metrics.MIN_COUNT} negative messages. Sentiment engine {r.sentiment_engine}."
     )
     html = _render("action.html.j2", groups=groups, contract=contract)
     tables = {"urgent": lists.urgent, "spikes": lists.spikes, "reviews": lists.reviews,
@@ -1302,51 +1379,110 @@ def wait_chart(r: Report) -> alt.Chart:
     return charts.wait_by_channel(frame, contract)
 
 
-def rising_issues_table(r: Report) -> HTML:
-    """Phrases growing in customers' negative messages, against the comparison window."""
-    frame = metrics.rising_issues(
-        r.ours, r.period, r.comparison, r.brand.brand, negative_probability=_negative(r)
+def themes_contract(r: Report) -> str:
+    """How the themes were made and counted, for the contract line."""
+    s = r.theme_setup
+    who = negative_messages(r) if s.settings.scope == "negative" else "Inbound messages"
+    fit = (
+        "no fit yet (cxpulse themes fit)"
+        if s.model is None
+        else f"fitted on {s.model.messages:,} of them, {s.model.first_day} – {s.model.last_day}"
     )
+    return (
+        f"Themes: {who}, text cleaned of handles, URLs, masks and brand names; NMF on TF-IDF "
+        f"of words and word pairs, {fit}; a message joins the theme its words are most like "
+        f"(cosine ≥ {s.settings.min_similarity:g}), else other; pinned themes "
+        "(params/themes.yaml) by their phrases first. Share = ÷ all such messages of the "
+        f"window; change = messages ÷ expected from {r.comparisons[0].label} (scaled to this "
+        "window's days); new = first found since then. First response: median of answered "
+        "messages, clock hours. Net sentiment within the theme: mean class probabilities, "
+        f"not bias-corrected; {r.window_text()}"
+    )
+
+
+THEME_ROWS = 10
+"""Themes listed in a report (the most messages first); "other" always."""
+
+
+def _change(x) -> str:
+    if x.status == "new" or (fmt.is_missing(x.change) and x.messages):
+        return "new"
+    return "—" if fmt.is_missing(x.change) else f"×{x.change:.1f}"
+
+
+def themes_table(r: Report) -> HTML:
+    """What customers say is broken: themes ranked by messages, with their share, change,
+    channels, first response, net sentiment and example messages."""
+    frame = r.theme_frame
+    named = frame[frame["theme_id"] != themes.OTHER].head(THEME_ROWS)
+    frame = pd.concat([named, frame[frame["theme_id"] == themes.OTHER]])
     rows = [
         {
-            "phrase": x.phrase,
-            "count": fmt.count(x.count),
-            "before": fmt.count(x.previous_count),
-            "change": "new" if fmt.is_missing(x.change) else f"×{x.change:.1f}",
-            "share": fmt.percent(x.share_of_negative),
+            "label": x.label,
+            "status": x.status,
+            "messages": fmt.count(x.messages),
+            "share": fmt.percent(x.share),
+            "change": _change(x),
+            "channels": x.channels if isinstance(x.channels, str) else "—",
+            "frt": fmt.duration(x.frt_median_s),
+            "net": fmt.points(x.net_sentiment),
+            "examples": [
+                (i, _clip(t, 160)) for i, t in zip(x.example_ids, x.example_texts, strict=True)
+            ][: 2 if x.theme_id == themes.OTHER else 3],
         }
-        for x in frame.itertuples()
+        for x in frame[frame["messages"] > 0].itertuples()
     ]
     columns = [
-        _Col("phrase", "Phrase"), _Col("count", "Messages", True),
-        _Col("before", f"In {r.comparisons[0].label}", True), _Col("change", "Change", True),
-        _Col("share", "Share of negative", True),
+        _Col("label", "Theme"), _Col("messages", "Messages", True),
+        _Col("share", "Share", True), _Col("change", f"vs {r.comparisons[0].label}", True),
+        _Col("channels", "Channels"), _Col("frt", "Median first response", True),
+        _Col("net", "Net sentiment", True),
     ]  # fmt: skip
-    contract = (
-        f"{negative_messages(r)} holding the phrase, counted once per message; change = "
-        f"messages ÷ expected from {r.comparisons[0].label} (scaled to this window's days); "
-        f"{r.window_text()}"
+    empty = (
+        f"No themes fitted for {r.brand.brand}: run 'cxpulse themes fit'."
+        if r.theme_setup.model is None and not r.theme_setup.taxonomy.pinned
+        else "No negative message in this window."
     )
-    return _table(columns, rows, contract, "No phrase is rising in negative messages.", frame)
+    contract = themes_contract(r)
+    html = _render("themes.html.j2", columns=columns, rows=rows, contract=contract, empty=empty)
+    numbers = frame.drop(columns=["example_texts"]).assign(
+        example_ids=frame["example_ids"].map(lambda ids: ", ".join(map(str, ids)))
+    )
+    return Section(html, {"": numbers, "members": theme_members(r)}, contract)
 
 
-def top_issues_chart(r: Report) -> alt.Chart:
-    """The most frequent phrases in customers' negative messages in the window."""
-    frame = metrics.top_issues(
-        r.ours, r.period.start, r.period.end, r.brand.brand, negative_probability=_negative(r)
-    )
+def theme_members(r: Report) -> pd.DataFrame:
+    """Every message of the themes' scope in the window with its theme: id, theme_id,
+    label (``metrics.themes.theme_members``), for a report's figures export."""
+    s = r.theme_setup
+    return theme_metrics.theme_members(
+        r.ours, s.model, r.period.start, r.period.end, r.brand.brand, s.taxonomy, s.names,
+        s.settings.scope, r.brand.sentiment.negative_probability,
+    )  # fmt: skip
+
+
+TREND_THEMES = 6
+"""Themes drawn in the trend chart: the largest of the window."""
+
+
+def themes_trend_chart(r: Report) -> alt.Chart:
+    """Messages of the window's largest themes per period over the last eight periods
+    (quarters, or weeks for a weekly), every period assigned with the same fit."""
+    grain = "quarter" if r.cadence == "quarterly" else "week"
+    span = reputation_periods(r, 8 if grain == "quarter" else 13)
+    s = r.theme_setup
+    frame = theme_metrics.theme_trend(
+        r.ours, s.model, span[0].start, r.period.end, r.brand.brand, grain,
+        r.period.timezone, s.taxonomy, s.names, s.settings.scope,
+        r.brand.sentiment.negative_probability,
+    )  # fmt: skip
+    named = r.theme_frame[r.theme_frame["theme_id"] != themes.OTHER]
+    shown = frame[frame["theme_id"].isin(named["theme_id"].head(TREND_THEMES))]
     contract = (
-        f"{negative_messages(r)} holding the phrase, counted once per message; {r.window_text()}"
+        f"Messages of each theme per {grain} (the {TREND_THEMES} largest of this window), "
+        f"all assigned with the fit of this report; {_window_of(r, span[0].start, r.period.end)}"
     )
-    return charts.ranking_bars(
-        frame,
-        "phrase",
-        "count",
-        "Negative messages",
-        contract,
-        kind="count",
-        title="Top issues in negative messages",
-    )
+    return charts.theme_trend(shown, grain, contract)
 
 
 def spend_chart(r: Report) -> alt.Chart:

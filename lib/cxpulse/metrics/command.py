@@ -285,6 +285,8 @@ class MetricContext:
     customers: Path | None = None
     calibration: Calibration | None = None
     """The sentiment engine's calibration (``sentiment_calibration``)."""
+    warehouse: Path | None = None
+    """The warehouse file (themes read its fits beside it)."""
 
     @property
     def start(self) -> pd.Timestamp:
@@ -526,6 +528,32 @@ def _rising_issues(c: MetricContext) -> pd.DataFrame:
     return rising_issues(c.table, c.period, c.comparison, c.brand, negative_probability=threshold)
 
 
+@register("themes", brand="ours")
+def _themes(c: MetricContext) -> pd.DataFrame:
+    """Themes of our negative messages (fitted by cxpulse themes fit), growth, example ids."""
+    from cxpulse import themes_command
+    from cxpulse.metrics.themes import theme_summary
+
+    settings = config.load_themes(c.params_dir)
+    assert c.warehouse is not None  # set by metrics_command
+    model = themes_command.load_fit(c.warehouse, c.brand, settings.scope, c.period.last_day)
+    if model is None:
+        raise config.ParamsError(
+            f"{themes_command.fits_dir(c.warehouse)}: no themes fitted for {c.brand!r}; run "
+            f"'cxpulse themes fit --brand \"{c.brand}\"' first"
+        )
+    taxonomy = themes_command.check_taxonomy(
+        themes_command.taxonomy_of(settings), model, c.params_dir
+    )
+    names = (*config.brand_names(c.params_dir), c.brand)
+    frame = theme_summary(
+        c.table, model, c.period, c.comparison, c.brand, taxonomy, names, settings.scope,
+        c.params.sentiment.negative_probability,
+    )  # fmt: skip
+    return frame[["theme_id", "label", "messages", "share", "previous", "change", "status",
+                  "example_ids"]]  # fmt: skip
+
+
 @register("spend", brand="ours")
 def _spend(c: MetricContext) -> pd.DataFrame:
     """Each channel's share of our contacts beside its share of their cost (brand.yaml costs)."""
@@ -646,6 +674,7 @@ def metrics_command(
         params_dir=Path(params_dir),
         customers=None if customers_path is None else Path(customers_path),
         calibration=sentiment_calibration(brand_params),
+        warehouse=Path(warehouse),
     )
     return spec.run(context)
 
