@@ -52,6 +52,9 @@ SEED = 7
 END = "2026-11-20T08:00"
 AS_OF = "2026-11-19"
 """The demo data ends on ``END``: its last full day is ``AS_OF``."""
+DAYS = 400
+"""Days of demo history: the rows a day of every earlier run (``cxpulse demo``'s default
+grew to 1,060 days for the annual report's year-on-year comparison)."""
 CADENCES = ("daily", "weekly", "quarterly")
 
 TARGETS = {
@@ -172,7 +175,7 @@ def warehouse_fingerprint() -> str:
 def demo_warehouse(rows: int) -> Path:
     """The demo warehouse of ``rows`` rows (seed ``SEED``, ending ``END``), built once."""
     end = END.replace("-", "").replace(":", "")
-    key = f"wh-{rows}-s{SEED}-{end}-{warehouse_fingerprint()}"
+    key = f"wh-{rows}-s{SEED}-d{DAYS}-{end}-{warehouse_fingerprint()}"
     folder = cache_dir() / key
     target = folder / "warehouse.duckdb"
     if target.exists():
@@ -182,8 +185,8 @@ def demo_warehouse(rows: int) -> Path:
     log(f"building the {rows:,}-row demo warehouse (cached in {folder})")
     building = folder / "building.duckdb"
     sample = run(
-        [CX, "-q", "demo", "--rows", str(rows), "--seed", str(SEED), "--end", END,
-         "--warehouse", str(building), "--params", str(PARAMS), "--out", str(folder / "demo")]
+        [CX, "-q", "demo", "--rows", str(rows), "--days", str(DAYS), "--seed", str(SEED),
+         "--end", END, "--warehouse", str(building), "--params", str(PARAMS), "--out", str(folder / "demo")]
     )  # fmt: skip
     shutil.rmtree(folder / "demo", ignore_errors=True)
     Path(str(building) + ".lock").unlink(missing_ok=True)
