@@ -186,7 +186,8 @@ def demo_warehouse(rows: int) -> Path:
     building = folder / "building.duckdb"
     sample = run(
         [CX, "-q", "demo", "--rows", str(rows), "--days", str(DAYS), "--seed", str(SEED),
-         "--end", END, "--warehouse", str(building), "--params", str(PARAMS), "--out", str(folder / "demo")]
+         "--end", END, "--warehouse", str(building), "--params", str(PARAMS),
+         "--out", str(folder / "demo")]
     )  # fmt: skip
     shutil.rmtree(folder / "demo", ignore_errors=True)
     Path(str(building) + ".lock").unlink(missing_ok=True)
