@@ -128,14 +128,19 @@ def test_figures_xlsx_numbers_are_the_metrics_numbers(weekly, demo_warehouse):
     header, *cells = book["response_table"][1:]
     columns = ("inbound", "response_rate", "frt_median_s", "sla_attainment")
     numbers = [row[header.index(c)] for row in cells for c in columns]
-    assert all(isinstance(v, int | float) for v in numbers), numbers  # numbers, not text
+    # numbers, not text; an empty cell where the metric is missing (no answered message)
+    assert all(isinstance(v, int | float) or v is None for v in numbers), numbers
+    assert sum(isinstance(v, int | float) for v in numbers) > len(numbers) / 2
     channels = records(book["response_table"]).set_index("channel")
     expected = r.by_channel.set_index("channel")
     assert list(channels.index) == list(expected.index)
     for column in columns:
         for channel in expected.index:
             value, want = channels.loc[channel, column], expected.loc[channel, column]
-            assert value == pytest.approx(want), (channel, column)
+            if pd.isna(want):
+                assert pd.isna(value), (channel, column)
+            else:
+                assert value == pytest.approx(want), (channel, column)
     tiles = records(book["kpi_tiles"]).set_index("figure")
     assert tiles.loc["response_rate", "value"] == pytest.approx(r.current["response_rate"])
     assert tiles.loc["inbound", "value"] == r.current["inbound"]

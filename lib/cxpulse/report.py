@@ -1252,11 +1252,14 @@ def _week_start(label: str) -> pd.Timestamp:
     return pd.Timestamp(dt.date.fromisocalendar(int(year), int(week), 1))
 
 
-def reputation_periods(r: Report) -> list[periods.Period]:
-    """The last ``history_periods`` (params) periods of the report's kind, oldest first,
-    ending with this one."""
-    count = r.cadence_params.history_periods
+def last_periods(r: Report, count: int) -> list[periods.Period]:
+    """The last ``count`` periods of the report's kind, oldest first, ending with this one."""
     return [periods.previous(r.period, n) for n in range(count - 1, -1, -1)]
+
+
+def reputation_periods(r: Report) -> list[periods.Period]:
+    """The last ``history_periods`` (params) periods of the report's kind."""
+    return last_periods(r, r.cadence_params.history_periods)
 
 
 def reputation_contract(r: Report) -> str:
@@ -1469,7 +1472,7 @@ def themes_trend_chart(r: Report) -> alt.Chart:
     """Messages of the window's largest themes per period over the last eight periods
     (quarters, or weeks for a weekly), every period assigned with the same fit."""
     grain = "quarter" if r.cadence == "quarterly" else "week"
-    span = reputation_periods(r, 8 if grain == "quarter" else 13)
+    span = last_periods(r, 8 if grain == "quarter" else 13)
     s = r.theme_setup
     frame = theme_metrics.theme_trend(
         r.ours, s.model, span[0].start, r.period.end, r.brand.brand, grain,

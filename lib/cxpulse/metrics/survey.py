@@ -58,6 +58,11 @@ def counts(r: ir.Table) -> dict[str, ir.Scalar]:
     }
 
 
+COUNT_COLUMNS = ("responses", "nps_responses", "promoters", "passives", "detractors",
+                 "csat_responses", "satisfied")  # fmt: skip
+"""The columns of ``counts``."""
+
+
 def with_scores(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` of ``counts`` with the figures: nps, nps_low, nps_high, csat, csat_low,
     csat_high, in ``COLUMNS`` order after the group keys.
@@ -68,9 +73,12 @@ def with_scores(frame: pd.DataFrame) -> pd.DataFrame:
       is the standard error of their mean. Clipped to [-100, 100]; NaN below 2 responses.
     - CSAT = satisfied (4-5) / CSAT responses, a fraction 0..1, with its 90 % Wilson
       score interval (it stays inside 0..1 and is sound for small counts).
-    Figures are NaN (not 0) without responses.
+    Figures are NaN (not 0) without responses; a count of no response is 0 (Spark's
+    filtered count of a group where nothing matches is null).
     """
     out = frame.copy()
+    for column in COUNT_COLUMNS:
+        out[column] = out[column].fillna(0).astype("int64")
 
     def number(column: str) -> np.ndarray:
         return out[column].to_numpy(dtype="float64", na_value=np.nan)
