@@ -44,7 +44,7 @@ from typing import TypeVar
 import jinja2
 import pandas as pd
 
-from cxpulse import config, figures, history, periods, render, warehouse
+from cxpulse import config, history, periods, render, warehouse
 from cxpulse.config import DistributionParams, ParamsError, Recipients, SmtpParams
 from cxpulse.demo import slug
 from cxpulse.formatting import visible_controls
@@ -663,10 +663,12 @@ def send_report(
         missing = check_channel_rows(manifest["rows_by_channel"], expected)
         if missing:
             return hold_back("held back", f"the {name} report was held back", [missing], day)
+        from cxpulse.figures import XLSX  # altair with it: not for cxpulse watch
+
         files = (
             {".pdf": folder / "report.pdf"}
             | ({".html": folder / "report.html"} if params.attach_html else {})
-            | ({".xlsx": folder / figures.XLSX} if params.attach_figures else {})
+            | ({".xlsx": folder / XLSX} if params.attach_figures else {})
         )
         attachments = {
             attachment_name(report.brand.brand, cadence, period.label, suffix): path.read_bytes()
