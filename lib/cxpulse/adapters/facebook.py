@@ -45,7 +45,7 @@ def read(path: Path, options: AdapterOptions) -> Parsed:
     """Read a Graph API page posts/comments export (JSON or JSON Lines)."""
     data = textfile.read_utf8(path, options.encoding, EXPECTED)
     documents = textfile.load_json(data, str(path), EXPECTED)
-    items = flatten(collect(documents, str(path)))
+    items = flatten(textfile.data_items(documents, str(path), EXPECTED))
     fields, rejects = json_rows([item for item, _, _ in items], item_fields)
     positions = [n for n, (item, _, _) in enumerate(items) if isinstance(item, dict)]
     fields["container"] = pd.array([items[n][1] for n in positions], dtype="string")
@@ -53,17 +53,6 @@ def read(path: Path, options: AdapterOptions) -> Parsed:
     brand = page_brand(fields, options, str(path))
     rows, reasons = to_canonical(fields, options, brand)
     return textfile.parsed_from_json(rows, fields, reasons, rejects)
-
-
-def collect(documents: list[object], where: str) -> list[object]:
-    """The top-level items of every response; ``AdapterError`` when one is not a response."""
-    items: list[object] = []
-    for document in documents:
-        data = dig(document, "data")
-        if not isinstance(data, list):
-            raise AdapterError(f"{where}: expected {EXPECTED}; got {textfile.describe(document)}")
-        items.extend(data)
-    return items
 
 
 def flatten(items: list[object]) -> list[tuple[object, str | None, str | None]]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxpulse.adapters import AdapterError, AdapterOptions, Parsed, textfile
+from cxpulse.adapters import AdapterOptions, Parsed, textfile
 from cxpulse.adapters.fields import (
     add_reason,
     clean_text,
@@ -53,24 +53,13 @@ def read(path: Path, options: AdapterOptions) -> Parsed:
     """Read an Instagram Graph API comments export (JSON, JSON Lines or a list of pages)."""
     data = textfile.read_utf8(path, options.encoding, EXPECTED)
     documents = pages(textfile.load_json(data, str(path), EXPECTED))
-    items = flatten(collect(documents, str(path)))
+    items = flatten(textfile.data_items(documents, str(path), EXPECTED))
     fields, rejects = json_rows([item for item, _, _ in items], item_fields)
     positions = [n for n, (item, _, _) in enumerate(items) if isinstance(item, dict)]
     fields["container"] = pd.array([items[n][1] for n in positions], dtype="string")
     fields["owner"] = pd.array([items[n][2] for n in positions], dtype="string")
     rows, reasons = to_canonical(fields, options)
     return textfile.parsed_from_json(rows, fields, reasons, rejects)
-
-
-def collect(documents: list[object], where: str) -> list[object]:
-    """The items of every response; ``AdapterError`` when one is not a response."""
-    items: list[object] = []
-    for document in documents:
-        data = dig(document, "data")
-        if not isinstance(data, list):
-            raise AdapterError(f"{where}: expected {EXPECTED}; got {textfile.describe(document)}")
-        items.extend(data)
-    return items
 
 
 def flatten(items: list[object]) -> list[tuple[object, str | None, str | None]]:

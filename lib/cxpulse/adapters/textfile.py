@@ -452,3 +452,15 @@ def parsed_from_json(
     rows = rows.join(fields[["line", "raw"]])
     rows["reason"] = reasons
     return Parsed(rows=rows.reset_index(drop=True), rejects=rejects)
+
+
+def data_items(documents: list[object], where: str, expected: str) -> list[object]:
+    """The items of the ``data`` list of every response (a Graph API page); ``AdapterError``
+    naming ``where`` and ``expected`` when one is not such a response."""
+    items: list[object] = []
+    for document in documents:
+        data = document.get("data") if isinstance(document, dict) else None
+        if not isinstance(data, list):
+            raise AdapterError(f"{where}: expected {expected}; got {describe(document)}")
+        items.extend(data)
+    return items
