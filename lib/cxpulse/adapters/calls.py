@@ -47,7 +47,7 @@ from cxpulse.adapters.fields import (
     id_scope,
     is_blank,
     localize,
-    map_columns,
+    mapped_fields,
     no_reasons,
     parse_seconds,
     parse_timestamps,
@@ -92,9 +92,7 @@ def read(path: Path, options: AdapterOptions) -> Parsed:
     if is_anonbank(data):
         return read_anonbank(data, str(path), options)
     table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
-    found = map_columns(table.records.columns, FIELDS, options.column_map, str(path))
-    require_fields(found, REQUIRED, str(path), EXPECTED)
-    fields = pd.DataFrame({f: table.records[c] for f, c in found.items()})
+    fields = mapped_fields(table.records, FIELDS, REQUIRED, options.column_map, str(path), EXPECTED)
     rows, reasons = to_canonical(fields, options)
     return textfile.parsed_from(table, rows, reasons)
 

@@ -274,6 +274,21 @@ def require_fields(
         raise AdapterError(f"{where}: missing required column(s) {missing}; expected {expected}")
 
 
+def mapped_fields(
+    records: pd.DataFrame,
+    fields: Sequence[str],
+    required: Sequence[str],
+    column_map: Mapping[str, str],
+    where: str,
+    expected: str,
+) -> pd.DataFrame:
+    """``records``' columns renamed to the adapter ``fields`` they hold (``map_columns``),
+    after ``require_fields`` checked the ``required`` ones are there."""
+    found = map_columns(records.columns, fields, column_map, where)
+    require_fields(found, required, where, expected)
+    return pd.DataFrame({f: records[c] for f, c in found.items()})
+
+
 def parent_positions(ids: pd.Series, parents: pd.Series) -> np.ndarray:
     """For each row, the position of the row whose id is its parent, or -1.
 

@@ -28,11 +28,10 @@ from cxpulse.adapters.fields import (
     add_reason,
     clean_text,
     is_blank,
-    map_columns,
+    mapped_fields,
     no_reasons,
     parse_timestamps,
     parse_whole_numbers,
-    require_fields,
     scoped_ids,
 )
 from cxpulse.adapters.reviews import column, review_text
@@ -64,9 +63,7 @@ def read(path: Path, options: AdapterOptions) -> Parsed:
     """Read a Google Play Console reviews report."""
     data = textfile.read_utf8(path, options.encoding, EXPECTED)
     table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
-    found = map_columns(table.records.columns, FIELDS, options.column_map, str(path))
-    require_fields(found, REQUIRED, str(path), EXPECTED)
-    fields = pd.DataFrame({f: table.records[c] for f, c in found.items()})
+    fields = mapped_fields(table.records, FIELDS, REQUIRED, options.column_map, str(path), EXPECTED)
     rows, reasons = to_canonical(fields, options)
     return textfile.parsed_from(table, rows, reasons)
 

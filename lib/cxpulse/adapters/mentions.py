@@ -25,12 +25,11 @@ from cxpulse.adapters.fields import (
     clean_text,
     id_scope,
     is_blank,
-    map_columns,
+    mapped_fields,
     no_reasons,
     parse_timestamps,
     parse_whole_numbers,
     prefixed_ids,
-    require_fields,
     scoped_ids,
 )
 from cxpulse.schema import COUNTS
@@ -61,10 +60,9 @@ def read(path: Path, options: AdapterOptions) -> Parsed:
     """Read a mentions CSV."""
     data = textfile.read_utf8(path, options.encoding, EXPECTED)
     table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
-    found = map_columns(table.records.columns, FIELDS, options.column_map, str(path))
     required = [*REQUIRED, *(() if options.channel else ("channel",))]
-    require_fields(found, required, str(path), EXPECTED + "; or a channel for the source")
-    fields = pd.DataFrame({f: table.records[c] for f, c in found.items()})
+    expected = EXPECTED + "; or a channel for the source"
+    fields = mapped_fields(table.records, FIELDS, required, options.column_map, str(path), expected)
     rows, reasons = to_canonical(fields, options)
     return textfile.parsed_from(table, rows, reasons)
 

@@ -50,11 +50,10 @@ from cxpulse.adapters.fields import (
     id_scope,
     is_blank,
     json_rows,
-    map_columns,
+    mapped_fields,
     no_reasons,
     pages,
     parse_timestamps,
-    require_fields,
     scoped_ids,
 )
 from cxpulse.adapters.reviews import column, review_site
@@ -190,9 +189,7 @@ def zendesk_values(record: dict) -> dict:
 def read_freshdesk(data: bytes, where: str, options: AdapterOptions) -> Parsed:
     """Rows from a Freshdesk ticket export: each ticket, and its first response."""
     table = textfile.parse_delimited(data, where, EXPECTED, options.delimiter or ",")
-    found = map_columns(table.records.columns, FIELDS, options.column_map, where)
-    require_fields(found, REQUIRED, where, EXPECTED)
-    records = pd.DataFrame({f: table.records[c] for f, c in found.items()})
+    records = mapped_fields(table.records, FIELDS, REQUIRED, options.column_map, where, EXPECTED)
     text = paragraphs(column(records, "Subject"), column(records, "Description"))
     fields = pd.DataFrame(
         {
