@@ -49,7 +49,7 @@ AS_OF := $(if $(DATE),--as-of $(DATE),)
 # One cxpulse process per scheduled run: ingest the inbox, render, gate, e-mail (one at a time).
 SEND = '$(CX)' send --ingest --warehouse '$(WAREHOUSE)' --params '$(PARAMS)' --reports '$(REPORTS)' $(AS_OF) $(SEND_FLAGS)
 
-.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly monthly quarterly annual watch status clean lint bench bench-smoke browser java spark test-spark bench-large
+.PHONY: help install upgrade-lock demo sentiment-model test lab daily weekly monthly quarterly annual watch status clean lint bench bench-smoke browser java spark test-spark bench-large bench-engines
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -157,6 +157,9 @@ bench: $(STAMP) browser ## benchmark ingest and reports against the targets (abo
 
 bench-large: $(STAMP) spark ## 100M rows: report times and RSS, daily 10M->100M, Spark beside DuckDB (hours; bench/large.json)
 	'$(BIN)/python' bench/large.py
+
+bench-engines: $(STAMP) spark ## the real samples' figures on DuckDB and on Spark side by side (about 1 min; bench/engines.md)
+	'$(BIN)/python' bench/engines.py --out bench/engines.md
 
 bench-smoke: $(STAMP) ## the benchmark on small sizes, once each (under a minute)
 	'$(BIN)/python' bench/run.py --smoke

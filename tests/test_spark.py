@@ -8,8 +8,8 @@ on both: DuckDB ``quantile_cont``, Spark ``percentile``). One Spark session serv
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
+import sys
 from pathlib import Path
 
 import ibis
@@ -19,19 +19,14 @@ import pandas as pd
 import pytest
 from test_metrics_command import CASES, ROWS, setup  # noqa: F401 - setup is a fixture
 
-from cxpulse import config, lake, periods, render
-from cxpulse.metrics import (
-    call_summary,
-    headline,
-    response_summary,
-    review_summary,
-    sentiment_summary,
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import engines  # noqa: E402 - bench/engines.py: the same comparison make bench-engines prints
+
+from cxpulse import config, lake, render
 from cxpulse.metrics.command import (
     REGISTRY,
     metrics_command,
     open_table,
-    sentiment_calibration,
     spark_session,
 )
 
@@ -155,49 +150,15 @@ def test_iso_weeks_and_quarters_are_labelled_alike_on_both_engines(spark, setup)
     assert list(on_spark["quarter"]) == ["2024-Q1", "2024-Q2"]
 
 
-ALL_TIME = (pd.Timestamp("1990-01-01", tz="UTC"), pd.Timestamp("2030-01-01", tz="UTC"))
-
-
-@pytest.fixture(scope="module")
-def real(load_real, spark) -> dict[str, tuple[ibis.Table, ibis.Table]]:
-    """The three real samples, each on DuckDB and on Spark."""
-    loaded = {
-        "twcs": load_real("twcs", ["twcs-head5k/twcs.csv"]),
-        "reviews": load_real(
-            "reviews", [f"trustpilot-pet-insurance/{b}_reviews.csv" for b in ("lemonade", "spot")]
-        ),
-        "calls": load_real(
-            "calls", [f"callcenter-anonbank-1999/{m}.txt" for m in ("january", "october")]
-        ),
-    }
-    return {name: both(ibis.get_backend(t).path, spark) for name, t in loaded.items()}
-
-
-def figures(name: str, t: ibis.Table) -> dict[str, pd.DataFrame]:
-    """The headline and the figures of its sample's kind, per brand, over all time."""
-    brand = config.load_brand(PARAMS)
-    calibration = sentiment_calibration(brand)
-    start, end = ALL_TIME
-    found = {"headline": headline(t, start, end, brand, by=["brand"], calibration=calibration)}
-    if name == "twcs":
-        found["response"] = response_summary(t, start, end, by=["brand"])
-        found["sentiment"] = sentiment_summary(t, start, end, by=["brand"], calibration=calibration)
-    if name == "reviews":
-        found["reviews"] = review_summary(t, start, end, by=["brand"])
-        found["sentiment"] = sentiment_summary(t, start, end, by=["brand"], calibration=calibration)
-    if name == "calls":
-        month = periods.period_for("monthly", dt.date(1999, 1, 1), "Asia/Jerusalem")
-        found["calls"] = call_summary(t, month.start, month.end, tz="Asia/Jerusalem")
-    return found
-
-
-@pytest.mark.parametrize("name", ["twcs", "reviews", "calls"])
-def test_real_sample_figures_are_the_same_on_spark(real, name):
-    duck, on_spark = real[name]
-    expected, got = figures(name, duck), figures(name, on_spark)
-    for kind, frame in expected.items():
-        assert not frame.empty, kind
-        assert_same_figures(frame, got[kind])
+@pytest.mark.parametrize("name", list(engines.SAMPLES))
+def test_real_sample_figures_are_the_same_on_spark(spark, real_data, tmp_path, name):
+    """Every figure ``make bench-engines`` prints for the sample: counts equal, the rest
+    within 1e-9 relative, and each metric has figures on both engines."""
+    frame = engines.compare(name, tmp_path, real_data)
+    assert set(frame["metric"]) == set(engines.SAMPLES[name][2])
+    assert frame["duckdb"].notna().sum() > 10
+    worst = frame.loc[frame["relative"].idxmax()]
+    assert worst["relative"] <= RELATIVE, worst.to_dict()
 
 
 def report_outputs(path: Path) -> tuple[list[str], list[list]]:
