@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -101,8 +102,9 @@ def lake_of(warehouse: Path) -> Path:
 
 
 def report(warehouse: Path, cadence: str, reports: Path, *engine: str) -> dict:
-    """One ``cxpulse run cadence`` (as of ``bench.AS_OF``): seconds and peak MB, or the
-    last line of its error when it failed (the other runs go on)."""
+    """One ``cxpulse run cadence`` (as of ``bench.AS_OF``): seconds, peak MB and the
+    machine's 1-minute load average when it ended (the machine is shared), or the last
+    line of its error when it failed (the other runs go on)."""
     bench.log(f"cxpulse run {cadence} on {warehouse.parent.name} {' '.join(engine)}")
     try:
         sample = bench.run(
@@ -115,18 +117,24 @@ def report(warehouse: Path, cadence: str, reports: Path, *engine: str) -> dict:
         )
         bench.log(f"failed: {failure}")
         return {"failed": failure.strip()}
-    return {"seconds": round(sample.seconds, 2), "peak_rss_mb": round(sample.peak_rss_mb)}
+    return {
+        "seconds": round(sample.seconds, 2),
+        "peak_rss_mb": round(sample.peak_rss_mb),
+        "load_1min": round(os.getloadavg()[0], 2),
+    }
 
 
 def table(results: dict) -> str:
     large = f"{results['rows_large']:,}"
     lines = [f"Reports on {large} rows (one run each; as of {bench.AS_OF})"]
-    lines.append(f"  {'report':<44} {'seconds':>8} {'peak MB':>8}")
+    lines.append(f"  {'report':<44} {'seconds':>8} {'peak MB':>8} {'load':>5}")
     for name, v in results["runs"].items():
         if "failed" in v:
             lines.append(f"  {name:<44} FAILED: {v['failed'][:110]}")
         else:
-            lines.append(f"  {name:<44} {v['seconds']:>8.1f} {v['peak_rss_mb']:>8,}")
+            lines.append(
+                f"  {name:<44} {v['seconds']:>8.1f} {v['peak_rss_mb']:>8,} {v['load_1min']:>5.2f}"
+            )
     growth = results["daily_growth"]
     lines.append(
         f"  daily growth {BASE_ROWS:,} -> {large}: {growth:.2f}x (target <= {TARGET_GROWTH}x) "
