@@ -112,8 +112,9 @@ def quantiles(x: ir.NumericColumn, levels: Sequence[float]) -> ir.ArrayValue:
     ``x`` has no value); ``split`` makes them columns.
 
     One reduction keeps one copy of the values for every level, where a reduction per
-    level keeps one each; an engine cannot spill them to disk (a quarter of 100M rows
-    needed more than 384 MB in DuckDB with a reduction per level, less than 256 MB so)."""
+    level keeps one each; an engine cannot spill them to disk (the response times of a
+    quarter to date of 100M rows needed more than 384 MB in DuckDB with a reduction per
+    level, less than 256 MB so)."""
     return x.quantile(list(levels))
 
 
