@@ -116,7 +116,7 @@ def test_figures_xlsx_holds_every_table_and_chart_the_notebook_shows(weekly):
     for table in listed:
         rows = book[table["sheet"]]
         assert rows[0][0] == table["contract"]  # the contract line first
-        assert len(rows) - 2 == table["rows"]
+        assert len(rows) - 2 == (table["rows"] if table["in_xlsx"] else 1)
         parquet = pd.read_parquet(folder / table["parquet"])
         assert len(parquet) == table["rows"]
 
@@ -217,3 +217,20 @@ def test_chart_menu_saves_svg_and_png_and_shows_the_data_offline(weekly):
         browser.close()
     assert shown == drawn > 0
     assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
+
+
+def test_a_table_longer_than_the_workbook_takes_is_in_parquet_only(tmp_path):
+    long = pd.DataFrame({"id": [f"tw:{i}" for i in range(5)], "theme_id": "billing"})
+    short = pd.DataFrame({"theme_id": ["billing"], "messages": [5]})
+    shown = [figures.Shown("themes_table", "Themes", "messages per theme",
+                           {"themes": short, "themes.members": long})]  # fmt: skip
+    listed = figures.write_figures(shown, tmp_path, xlsx_rows=3)["tables"]
+    assert [(t["rows"], t["in_xlsx"]) for t in listed] == [(1, True), (5, False)]
+    book = sheets(tmp_path)
+    assert book[listed[0]["sheet"]] == [("messages per theme", None),
+                                        ("theme_id", "messages"), ("billing", 5)]  # fmt: skip
+    assert book[listed[1]["sheet"]] == [
+        ("messages per theme",),
+        (f"5 rows: in {listed[1]['parquet']} beside this workbook",),
+    ]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / listed[1]["parquet"]), long)

@@ -3,6 +3,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from cxpulse import periods
 from cxpulse.metrics import volume_summary
 from cxpulse.metrics.grouping import check_by, ratio, with_group_keys
 
@@ -66,3 +67,24 @@ def test_weekday_and_hour_are_the_local_wall_clock(make_table):
     )
     frame = with_group_keys(t, ["weekday", "hour"], "Europe/London").order_by("id").execute()
     assert frame[["weekday", "hour"]].values.tolist() == [[6, 0], [0, 0]]
+
+
+@pytest.mark.parametrize(
+    ("kind", "day"), [("daily", dt.date(2026, 11, 1)), ("quarterly", dt.date(2026, 11, 19))]
+)
+def test_a_period_holds_its_first_and_last_local_instant_and_nothing_beyond(make_table, kind, day):
+    """New York's 1 Nov 2026 is 25 hours long (clocks go back); Q4 starts in summer time and
+    ends in winter time: the bounds are the UTC instants of local midnights."""
+    period = periods.period_for(kind, day, "America/New_York")
+    tick = pd.Timedelta(microseconds=1)
+    stamps = [period.start - tick, period.start, period.end - tick, period.end]
+    local = [s.tz_convert("America/New_York") for s in stamps[1:3]]
+    assert (local[0].date(), local[0].time()) == (period.first_day, dt.time(0))
+    assert (local[1].date(), local[1].time()) == (period.last_day, dt.time(23, 59, 59, 999999))
+    rows = [
+        {"id": f"tw:{i}", "created_at": s.tz_localize(None).isoformat(sep=" ")}
+        for i, s in enumerate(stamps)
+    ]
+    frame = volume_summary(make_table(rows), period.start, period.end, ["day"], period.timezone)
+    assert frame["total"].sum() == 2
+    assert [d.date() for d in frame["day"]] == sorted({period.first_day, period.last_day})

@@ -234,3 +234,19 @@ def test_twcs_sample_response_rate_and_first_reply_delay(twcs):
     assert (got["inbound"], got["answered"]) == (2778, 2083)
     assert got["frt_median_s"] == pytest.approx(692)
     assert got["frt_p90_s"] == pytest.approx(22811)
+
+
+def test_without_frt_the_counts_and_sla_are_the_same(make_table):
+    rows = [
+        {"id": "tw:1", "created_at": "2024-03-01 09:00"},
+        {"id": "tw:2", "created_at": "2024-03-01 09:10", "direction": "outbound",
+         "parent_id": "tw:1"},
+        {"id": "tw:3", "created_at": "2024-03-01 10:00"},
+    ]  # fmt: skip
+    t = make_table(rows)
+    window = (pd.Timestamp("2024-03-01", tz="UTC"), pd.Timestamp("2024-03-02", tz="UTC"))
+    full = response_summary(t, *window, sla_targets={"twitter": 3600})
+    counts = response_summary(t, *window, sla_targets={"twitter": 3600}, frt=False)
+    assert "frt_median_s" not in counts
+    pd.testing.assert_frame_equal(counts, full[counts.columns])
+    assert full[["frt_median_s", "frt_p90_s"]].values.tolist() == [[600.0, 600.0]]

@@ -8,7 +8,8 @@ they were built from (``report._table(..., data=frame)``), else their rows as sh
 When the notebook has run, ``write_figures`` writes them once into the report's folder:
 ``figures.xlsx`` (one sheet per table, the contract line as its first row, then the header
 and the rows) and ``figures/<sheet>.parquet`` (the same tables), and returns what the
-manifest lists.
+manifest lists. A table longer than ``XLSX_ROWS`` (a theme's member messages over a
+quarter: a row per message) is in Parquet only; its sheet names the Parquet file.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ XLSX = "figures.xlsx"
 PARQUET_DIR = "figures"
 SHEET_CHARS = 31
 """The longest sheet name Excel accepts."""
+XLSX_ROWS = 20_000
+"""The longest table written into the workbook. A longer one is a list of messages, not a
+figure to read: openpyxl writes about 25,000 rows a second (a quarter of 100M rows has
+950,000 theme members, and Excel holds at most 1,048,576 rows a sheet)."""
 
 
 @dataclass
@@ -181,10 +186,12 @@ def for_excel(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_figures(shown: list[Shown], folder: Path) -> dict:
+def write_figures(shown: list[Shown], folder: Path, xlsx_rows: int = XLSX_ROWS) -> dict:
     """Write ``figures.xlsx`` and ``figures/<sheet>.parquet`` into ``folder``; what the
     manifest lists: the workbook and, per table, its sheet, section, title, contract line,
-    Parquet file and row count. Nothing is written when no section showed a table."""
+    Parquet file, row count and whether its rows are in the workbook (``in_xlsx``: not
+    for a table longer than ``xlsx_rows``, whose sheet names its Parquet file). Nothing is
+    written when no section showed a table."""
     tables = [(s, name, frame) for s in shown for name, frame in s.tables.items()]
     if not tables:
         return {}
@@ -193,15 +200,21 @@ def write_figures(shown: list[Shown], folder: Path) -> dict:
     listed = []
     with pd.ExcelWriter(folder / XLSX, engine="openpyxl") as book:
         for sheet, (s, _, frame) in zip(sheets, tables, strict=True):
-            excel = for_excel(frame)
-            excel.to_excel(book, sheet_name=sheet, index=False, startrow=1)
-            book.sheets[sheet]["A1"] = s.contract or s.title
             parquet = f"{PARQUET_DIR}/{sheet}.parquet"
+            in_xlsx = len(frame) <= xlsx_rows
+            if in_xlsx:
+                for_excel(frame).to_excel(book, sheet_name=sheet, index=False, startrow=1)
+            else:
+                pd.DataFrame(
+                    [[f"{len(frame):,} rows: in {parquet} beside this workbook"]]
+                ).to_excel(book, sheet_name=sheet, index=False, header=False, startrow=1)
+            book.sheets[sheet]["A1"] = s.contract or s.title
             plain = frame.reset_index(drop=True)
             plain.columns = [str(c) for c in plain.columns]
             plain.to_parquet(folder / parquet, index=False)
             listed.append(
                 {"sheet": sheet, "section": s.section, "title": s.title,
-                 "contract": s.contract, "parquet": parquet, "rows": len(frame)}
+                 "contract": s.contract, "parquet": parquet, "rows": len(frame),
+                 "in_xlsx": in_xlsx}
             )  # fmt: skip
     return {"xlsx": XLSX, "tables": listed}

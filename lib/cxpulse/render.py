@@ -329,7 +329,9 @@ def run_reports(
     notebooks run one after another on one kernel, emptied between them
     (``Kernel.reset``: a notebook sees nothing of the one before, and no second kernel
     boots or holds memory). A report's charts, HTML and PDF are made in a worker thread,
-    at a lower CPU priority, while the next notebook executes. The longest period goes
+    at a lower CPU priority, while the next notebook executes; each is recorded in the
+    history once the kernel is shut down (writing the warehouse waits for the kernel's
+    reader to close: the exports would wait behind it). The longest period goes
     first: only the last report's export overlaps nothing, and the daily's is the
     shortest. After the first report that fails no new report starts; the
     reports already executed are still exported, and the first error is raised at the
@@ -337,7 +339,7 @@ def run_reports(
     thing). ``engine``, ``lake``: where the metrics run (``notebook_parameters``).
     """
     kernel = kernel or Kernel(Path(params_dir).resolve().parent)
-    exports: list[Future[RunResult]] = []
+    exports: list[tuple[Executed, Future[RunResult]]] = []
     failure: BaseException | None = None
     ordered: list[str] = []
     with ThreadPoolExecutor(1, "export", initializer=lower_thread_priority) as exporter:
@@ -349,20 +351,21 @@ def run_reports(
             plans.sort(key=lambda plan: -plan.period.days)  # stable: equal spans keep order
             ordered = [plan.cadence for plan in plans]
             for n, plan in enumerate(plans):
-                if any(f.done() and f.exception() for f in exports):
+                if any(f.done() and f.exception() for _, f in exports):
                     break
                 if n:
                     kernel.reset()
                 executed = execute_report(plan, kernel)
-                exports.append(exporter.submit(export_report, executed))
+                exports.append((executed, exporter.submit(export_report, executed, False)))
         except BaseException as err:  # noqa: BLE001 - re-raised below, after the exports
             failure = err
         finally:
             kernel.shutdown()
         results = {}
-        for cadence, future in zip(ordered, exports, strict=False):  # wait for every export
+        for cadence, (executed, future) in zip(ordered, exports, strict=False):  # every export
             try:
                 results[cadence] = future.result()
+                record_publication(executed.plan, executed.version.path.name, executed.summary)
             except BaseException as err:  # noqa: BLE001 - the first error is raised below
                 failure = failure or err
     if failure is not None:
@@ -584,10 +587,11 @@ def record_publication(plan: Planned, version: str, summary: dict) -> None:
     )
 
 
-def export_report(executed: Executed) -> RunResult:
-    """Export an executed report to report.html and report.pdf, write manifest.json and
-    publish the version in place of an older render of the period (``publish_version``).
-    A failure moves the folder to ``.failed-<label>`` and raises."""
+def export_report(executed: Executed, record: bool = True) -> RunResult:
+    """Export an executed report to report.html and report.pdf, write manifest.json,
+    publish the version in place of an older render of the period (``publish_version``)
+    and, with ``record``, record it in the history (``record_publication``: the caller
+    does it otherwise). A failure moves the folder to ``.failed-<label>`` and raises."""
     e, plan, seconds = executed, executed.plan, executed.plan.seconds
     try:
         with timed("charts", seconds, plan.cadence):
@@ -633,6 +637,7 @@ def export_report(executed: Executed) -> RunResult:
         keep_failed(e.version, plan.failed)
         raise
     shutil.rmtree(plan.failed, ignore_errors=True)
-    record_publication(plan, e.version.path.name, e.summary)
+    if record:
+        record_publication(plan, e.version.path.name, e.summary)
     sizes = {p.name: p.stat().st_size for p in sorted(plan.final.iterdir())}
     return RunResult(plan.final, pages, sizes, seconds)

@@ -78,6 +78,7 @@ def _parts(
         tz=brand.timezone,
         business_hours=brand.business_hours,
         business_targets=brand.business_targets,
+        frt=False,
     )
     return {
         "net_sentiment": voices["net_sentiment"].iloc[0],
@@ -103,7 +104,8 @@ def reputation_by_period(
     probabilities with ``calibration`` (PACC), as the headline's, so the index moves
     with the true mix and not with the classifier's bias), mean_rating (stars 1..5,
     ``review_summary``), sla_attainment (fraction, ``response_summary`` with the SLA
-    targets from ``brand``, replies seen up to each period's end), nps (points, survey
+    targets from ``brand``, replies seen up to each period's end; no response-time
+    quantiles: a quarter of 100M rows ran out of DuckDB's 256 MB with them), nps (points, survey
     answers, ``survey_summary``; queried only when its weight is positive); blended by
     ``reputation_index`` with ``brand.reputation_weights``. Only these parts are computed:
     no business-hours clock, no calls.

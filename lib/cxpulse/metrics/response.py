@@ -21,9 +21,11 @@ from cxpulse.metrics.business_hours import with_business_frt
 from cxpulse.metrics.grouping import (
     aggregate,
     as_utc,
+    quantiles,
     ratio,
     seconds_between,
     seconds_until,
+    split,
     to_frame,
     with_group_keys,
     within,
@@ -116,6 +118,7 @@ def response_summary(
     tz: str = "UTC",
     business_hours: BusinessHours | None = None,
     business_targets: Collection[str] = (),
+    frt: bool = True,
 ) -> pd.DataFrame:
     """Response rate, first response time and SLA attainment of inbound in ``[start, end)``.
 
@@ -131,7 +134,9 @@ def response_summary(
     sla_met / sla_due (fraction, null when nothing is due). The target of a channel in
     ``business_targets`` counts business seconds (``business_hours``, required then): met
     when frt_business_s <= target, due when the message had waited target business
-    seconds by ``until`` (age_business_s).
+    seconds by ``until`` (age_business_s). ``frt=False`` leaves the four quantile
+    columns out: they hold every answered wait in memory (no engine spills them), which a
+    caller that needs only counts and SLA should not pay for.
     """
     until = as_utc(end if until is None else until)
     r = first_responses(t, start, end, until)
@@ -151,18 +156,24 @@ def response_summary(
     )  # fmt: skip
     due = target.notnull() & ((age >= target) | met)
     answered = r.frt_s.notnull()
+    waits = (
+        {"frt": quantiles(r.frt_s, (0.5, 0.9)),
+         "frt_business": quantiles(r.frt_business_s, (0.5, 0.9))}
+        if frt
+        else {}
+    )  # fmt: skip
     expr = aggregate(
         r,
         by,
         inbound=r.count(),
         answered=r.count(where=answered),
         response_rate=ratio(r.count(where=answered), r.count()),
-        frt_median_s=r.frt_s.quantile(0.5),
-        frt_p90_s=r.frt_s.quantile(0.9),
-        frt_median_business_s=r.frt_business_s.quantile(0.5),
-        frt_p90_business_s=r.frt_business_s.quantile(0.9),
+        **waits,
         sla_due=r.count(where=due),
         sla_met=r.count(where=met),
         sla_attainment=ratio(r.count(where=met), r.count(where=due)),
     )
+    if frt:
+        expr = split(expr, "frt", ["frt_median_s", "frt_p90_s"])
+        expr = split(expr, "frt_business", ["frt_median_business_s", "frt_p90_business_s"])
     return to_frame(expr, by)

@@ -16,7 +16,15 @@ from ibis import _
 
 from cxpulse.config import CallParams
 from cxpulse.metrics.calls import DEFAULT_CALLS, service_level_denominator
-from cxpulse.metrics.grouping import aggregate, ratio, to_frame, with_group_keys, within
+from cxpulse.metrics.grouping import (
+    aggregate,
+    quantiles,
+    ratio,
+    split,
+    to_frame,
+    with_group_keys,
+    within,
+)
 from cxpulse.metrics.response import first_responses
 
 
@@ -59,8 +67,7 @@ def customer_wait(
         c,
         by,
         contacts=c.count(),
-        wait_median_s=c.wait_s.quantile(0.5),
-        wait_p90_s=c.wait_s.quantile(0.9),
+        wait=quantiles(c.wait_s, (0.5, 0.9)),
         unanswered_share=ratio(c.count(where=c.unanswered), c.count()),
     )
-    return to_frame(expr, by)
+    return to_frame(split(expr, "wait", ["wait_median_s", "wait_p90_s"]), by)
