@@ -900,16 +900,17 @@ def test_progress_line_gives_rows_rate_and_eta():
     assert progress_line("s", 1_000, 1_000_000, 1.0).endswith("ETA 16 min 39 s")
 
 
-def test_big_loads_show_a_progress_bar(tmp_path, monkeypatch, capsys):
+def test_big_loads_show_one_progress_line_over_the_file(tmp_path, monkeypatch, capsys):
     from cxpulse import ingest
 
-    monkeypatch.setattr(ingest, "PROGRESS_FROM", 2)
-    monkeypatch.setattr(ingest, "SENTIMENT_CHUNK", 2)
+    monkeypatch.setattr(ingest, "PROGRESS_BYTES", 2)
     source = tmp_path / "in.csv"
     source.write_bytes(reviews(*(review(f"r{i}", f"text {i}") for i in range(5))))
-    result = ingest_file(source, "reviews", tmp_path / "w.duckdb", AdapterOptions(), now=NOW)
+    result = ingest_file(
+        source, "reviews", tmp_path / "w.duckdb", AdapterOptions(), now=NOW, chunk_bytes=64
+    )
     assert (result.inserted, result.texts_scored) == (5, 5)
-    assert f"scoring sentiment for {source}: 5/5 rows (100%)" in capsys.readouterr().err
+    assert f"loading {source}: 6/6 lines (100%)" in capsys.readouterr().err
 
 
 def test_cli_ingest_then_status(tmp_path, capsys):
