@@ -1033,3 +1033,71 @@ def test_the_fast_pii_pass_masks_exactly_what_the_exact_patterns_do():
         "call 020\x0c7946\x0c0958 now",
     ]
     assert mask_pii(pd.Series(texts, dtype="string")).tolist() == [mask_text(t) for t in texts]
+
+
+def warehouse_content(path: Path) -> tuple[list[dict], list[tuple], list[tuple]]:
+    """Interactions (by id), quarantine (by line, reason) and the log's counts."""
+    con = warehouse.connect(path, read_only=True)
+    try:
+        rows = con.execute("SELECT * FROM interactions ORDER BY id").df()
+        quarantine = con.execute(
+            "SELECT line, reason, raw FROM quarantine ORDER BY line, reason"
+        ).fetchall()
+        log = con.execute(
+            "SELECT status, rows_read, rows_inserted, rows_updated, rows_unchanged, "
+            "rows_quarantined, rows_conflicting FROM ingest_log ORDER BY started_at, status"
+        ).fetchall()
+    finally:
+        con.close()
+    return records(rows), quarantine, log
+
+
+def test_twcs_in_tiny_chunks_stores_what_one_chunk_stores(tmp_path, real_data):
+    """Threads span chunks: the second pass finds each tweet's brand and root from links
+    read in the first, so the rows are the same as when the file is one chunk."""
+    from cxpulse import adapters
+
+    source = real_data / "twcs-head5k" / "twcs.csv"
+    options = options_for("twcs", Path(__file__).resolve().parents[1] / "params")
+    assert len(list(adapters.chunks("twcs", source, options, 4096))) > 100
+    loaded = {}
+    for size in (4096, 1 << 30):
+        target = tmp_path / f"w{size}.duckdb"
+        ingest_file(source, "twcs", target, options, now=NOW, chunk_bytes=size)
+        loaded[size] = warehouse_content(target)
+    rows, quarantine, log = loaded[4096]
+    assert len(rows) > 4000 and any(r["thread_id"] != r["id"] for r in rows)
+    assert loaded[4096] == loaded[1 << 30]
+
+
+def test_ids_repeated_across_chunks_and_conflicts_are_quarantined_with_their_lines(tmp_path):
+    """Each chunk is validated alone: an id that two chunks hold is still quarantined in
+    both places, and a conflict's raw text is its record read again from the file."""
+    body = [review(f"r{i}", f"text number {i}") for i in range(1, 9)]
+    body[6] = review("r2", "the same id again")
+    source = tmp_path / "in.csv"
+    source.write_bytes(reviews(*body))
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_bytes(reviews(review("r5", "another message")))
+    loaded = {}
+    for size in (48, 1 << 30):
+        target = tmp_path / f"w{size}.duckdb"
+        ingest_file(earlier, "reviews", target, AdapterOptions(brand="acme"), now=NOW)
+        result = ingest_file(
+            source, "reviews", target, AdapterOptions(brand="acme"), now=NOW, chunk_bytes=size
+        )
+        assert (result.inserted, result.quarantined, result.conflicts) == (5, 3, 1)
+        loaded[size] = warehouse_content(target)
+    assert loaded[48] == loaded[1 << 30]
+    _, quarantine, _ = loaded[48]
+    assert [(line, reason) for line, reason, _ in quarantine] == [
+        (3, "id occurs more than once in this file"),
+        (
+            6,
+            "conflict: id review:trustpilot.com:r5 is stored with another text; the stored "
+            "row is kept",
+        ),
+        (8, "id occurs more than once in this file"),
+    ]
+    assert quarantine[1][2].startswith(body[4].rstrip("\n") + "\n[stored] {")
+    assert quarantine[2][2] == body[6].rstrip("\n")

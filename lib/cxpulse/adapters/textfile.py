@@ -307,16 +307,18 @@ def delimited_chunks(
 
 def shifted(table: Table, below: int | None, before: int) -> Table:
     """``table`` (parsed from a header and the text after ``before`` lines of the file)
-    with its records that start on a line ``below`` (all when None), numbered as in the
+    with its records that start before line ``below`` (all when None), numbered as in the
     file."""
     shift = before - 1
-    lines, rejects = table.lines, table.rejects
-    if below is not None:
-        lines, rejects = lines[lines["line"] < below], rejects[rejects["line"] < below]
+    records, lines, rejects = table.records, table.lines, table.rejects
+    if below is not None:  # records are in line order: a prefix, sliced without a copy
+        keep = int(np.searchsorted(lines["line"].to_numpy(), below))
+        records, lines = records.iloc[:keep], lines.iloc[:keep]
+        rejects = rejects[rejects["line"] < below]
     rejects = rejects.assign(line=rejects["line"] + shift)
     quote = table.quote
     return Table(
-        table.records.loc[lines.index],
+        records,
         lines + shift,
         rejects.reset_index(drop=True),
         lambda first, last: quote(first - shift, last - shift),
