@@ -1,7 +1,10 @@
 """Load export files into the warehouse: read, validate, mask, score, store, log.
 
 One file is one transaction: its good rows, its quarantined rows and its log entry are
-committed together or not at all. The same content twice loads nothing; an export that
+committed together or not at all. A file is read in chunks (memory bounded by the chunk,
+not the file): each chunk is validated, masked and scored, then staged as Parquet beside
+the warehouse; the staged rows are stored at the end, in that one transaction. (New
+sentiment scores are cached as they are computed, outside it: see ``stage``.) The same content twice loads nothing; an export that
 overlaps one already loaded updates the rows that changed and adds the new ones.
 Every record read is either stored or quarantined with its line, raw text and reason.
 """
@@ -55,7 +58,7 @@ PROGRESS_FROM = 50_000
 """Rescoring at least this many rows shows a progress bar."""
 PROGRESS_BYTES = 8 << 20
 """Loading a file of at least this many bytes shows a progress bar."""
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "256MB"
 """DuckDB memory of an ingest's connection: past it, the joins of a large file's store
 spill to its staging folder."""
 SENTIMENT_CHUNK = 50_000
@@ -460,36 +463,46 @@ def stage(
     names: tuple[str, ...],
     clock: _StageClock,
 ) -> Staged:
-    """Prepare and score each chunk of ``parts`` (the sentiment cache grows inside the
-    caller's transaction) and write it to Parquet in ``folder``, with a progress line
-    over the file's lines for a big file."""
+    """Prepare and score each chunk of ``parts`` and write it to Parquet in ``folder``,
+    with a progress line over the file's lines for a big file.
+
+    New scores go into the sentiment cache in a transaction of their own per chunk, not
+    the file's: the cache is a memo of what the engine says of a text (a load that fails
+    or is killed keeps the scores it paid for), and a file's millions of new scores held
+    uncommitted would grow with the file."""
     path = Path(entry["source_file"])
     big = path.stat().st_size >= PROGRESS_BYTES
     bar = Progress(f"loading {path}", count_lines(path), unit="lines") if big else None
     staged = Staged(folder)
-    while True:
-        with clock("read"):
-            parsed = next(parts, None)
-        if parsed is None:
-            break
-        with clock("prepare"):
-            good, rejects = prepare(parsed, entry["source_file"], entry["started_at"], options)
-            rejects["format"] = entry["format"]
-            good = good.join(origin(parsed, good.index))
-        with clock("sentiment"):
-            good, scored = sentiment.attach_sentiment(con, good, engine, names)
-        with clock("store"):
-            good.to_parquet(folder / f"good-{staged.chunks:05d}.parquet", index=False)
-            if len(rejects):
-                rejects.to_parquet(folder / f"rejects-{staged.chunks:05d}.parquet", index=False)
-        staged.chunks += 1
-        staged.rows_read += len(parsed.rows) + len(parsed.rejects)
-        staged.rejects += len(rejects)
-        staged.texts_scored += scored
-        staged.any_sentiment |= bool(good["sentiment"].notna().any())
-        if bar is not None:
-            last = max([bar.done, *parsed.rows["line"].tail(1), *parsed.rejects["line"].tail(1)])
-            bar.advance(int(last) - bar.done)
+    scoring = con.cursor()  # the cache's own transactions: see the docstring
+    try:
+        while True:
+            with clock("read"):
+                parsed = next(parts, None)
+            if parsed is None:
+                break
+            with clock("prepare"):
+                good, rejects = prepare(parsed, entry["source_file"], entry["started_at"], options)
+                rejects["format"] = entry["format"]
+                good = good.join(origin(parsed, good.index))
+            with clock("sentiment"):
+                good, scored = sentiment.attach_sentiment(scoring, good, engine, names)
+            with clock("store"):
+                good.to_parquet(folder / f"good-{staged.chunks:05d}.parquet", index=False)
+                if len(rejects):
+                    rejects.to_parquet(folder / f"rejects-{staged.chunks:05d}.parquet", index=False)
+            staged.chunks += 1
+            staged.rows_read += len(parsed.rows) + len(parsed.rejects)
+            staged.rejects += len(rejects)
+            staged.texts_scored += scored
+            staged.any_sentiment |= bool(good["sentiment"].notna().any())
+            if bar is not None:
+                last = max(
+                    [bar.done, *parsed.rows["line"].tail(1), *parsed.rejects["line"].tail(1)]
+                )
+                bar.advance(int(last) - bar.done)
+    finally:
+        scoring.close()
     if bar is not None:
         bar.close()
     return staged
