@@ -40,21 +40,26 @@ def main(fmt: str, csv: Path, warehouse_path: Path, rescore: bool = True) -> dic
             "seconds": {**result.seconds, "wall": round(wall, 3)},
         }
     con = warehouse.connect(warehouse_path)
+    reader = con.cursor()  # the texts a chunk at a time: all at once would be the peak
     try:
-        good = con.execute("SELECT text FROM interactions").df()
+        reader.execute("SELECT text FROM interactions")
         con.execute("BEGIN TRANSACTION")
         start = time.perf_counter()
-        _, rescored = ingest.score_sentiment(con, good, str(csv))
+        texts = rescored = 0
+        while len(chunk := reader.fetch_df_chunk(8)):
+            rescored += ingest.score_sentiment(con, chunk, str(csv))[1]
+            texts += int(chunk["text"].notna().sum())
         cached = time.perf_counter() - start
         con.execute("ROLLBACK")
     finally:
+        reader.close()
         con.close()
     return {
         "engine": sentiment.engine_label(),
         "rows": result.rows_read,
         "stored": result.inserted,
         "quarantined": result.quarantined,
-        "texts": int(good["text"].notna().sum()),
+        "texts": texts,
         "unique_texts_scored": result.texts_scored,
         "rescored_with_cache": rescored,
         "seconds": {**result.seconds, "wall": round(wall, 3), "sentiment_cached": round(cached, 3)},

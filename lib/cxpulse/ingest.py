@@ -4,8 +4,9 @@ One file is one transaction: its good rows, its quarantined rows and its log ent
 committed together or not at all. A file is read in chunks (memory bounded by the chunk,
 not the file): each chunk is validated, masked and scored, then staged as Parquet beside
 the warehouse; the staged rows are stored at the end, in that one transaction. (New
-sentiment scores are cached as they are computed, outside it: see ``stage``.) The same content twice loads nothing; an export that
-overlaps one already loaded updates the rows that changed and adds the new ones.
+sentiment scores are cached as they are computed, outside it: see ``stage``.) The same
+content twice loads nothing; an export that overlaps one already loaded updates the rows
+that changed and adds the new ones.
 Every record read is either stored or quarantined with its line, raw text and reason.
 """
 
@@ -29,6 +30,7 @@ from typing import TextIO
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from cxpulse import adapters, config, lake, schema, sentiment, warehouse
 from cxpulse.adapters import textfile
@@ -357,7 +359,7 @@ def ingest_file(
                     "skipped",
                     message=f"same content already loaded from {seen}; nothing to do",
                 )
-            with staging(warehouse_path) as folder:
+            with staging(warehouse_path) as folder, system_memory_pool():
                 con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                 con.execute(f"SET temp_directory = '{folder}'")
                 con.execute("BEGIN TRANSACTION")
@@ -418,6 +420,18 @@ def ingest_file(
     clock.seconds["total"] = round(time.perf_counter() - clock.started, 3)
     log.info("%s", result.summary())
     return result
+
+
+@contextlib.contextmanager
+def system_memory_pool() -> Iterator[None]:
+    """Arrow allocates through ``malloc`` meanwhile: its default pool (mimalloc) keeps
+    what earlier chunks freed, about 80 MB more at the peak of a 1M-row load."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 @contextlib.contextmanager

@@ -52,7 +52,7 @@ _SENTINELS = "\ue000\ue001\ue002\ue003\ufdd0\ufdd1"
 EMPTY_RECORD = "record is empty: every field is blank"
 _BLOCK = 1 << 22
 _CHECK_CHUNK = 1 << 24
-CHUNK_BYTES = 1 << 24
+CHUNK_BYTES = 1 << 23
 """Bytes of text parsed at once by ``delimited_chunks`` (about 100,000 tweets)."""
 
 
