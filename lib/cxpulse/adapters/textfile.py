@@ -53,7 +53,7 @@ EMPTY_RECORD = "record is empty: every field is blank"
 _BLOCK = 1 << 22
 _CHECK_CHUNK = 1 << 24
 CHUNK_BYTES = 1 << 23
-"""Bytes of text parsed at once by ``delimited_chunks`` (about 100,000 tweets)."""
+"""Bytes of text parsed at once by ``delimited_chunks`` (about 50,000 tweets)."""
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def chunks(
     path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
 ) -> Iterator[Parsed]:
     """``read``, chunk by chunk, in two passes: the first keeps only each record's links
-    (``link_fields``, some 40 bytes a record) to find every thread's context; the second
+    (``link_fields``, some 30 bytes a record) to find every thread's context; the second
     makes the rows of each chunk."""
     delimiter = options.delimiter or ","
 
@@ -76,8 +76,10 @@ def chunks(
     for table in tables():
         require_fields({c: c for c in table.records.columns}, REQUIRED, str(path), EXPECTED)
         parts.append(link_fields(table.records, options))
-    context = thread_context(concat_links(parts), options)
-    del parts
+    links = concat_links(parts)
+    parts.clear()  # not to hold the links twice while the context is found
+    context = thread_context(links, options)
+    del links
     start = 0
     for table in tables():
         size = len(table.records)
@@ -94,9 +96,9 @@ def to_canonical(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.Dat
 
 
 def link_fields(records: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
-    """What each record says about its thread: ``tweet_id``, ``parent``, ``inbound``,
-    ``created``, ``company`` (the author of a usable company tweet, else NA; categorical)
-    and ``reason`` (why the record is not usable, categorical). Pure."""
+    """What each record says about its thread: ``tweet_id``, ``parent``, ``created``,
+    ``company`` (the author of a usable company tweet, else NA; categorical) and ``reason``
+    (why the record is not usable, categorical). Pure."""
     reasons = no_reasons(records.index)
     tweet_id, bad_id = parse_whole_numbers(records["tweet_id"])
     reasons = add_reason(reasons, bad_id, "tweet_id: not a whole number")
@@ -119,7 +121,6 @@ def link_fields(records: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
         {
             "tweet_id": tweet_id,
             "parent": parent,
-            "inbound": inbound.astype("boolean"),
             "created": created,
             "company": author.where(is_company).astype("category"),
             "reason": reasons.astype("category"),
@@ -139,8 +140,10 @@ def concat_links(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def thread_context(links: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
-    """``links`` with each record's thread ``root`` and ``addressed``, the company it is
-    addressed to by the thread (rules 1-3 of the module docstring; NA when none). Pure."""
+    """Of ``links``, what the rows need besides their own record (``created``,
+    ``company``, ``reason``), with each record's thread ``root`` and ``addressed``, the
+    company it is addressed to by the thread (rules 1-3 of the module docstring; NA when
+    none): some 22 bytes a record. Pure."""
     author = links["company"].astype("string")
     is_company = author.notna()
     up = parent_positions(links["tweet_id"], links["parent"])
@@ -150,7 +153,9 @@ def thread_context(links: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame
         .fillna(nearest_company_above(up, author, is_company))
         .fillna(most_active_company(root, author, is_company))
     )
-    return links.assign(root=root, addressed=addressed.astype("category"))
+    return links[["created", "company", "reason"]].assign(
+        root=root, addressed=addressed.astype("category")
+    )
 
 
 def canonical_rows(
@@ -178,14 +183,16 @@ def canonical_rows(
         accounts = {k.lower(): v for k, v in options.accounts.items()}
         renamed = brand_handle.str.lower().map(accounts.get, na_action="ignore")
         brand = renamed.astype("string").fillna(brand_handle)
+    tweet_id, _ = parse_whole_numbers(records["tweet_id"])
+    parent, _ = parse_whole_numbers(records["in_response_to_tweet_id"])
     rows = pd.DataFrame(
         {
-            "id": "twitter:" + context["tweet_id"].astype("string"),
+            "id": "twitter:" + tweet_id.astype("string"),
             "channel": "twitter",
             "brand": brand.astype("string"),
             "direction": is_company.map({True: "outbound", False: "inbound"}),
             "thread_id": "twitter:" + context["root"].astype("string"),
-            "parent_id": "twitter:" + context["parent"].astype("string"),
+            "parent_id": "twitter:" + parent.astype("string"),
             "author_id": clean_text(records["author_id"]),
             "created_at": context["created"],
             "text": records["text"].astype("string"),
