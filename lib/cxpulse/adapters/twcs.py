@@ -135,7 +135,7 @@ def concat_links(parts: list[pd.DataFrame]) -> pd.DataFrame:
         return parts[0].reset_index(drop=True)
     links = pd.concat([p.drop(columns=["company", "reason"]) for p in parts], ignore_index=True)
     for column in ("company", "reason"):
-        links[column] = union_categoricals([p[column] for p in parts])
+        links[column] = union_categoricals([p[column] for p in parts], sort_categories=True)
     return links
 
 
@@ -144,7 +144,7 @@ def thread_context(links: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame
     ``company``, ``reason``), with each record's thread ``root`` and ``addressed``, the
     company it is addressed to by the thread (rules 1-3 of the module docstring; NA when
     none): some 22 bytes a record. Pure."""
-    author = links["company"].astype("string")
+    author = links["company"]  # categorical (codes, not text: 10M tweets' worth is small)
     is_company = author.notna()
     up = parent_positions(links["tweet_id"], links["parent"])
     root = thread_roots(links["tweet_id"], links["parent"], up)
@@ -235,22 +235,23 @@ def nearest_company_above(up: np.ndarray, author: pd.Series, is_company: pd.Seri
         found_there, step_there = found[step.clip(0)], step[step.clip(0)]
         found = np.where(active, found_there, found)
         step = np.where(active & (found_there < 0), step_there, -1)
-    return pd.Series(author.array.take(found, allow_fill=True), index=author.index, dtype="string")
+    return pd.Series(author.array.take(found, allow_fill=True), index=author.index)
 
 
 def most_active_company(root: pd.Series, author: pd.Series, is_company: pd.Series) -> pd.Series:
     """For each tweet, the company with the most tweets in its thread (ties: alphabetical)."""
-    counts = pd.DataFrame({"root": root, "author": author})[is_company].value_counts()
+    companies = pd.DataFrame({"root": root, "author": author})[is_company]
+    counts = companies.groupby(["root", "author"], observed=True).size()
     ranked = counts.rename("n").reset_index().sort_values(["n", "author"], ascending=[False, True])
     top = ranked.drop_duplicates("root").set_index("root")["author"]
     return look_up(top, root)
 
 
 def look_up(table: pd.Series, keys: pd.Series) -> pd.Series:
-    """``table``'s text value for each of ``keys`` (NA where it has none), indexed like
+    """``table``'s value for each of ``keys`` (NA where it has none), indexed like
     ``keys``; ``table``'s index is unique."""
     at = table.index.get_indexer(pd.Index(keys))
-    return pd.Series(table.array.take(at, allow_fill=True), index=keys.index, dtype="string")
+    return pd.Series(table.array.take(at, allow_fill=True), index=keys.index)
 
 
 def first_known_mention(text: pd.Series, handles: dict[str, str]) -> pd.Series:
