@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import fnmatch
 import hashlib
 import json
@@ -502,9 +503,9 @@ def stage(
             with clock("sentiment"):
                 good, scored = sentiment.attach_sentiment(scoring, good, engine, names)
             with clock("store"):
-                good.to_parquet(folder / f"good-{staged.chunks:05d}.parquet", index=False)
+                write_staged(good, folder / f"good-{staged.chunks:05d}.parquet")
                 if len(rejects):
-                    rejects.to_parquet(folder / f"rejects-{staged.chunks:05d}.parquet", index=False)
+                    write_staged(rejects, folder / f"rejects-{staged.chunks:05d}.parquet")
             staged.chunks += 1
             staged.rows_read += len(parsed.rows) + len(parsed.rejects)
             staged.rejects += len(rejects)
@@ -520,6 +521,22 @@ def stage(
     if bar is not None:
         bar.close()
     return staged
+
+
+def write_staged(frame: pd.DataFrame, target: Path) -> None:
+    """Write ``frame`` to the Parquet file ``target`` in a staging folder; a full disk is
+    said of the warehouse beside it (its load is what failed, and is rolled back)."""
+    try:
+        frame.to_parquet(target, index=False)
+    except OSError as err:
+        if err.errno != errno.ENOSPC:
+            raise
+        warehouse_path = target.parent.parent / target.parent.name[1:].split(".staging-")[0]
+        raise OSError(
+            err.errno,
+            f"No space left on device (staging the load in {target.parent})",
+            str(warehouse_path),
+        ) from err
 
 
 def origin(parsed: adapters.Parsed, index: pd.Index) -> pd.DataFrame:
