@@ -1101,3 +1101,30 @@ def test_ids_repeated_across_chunks_and_conflicts_are_quarantined_with_their_lin
     ]
     assert quarantine[1][2].startswith(body[4].rstrip("\n") + "\n[stored] {")
     assert quarantine[2][2] == body[6].rstrip("\n")
+
+
+def test_a_conflict_from_a_file_without_lines_shows_its_fields_as_json(tmp_path):
+    """A Parquet export has no lines to read again: the quarantine shows the row's fields."""
+
+    def export(name: str, text: str) -> Path:
+        path = tmp_path / name
+        pd.DataFrame(
+            {
+                "id": ["twitter:p1"],
+                "channel": ["twitter"],
+                "brand": ["Northwind"],
+                "direction": ["inbound"],
+                "created_at": [pd.Timestamp("2024-03-01 10:00", tz="UTC")],
+                "text": [text],
+            }
+        ).to_parquet(path)
+        return path
+
+    wh = tmp_path / "w.duckdb"
+    ingest_file(export("a.parquet", "first words"), "canonical", wh, now=NOW)
+    result = ingest_file(export("b.parquet", "other words"), "canonical", wh, now=NOW)
+    assert (result.inserted, result.conflicts) == (0, 1)
+    (raw,) = table(wh, "SELECT raw FROM quarantine")["raw"]
+    incoming, stored_version = raw.split("\n[stored] ")
+    assert json.loads(incoming)["text"] == "other words"
+    assert json.loads(stored_version)["text"] == "first words"

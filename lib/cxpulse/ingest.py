@@ -541,15 +541,15 @@ def write_staged(frame: pd.DataFrame, target: Path) -> None:
 
 def origin(parsed: adapters.Parsed, index: pd.Index) -> pd.DataFrame:
     """Where the ``parsed`` rows at ``index`` come from: ``line``, ``line_end`` (NA without
-    lines to quote), ``raw`` (NA when the lines can be quoted from the file) and, when the
-    source has legacy ids, ``legacy_id``."""
+    lines to quote), ``raw`` (the adapter's, else NA) and, when the source has legacy ids,
+    ``legacy_id``."""
     rows = parsed.rows.loc[index]
     quotable = parsed.quote is not None and "line_end" in rows.columns
     out = pd.DataFrame(
         {
             "line": rows["line"].astype("Int64"),
             "line_end": rows["line_end"].astype("Int64") if quotable else pd.NA,
-            "raw": pd.NA if quotable else raw_text(parsed, rows),
+            "raw": rows["raw"] if "raw" in rows.columns else pd.NA,
         },
         index=index,
     ).astype({"line_end": "Int64", "raw": "string"})
@@ -592,14 +592,12 @@ def store_staged(
         counts = warehouse.store(
             con, con.sql(f"SELECT {', '.join(keep)} FROM staged ANTI JOIN repeated USING (id)")
         )
-        twice = con.execute(
-            "SELECT line, line_end, raw FROM staged SEMI JOIN repeated USING (id)"
-        ).df()
+        twice = con.execute("SELECT * FROM staged SEMI JOIN repeated USING (id)").df()
         more = [twice.assign(raw=staged_raw(twice, path, options), reason=REPEATED)]
         if counts.conflicting:
             con.register("conflicts", counts.conflicts)
             found = con.execute(
-                "SELECT c.*, s.line, s.line_end, s.raw FROM conflicts c JOIN staged s USING (id)"
+                "SELECT c.*, s.* EXCLUDE (id) FROM conflicts c JOIN staged s USING (id)"
             ).df()
             con.unregister("conflicts")
             more.append(conflict_rejects(found.assign(raw=staged_raw(found, path, options))))
@@ -628,10 +626,13 @@ def store_staged(
 
 
 def staged_raw(rows: pd.DataFrame, path: Path, options: adapters.AdapterOptions) -> pd.Series:
-    """The raw text of staged ``rows`` (``line``, ``line_end``, ``raw``), masked and cut:
-    their ``raw``, else their lines read again from the file at ``path``."""
+    """The raw text of staged ``rows``, masked and cut: their ``raw``, else their lines
+    read again from the file at ``path``, else their fields as JSON."""
     raw = rows["raw"].astype("string")
     todo = raw.isna() & rows["line_end"].notna()
+    unquotable = raw.isna() & ~todo
+    if unquotable.any():
+        raw[unquotable] = _raw_json(rows[unquotable])
     if todo.any():
         first, last = rows["line"][todo].astype(int), rows["line_end"][todo].astype(int)
         spans = list(zip(first, last, strict=True))
