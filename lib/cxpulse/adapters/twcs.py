@@ -82,9 +82,9 @@ def chunks(
     del links
     start = 0
     for table in tables():
-        size = len(table.records)
-        part = context.iloc[start : start + size].set_axis(table.records.index)
-        start += size
+        count = len(table.records)
+        part = context.iloc[start : start + count].set_axis(table.records.index)
+        start += count
         rows, reasons = canonical_rows(table.records, part, options)
         yield textfile.parsed_from(table, rows, reasons)
 
