@@ -4,7 +4,9 @@ Measures, each as the median of ``--runs`` runs (3 by default), every run its ow
 
 - ingest of a TWCS-format CSV and a reviews CSV (``bench/exports.py``, seeded): rows/s
   before sentiment (read + validate), rows/s of the whole load (sentiment cache empty),
-  and sentiment texts/s with the cache empty and warm;
+  and sentiment texts/s with the cache empty and warm, and each load's peak RSS;
+- one load of a 10M-row TWCS-format CSV: rows/s and peak RSS (ingest streams the file in
+  chunks: its memory must not grow with the file);
 - ``cxpulse run daily|weekly|quarterly`` (execute, HTML, PDF) on demo warehouses of two
   sizes: wall seconds and peak RSS (the process and its kernel, summed), and the ratio of
   the daily's seconds large/small;
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -76,10 +79,12 @@ class Config:
     large_rows: int
     runs: int
     smoke: bool
+    large_ingest_rows: int
+    """Rows of the TWCS file loaded once to show that ingest memory does not grow."""
 
 
-FULL = Config(1_000_000, 1_000_000, 10_000_000, 3, False)
-SMOKE = Config(5_000, 20_000, 40_000, 1, True)
+FULL = Config(1_000_000, 1_000_000, 10_000_000, 3, False, 10_000_000)
+SMOKE = Config(5_000, 20_000, 40_000, 1, True, 20_000)
 
 
 @dataclass
@@ -243,6 +248,32 @@ def bench_ingest(cfg: Config, scratch: Path) -> dict:
     return out
 
 
+def bench_ingest_large(cfg: Config, scratch: Path) -> dict:
+    """One load of a ``large_ingest_rows`` TWCS file: rows/s and peak RSS (the cached
+    rescore is skipped: it reads every stored text into memory)."""
+    csv = export_csv("twcs", cfg.large_ingest_rows)
+    log(f"ingest twcs, {cfg.large_ingest_rows:,} rows, once (sentiment included: minutes)")
+    target = scratch / "ingest-twcs-large.duckdb"
+    sample = run(
+        [sys.executable, str(BENCH / "probe_ingest.py"), "twcs", str(csv), str(target),
+         "--no-rescore"]
+    )  # fmt: skip
+    for leftover in scratch.glob("ingest-twcs-large.duckdb*"):
+        leftover.unlink()
+    probe = json.loads(sample.extra["stdout"].strip().splitlines()[-1])
+    seconds = probe["seconds"]
+    return {
+        "rows": probe["rows"],
+        "unique_texts_scored": probe["unique_texts_scored"],
+        "rows_per_s_before_sentiment": round(
+            probe["rows"] / (seconds["read"] + seconds["prepare"])
+        ),
+        "rows_per_s_after_sentiment": round(probe["rows"] / seconds["total"]),
+        "seconds": seconds,
+        "peak_rss_mb": round(sample.peak_rss_mb, 1),
+    }
+
+
 def cxpulse_run(warehouse: Path, cadences: tuple[str, ...], reports: Path) -> Sample:
     return run(
         [CX, "-q", "run", *cadences, "--warehouse", str(warehouse), "--params", str(PARAMS),
@@ -340,7 +371,9 @@ def bench_watch(cfg: Config, scratch: Path) -> dict:
             "output": quiet[-1].extra["stdout"].strip()}  # fmt: skip
 
 
-def verdicts(ingest: dict, reports: dict, watch: dict | None = None) -> list[dict]:
+def verdicts(
+    ingest: dict, reports: dict, watch: dict | None = None, large: dict | None = None
+) -> list[dict]:
     daily_large = reports["daily_large"]["seconds"]
     side = reports["daily_large_side_by_side"]["seconds"]
     peak = max(
@@ -362,7 +395,14 @@ def verdicts(ingest: dict, reports: dict, watch: dict | None = None) -> list[dic
         ("sentiment, twcs, no cache (texts/s)", ingest["twcs"]["sentiment_texts_per_s_no_cache"],
          ">=", TARGETS["sentiment_texts_per_s"]),
         ("peak RSS of a report run (MB)", peak, "<=", TARGETS["peak_rss_mb"]),
+        ("ingest peak RSS (MB), twcs", ingest["twcs"]["peak_rss_mb"], "<=",
+         TARGETS["peak_rss_mb"]),
+        ("ingest peak RSS (MB), reviews", ingest["reviews"]["peak_rss_mb"], "<=",
+         TARGETS["peak_rss_mb"]),
     ]  # fmt: skip
+    if large:
+        rows.append((f"ingest peak RSS (MB), twcs {large['rows']:,} rows",
+                     large["peak_rss_mb"], "<=", TARGETS["peak_rss_mb"]))  # fmt: skip
     if watch:
         rows.append(("watch, nothing new, large warehouse (s)", watch["nothing_new"]["seconds"],
                      "<=", TARGETS["watch_nothing_new_s"]))  # fmt: skip
@@ -387,6 +427,13 @@ def table(results: dict) -> str:
             f"{v['rows_per_s_after_sentiment']:>18,} "
             f"{v['sentiment_texts_per_s_no_cache']:>25,} {v['sentiment_texts_per_s_cached']:>10,} "
             f"{v['peak_rss_mb']:>8,.0f}"
+        )
+    if results.get("ingest_large"):
+        big = results["ingest_large"]
+        lines.append(
+            f"  twcs, {big['rows']:,} rows, one run: {big['rows_per_s_before_sentiment']:,} rows/s "
+            f"before sentiment, {big['rows_per_s_after_sentiment']:,} rows/s whole load "
+            f"({big['seconds']['total']:,.0f} s), peak {big['peak_rss_mb']:,.0f} MB"
         )
     rep = results["reports"]
     sizes = rep["sizes"]
@@ -435,7 +482,7 @@ def main() -> int:
     args = parser.parse_args()
     cfg = SMOKE if args.smoke else FULL
     if args.runs:
-        cfg = Config(cfg.ingest_rows, cfg.small_rows, cfg.large_rows, args.runs, cfg.smoke)
+        cfg = dataclasses.replace(cfg, runs=args.runs)
     out = args.out or BENCH / ("results-smoke.json" if cfg.smoke else "results.json")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cxpulse-bench-") as tmp:
@@ -445,6 +492,7 @@ def main() -> int:
             print(json.dumps(watch, indent=2))
             return 0
         ingest = {} if args.skip_ingest else bench_ingest(cfg, scratch)
+        large = {} if args.skip_ingest else bench_ingest_large(cfg, scratch)
         reports = bench_reports(cfg, scratch)
         watch = bench_watch(cfg, scratch)
     results = {
@@ -456,11 +504,12 @@ def main() -> int:
             "load_average_at_end": os.getloadavg(),
         },
         "ingest": ingest,
+        "ingest_large": large,
         "reports": reports,
         "watch": watch,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    results["targets"] = verdicts(ingest, reports, watch) if ingest else []
+    results["targets"] = verdicts(ingest, reports, watch, large) if ingest else []
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results) if ingest else json.dumps(reports, indent=2))
     print(f"\nwrote {out} ({results['seconds']:.0f} s)")

@@ -5,9 +5,19 @@ import gzip
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_adapters_properties import CSV_FORMATS, SETTINGS, csv_file, plans
 
 from cxpulse.adapters import AdapterError
-from cxpulse.adapters.textfile import load_json, newline_counts, parse_delimited, read_utf8
+from cxpulse.adapters.textfile import (
+    load_json,
+    newline_counts,
+    parse_delimited,
+    quote_lines,
+    read_delimited,
+    read_utf8,
+)
 
 
 def table(data: bytes, **kwargs):
@@ -137,3 +147,32 @@ def test_truncated_json_names_the_place_it_stops():
         AdapterError, match=r"f: not valid JSON \(.* line 1, column 12; the file looks truncated\)"
     ):
         load_json(b'{"data": [{"', "f", "x")
+
+
+@SETTINGS
+@given(
+    name=st.sampled_from(sorted(CSV_FORMATS)),
+    plan=st.data(),
+    size=st.integers(1, 300),
+    crlf=st.booleans(),
+)
+def test_a_file_read_in_chunks_gives_the_records_lines_and_rejects_of_one_read(
+    tmp_path, name, plan, size, crlf
+):
+    """Chunks cut anywhere (records straddle them: quoted line breaks, bare carriage
+    returns, unclosed quotes) give what parsing the whole file at once gives."""
+    fmt = CSV_FORMATS[name]
+    last = ("unclosed quote",) if fmt.delimiter == "," else ()
+    content = csv_file(fmt, plan.draw(plans(fmt.kinds, last))).content
+    if crlf:
+        content = content.replace(b"\n", b"\r\n").replace(b"x", b"\rx")
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    whole = parse_delimited(content, str(path), "a test CSV", fmt.delimiter)
+    chunked = read_delimited(path, None, "a test CSV", fmt.delimiter, size=size)
+    assert chunked.records.reset_index(drop=True).equals(whole.records.reset_index(drop=True))
+    assert chunked.lines.reset_index(drop=True).equals(whole.lines.reset_index(drop=True))
+    assert chunked.rejects.equals(whole.rejects)
+    spans = list(whole.lines.itertuples(index=False))
+    assert [chunked.quote(a, b) for a, b in spans] == [whole.quote(a, b) for a, b in spans]
+    assert quote_lines(path, None, "a test CSV", spans) == [whole.quote(a, b) for a, b in spans]

@@ -38,4 +38,7 @@ def test_bench_smoke_measures_every_target(tmp_path):
     assert set(reports["naive_daily_large"]["stages"]) == {"papermill", "nbconvert", "weasyprint"}
     watch = results["watch"]
     assert watch["nothing_new"]["seconds"] > 0 and "0 notification(s) sent" in watch["output"]
-    assert len(results["targets"]) == 9
+    large = results["ingest_large"]
+    assert large["rows"] == results["config"]["large_ingest_rows"]
+    assert large["rows_per_s_before_sentiment"] > 0 and large["peak_rss_mb"] > 0
+    assert len(results["targets"]) == 12

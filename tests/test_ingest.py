@@ -900,16 +900,17 @@ def test_progress_line_gives_rows_rate_and_eta():
     assert progress_line("s", 1_000, 1_000_000, 1.0).endswith("ETA 16 min 39 s")
 
 
-def test_big_loads_show_a_progress_bar(tmp_path, monkeypatch, capsys):
+def test_big_loads_show_one_progress_line_over_the_file(tmp_path, monkeypatch, capsys):
     from cxpulse import ingest
 
-    monkeypatch.setattr(ingest, "PROGRESS_FROM", 2)
-    monkeypatch.setattr(ingest, "SENTIMENT_CHUNK", 2)
+    monkeypatch.setattr(ingest, "PROGRESS_BYTES", 2)
     source = tmp_path / "in.csv"
     source.write_bytes(reviews(*(review(f"r{i}", f"text {i}") for i in range(5))))
-    result = ingest_file(source, "reviews", tmp_path / "w.duckdb", AdapterOptions(), now=NOW)
+    result = ingest_file(
+        source, "reviews", tmp_path / "w.duckdb", AdapterOptions(), now=NOW, chunk_bytes=64
+    )
     assert (result.inserted, result.texts_scored) == (5, 5)
-    assert f"scoring sentiment for {source}: 5/5 rows (100%)" in capsys.readouterr().err
+    assert f"loading {source}: 6/6 lines (100%)" in capsys.readouterr().err
 
 
 def test_cli_ingest_then_status(tmp_path, capsys):
@@ -1032,3 +1033,98 @@ def test_the_fast_pii_pass_masks_exactly_what_the_exact_patterns_do():
         "call 020\x0c7946\x0c0958 now",
     ]
     assert mask_pii(pd.Series(texts, dtype="string")).tolist() == [mask_text(t) for t in texts]
+
+
+def warehouse_content(path: Path) -> tuple[list[dict], list[tuple], list[tuple]]:
+    """Interactions (by id), quarantine (by line, reason) and the log's counts."""
+    con = warehouse.connect(path, read_only=True)
+    try:
+        rows = con.execute("SELECT * FROM interactions ORDER BY id").df()
+        quarantine = con.execute(
+            "SELECT line, reason, raw FROM quarantine ORDER BY line, reason"
+        ).fetchall()
+        log = con.execute(
+            "SELECT status, rows_read, rows_inserted, rows_updated, rows_unchanged, "
+            "rows_quarantined, rows_conflicting FROM ingest_log ORDER BY started_at, status"
+        ).fetchall()
+    finally:
+        con.close()
+    return records(rows), quarantine, log
+
+
+def test_twcs_in_tiny_chunks_stores_what_one_chunk_stores(tmp_path, real_data):
+    """Threads span chunks: the second pass finds each tweet's brand and root from links
+    read in the first, so the rows are the same as when the file is one chunk."""
+    from cxpulse import adapters
+
+    source = real_data / "twcs-head5k" / "twcs.csv"
+    options = options_for("twcs", Path(__file__).resolve().parents[1] / "params")
+    assert len(list(adapters.chunks("twcs", source, options, 4096))) > 100
+    loaded = {}
+    for size in (4096, 1 << 30):
+        target = tmp_path / f"w{size}.duckdb"
+        ingest_file(source, "twcs", target, options, now=NOW, chunk_bytes=size)
+        loaded[size] = warehouse_content(target)
+    rows, quarantine, log = loaded[4096]
+    assert len(rows) > 4000 and any(r["thread_id"] != r["id"] for r in rows)
+    assert loaded[4096] == loaded[1 << 30]
+
+
+def test_ids_repeated_across_chunks_and_conflicts_are_quarantined_with_their_lines(tmp_path):
+    """Each chunk is validated alone: an id that two chunks hold is still quarantined in
+    both places, and a conflict's raw text is its record read again from the file."""
+    body = [review(f"r{i}", f"text number {i}") for i in range(1, 9)]
+    body[6] = review("r2", "the same id again")
+    source = tmp_path / "in.csv"
+    source.write_bytes(reviews(*body))
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_bytes(reviews(review("r5", "another message")))
+    loaded = {}
+    for size in (48, 1 << 30):
+        target = tmp_path / f"w{size}.duckdb"
+        ingest_file(earlier, "reviews", target, AdapterOptions(brand="acme"), now=NOW)
+        result = ingest_file(
+            source, "reviews", target, AdapterOptions(brand="acme"), now=NOW, chunk_bytes=size
+        )
+        assert (result.inserted, result.quarantined, result.conflicts) == (5, 3, 1)
+        loaded[size] = warehouse_content(target)
+    assert loaded[48] == loaded[1 << 30]
+    _, quarantine, _ = loaded[48]
+    assert [(line, reason) for line, reason, _ in quarantine] == [
+        (3, "id occurs more than once in this file"),
+        (
+            6,
+            "conflict: id review:trustpilot.com:r5 is stored with another text; the stored "
+            "row is kept",
+        ),
+        (8, "id occurs more than once in this file"),
+    ]
+    assert quarantine[1][2].startswith(body[4].rstrip("\n") + "\n[stored] {")
+    assert quarantine[2][2] == body[6].rstrip("\n")
+
+
+def test_a_conflict_from_a_file_without_lines_shows_its_fields_as_json(tmp_path):
+    """A Parquet export has no lines to read again: the quarantine shows the row's fields."""
+
+    def export(name: str, text: str) -> Path:
+        path = tmp_path / name
+        pd.DataFrame(
+            {
+                "id": ["twitter:p1"],
+                "channel": ["twitter"],
+                "brand": ["Northwind"],
+                "direction": ["inbound"],
+                "created_at": [pd.Timestamp("2024-03-01 10:00", tz="UTC")],
+                "text": [text],
+            }
+        ).to_parquet(path)
+        return path
+
+    wh = tmp_path / "w.duckdb"
+    ingest_file(export("a.parquet", "first words"), "canonical", wh, now=NOW)
+    result = ingest_file(export("b.parquet", "other words"), "canonical", wh, now=NOW)
+    assert (result.inserted, result.conflicts) == (0, 1)
+    (raw,) = table(wh, "SELECT raw FROM quarantine")["raw"]
+    incoming, stored_version = raw.split("\n[stored] ")
+    assert json.loads(incoming)["text"] == "other words"
+    assert json.loads(stored_version)["text"] == "first words"

@@ -1,8 +1,12 @@
 """Load export files into the warehouse: read, validate, mask, score, store, log.
 
 One file is one transaction: its good rows, its quarantined rows and its log entry are
-committed together or not at all. The same content twice loads nothing; an export that
-overlaps one already loaded updates the rows that changed and adds the new ones.
+committed together or not at all. A file is read in chunks (memory bounded by the chunk,
+not the file): each chunk is validated, masked and scored, then staged as Parquet beside
+the warehouse; the staged rows are stored at the end, in that one transaction. (New
+sentiment scores are cached as they are computed, outside it: see ``stage``.) The same
+content twice loads nothing; an export that overlaps one already loaded updates the rows
+that changed and adds the new ones.
 Every record read is either stored or quarantined with its line, raw text and reason.
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import fnmatch
 import hashlib
 import json
@@ -17,6 +22,7 @@ import logging
 import re
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,8 +31,10 @@ from typing import TextIO
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from cxpulse import adapters, config, lake, schema, sentiment, warehouse
+from cxpulse.adapters import textfile
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +58,12 @@ _AFTER_WORD = re.compile(r"[^\W\d_] $")
 MAX_RAW_CHARS = 10_000
 """Quarantined raw text is cut to this length (a 10 MB field is not worth keeping)."""
 PROGRESS_FROM = 50_000
-"""Loads with at least this many rows to score show a progress bar."""
+"""Rescoring at least this many rows shows a progress bar."""
+PROGRESS_BYTES = 8 << 20
+"""Loading a file of at least this many bytes shows a progress bar."""
+MEMORY_LIMIT = "256MB"
+"""DuckDB memory of an ingest's connection: past it, the joins of a large file's store
+spill to its staging folder."""
 SENTIMENT_CHUNK = 50_000
 _UNFINISHED = ("*.part", "*.tmp", "*.crdownload", ".*", "~*")
 """Inbox names that are still being written or are not exports; never loaded."""
@@ -97,6 +110,16 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def count_lines(path: Path) -> int:
+    """The number of lines of the file (``\\n``, and a last line without one)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
 
 
 def mask_pii(text: pd.Series) -> pd.Series:
@@ -201,7 +224,8 @@ def prepare(
     """Validate parsed rows; return (canonical good rows, quarantine rows). Pure.
 
     Rows the adapter set aside keep its reason; the others are checked against the
-    schema. Good rows get their PII masked, author ids pseudonymised and lineage set.
+    schema (a quarantine row of theirs keeps its ``id``, else NA). Good rows get their PII
+    masked, author ids pseudonymised and lineage set.
     """
     rows = parsed.rows
     reason = rows.get("reason", pd.Series(pd.NA, index=rows.index, dtype="string"))
@@ -214,10 +238,17 @@ def prepare(
     good["ingested_at"] = now
     bad = pd.concat([rows[set_aside], rows.loc[checked.bad.index]])
     reasons = pd.concat([reason[set_aside], checked.bad["reason"]])
+    checked_id = pd.Series(pd.NA, index=bad.index, dtype="string")
+    checked_id[checked.bad.index] = rows.loc[checked.bad.index, "id"].astype("string")
     rejects = pd.concat(
         [
             pd.DataFrame(
-                {"line": bad["line"], "raw": raw_text(parsed, bad), "reason": reasons},
+                {
+                    "line": bad["line"],
+                    "raw": raw_text(parsed, bad),
+                    "reason": reasons,
+                    "id": checked_id,
+                },
                 index=bad.index,
             ),
             parsed.rejects[["line", "raw", "reason"]],
@@ -233,15 +264,11 @@ def prepare(
     return schema.conform(good), rejects
 
 
-def conflict_rejects(
-    parsed: adapters.Parsed, good: pd.DataFrame, conflicts: pd.DataFrame
-) -> pd.DataFrame:
-    """Quarantine rows (``line``, ``raw``, ``reason``) for the ``good`` rows that
-    ``warehouse.store`` found in conflict: the reason names the id and the fields that
-    differ, the raw text is the record followed by the stored row's identity."""
-    at = pd.Series(good.index, index=good["id"].to_numpy()).loc[conflicts["id"]]
-    rows = parsed.rows.loc[at.to_numpy()]
-    raw = raw_text(parsed, rows).map(lambda r: mask_raw(cut_raw(r)), na_action="ignore")
+def conflict_rejects(conflicts: pd.DataFrame) -> pd.DataFrame:
+    """Quarantine rows (``line``, ``raw``, ``reason``) for the rows ``warehouse.store``
+    found in conflict (``id``, ``fields``, ``stored``, and their ``line`` and ``raw``
+    text): the reason names the id and the fields that differ, the raw text is the record
+    followed by the stored row's identity."""
     reason = (
         "conflict: id "
         + conflicts["id"]
@@ -252,8 +279,8 @@ def conflict_rejects(
     stored = conflicts["stored"].map(cut_raw)
     return pd.DataFrame(
         {
-            "line": rows["line"].astype("Int64").to_numpy(),
-            "raw": (raw.to_numpy() + "\n[stored] " + stored.to_numpy()),
+            "line": conflicts["line"].astype("Int64").to_numpy(),
+            "raw": (conflicts["raw"].to_numpy() + "\n[stored] " + stored.to_numpy()),
             "reason": reason.to_numpy(),
         }
     )
@@ -298,13 +325,17 @@ def ingest_file(
     now: pd.Timestamp | None = None,
     engine: str | None = None,
     names: tuple[str, ...] = (),
+    chunk_bytes: int = textfile.CHUNK_BYTES,
 ) -> IngestResult:
     """Load one file into the warehouse, under the writer lock, in one transaction.
 
-    Texts are scored by the sentiment ``engine`` (default: the default engine), with the
-    brand ``names`` removed first. Raises ``AdapterError`` (and logs the failure) when the
-    file cannot be read as ``fmt``, and ``EngineError`` when the warehouse's rows were
-    scored by another engine or version; then nothing from it is stored.
+    The file is read, validated, masked and scored in chunks of about ``chunk_bytes`` of
+    text, each staged as Parquet in a folder beside the warehouse (``stage``); the staged
+    rows are then stored at once (``store_staged``). Texts are scored by the sentiment
+    ``engine`` (default: the default engine), with the brand ``names`` removed first.
+    Raises ``AdapterError`` (and logs the failure) when the file cannot be read as
+    ``fmt``, and ``EngineError`` when the warehouse's rows were scored by another engine
+    or version; then nothing from it is stored.
     """
     path = Path(path)
     options = options or adapters.AdapterOptions()
@@ -329,75 +360,284 @@ def ingest_file(
                     "skipped",
                     message=f"same content already loaded from {seen}; nothing to do",
                 )
-            try:
-                with clock("read"):
-                    parsed = adapters.read(adapter, path, options)
-            except adapters.AdapterError as err:
-                finished = pd.Timestamp.now(tz="UTC")
-                warehouse.log_ingest(
-                    con, {**entry, "status": "failed", "finished_at": finished, "message": str(err)}
-                )
-                raise
-            with clock("prepare"):
-                good, rejects = prepare(parsed, source_file, now, options)
-                rejects["format"] = fmt
-            con.execute("BEGIN TRANSACTION")
-            try:
-                with clock("sentiment"):
-                    good, scored = score_sentiment(con, good, str(path), scorer.name, names)
-                with clock("store"):
-                    legacy = parsed.rows.get("legacy_id")
-                    counts = warehouse.store(
-                        con, good, None if legacy is None else legacy.loc[good.index]
+            with staging(warehouse_path) as folder, system_memory_pool():
+                con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                con.execute(f"SET temp_directory = '{folder}'")
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    parts = adapters.chunks(adapter, path, options, chunk_bytes)
+                    staged = stage(con, parts, folder, entry, options, scorer.name, names, clock)
+                except adapters.AdapterError as err:
+                    rollback(con, err)
+                    finished = pd.Timestamp.now(tz="UTC")
+                    warehouse.log_ingest(
+                        con,
+                        {**entry, "status": "failed", "finished_at": finished, "message": str(err)},
                     )
-                    if counts.conflicting:
-                        clashes = conflict_rejects(parsed, good, counts.conflicts)
-                        clashes[["source_file", "quarantined_at", "format"]] = (
-                            source_file,
-                            now,
-                            fmt,
-                        )
-                        rejects = pd.concat([rejects, clashes], ignore_index=True)
-                        rejects = rejects.sort_values("line", kind="stable", ignore_index=True)
-                    if good["sentiment"].notna().any() and warehouse.scored_by(con) is None:
-                        warehouse.record_engine(con, scorer.name, scorer.version)
-                    warehouse.quarantine(con, rejects)
-                result = IngestResult(
-                    path,
-                    "loaded",
-                    rows_read=len(parsed.rows) + len(parsed.rejects),
-                    inserted=counts.inserted,
-                    updated=counts.updated,
-                    unchanged=counts.unchanged,
-                    quarantined=len(rejects),
-                    conflicts=counts.conflicting,
-                    texts_scored=scored,
-                    seconds=clock.seconds,
-                )
-                warehouse.log_ingest(
-                    con,
-                    {
-                        **entry,
-                        "status": "loaded",
-                        "rows_read": result.rows_read,
-                        "rows_inserted": result.inserted,
-                        "rows_updated": result.updated,
-                        "rows_unchanged": result.unchanged,
-                        "rows_quarantined": result.quarantined,
-                        "rows_conflicting": result.conflicts,
-                        "finished_at": pd.Timestamp.now(tz="UTC"),
-                        "message": "",
-                    },
-                )
-            except BaseException as err:
-                rollback(con, err)
-                raise
-            with clock("store"):
-                con.execute("COMMIT")  # a commit that fails ends the transaction itself
+                    raise
+                except BaseException as err:
+                    rollback(con, err)
+                    raise
+                try:
+                    with clock("store"):
+                        log.info("%s: storing %s staged rows", path, f"{staged.rows_read:,}")
+                        counts, quarantined = store_staged(con, staged, entry, options)
+                        if staged.any_sentiment and warehouse.scored_by(con) is None:
+                            warehouse.record_engine(con, scorer.name, scorer.version)
+                    result = IngestResult(
+                        path,
+                        "loaded",
+                        rows_read=staged.rows_read,
+                        inserted=counts.inserted,
+                        updated=counts.updated,
+                        unchanged=counts.unchanged,
+                        quarantined=quarantined,
+                        conflicts=counts.conflicting,
+                        texts_scored=staged.texts_scored,
+                        seconds=clock.seconds,
+                    )
+                    warehouse.log_ingest(
+                        con,
+                        {
+                            **entry,
+                            "status": "loaded",
+                            "rows_read": result.rows_read,
+                            "rows_inserted": result.inserted,
+                            "rows_updated": result.updated,
+                            "rows_unchanged": result.unchanged,
+                            "rows_quarantined": result.quarantined,
+                            "rows_conflicting": result.conflicts,
+                            "finished_at": pd.Timestamp.now(tz="UTC"),
+                            "message": "",
+                        },
+                    )
+                except BaseException as err:
+                    rollback(con, err)
+                    raise
+                with clock("store"):
+                    con.execute("COMMIT")  # a commit that fails ends the transaction itself
         finally:
             con.close()
     clock.seconds["total"] = round(time.perf_counter() - clock.started, 3)
+    log.info("%s", result.summary())
     return result
+
+
+@contextlib.contextmanager
+def system_memory_pool() -> Iterator[None]:
+    """Arrow allocates through ``malloc`` meanwhile: its default pool (mimalloc) keeps
+    what earlier chunks freed, about 80 MB more at the peak of a 1M-row load."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+@contextlib.contextmanager
+def staging(warehouse_path: Path) -> Iterator[Path]:
+    """A new staging folder beside the warehouse (``.<name>.staging-*``), removed after;
+    folders left by a killed ingest are removed first (the caller holds the writer lock)."""
+    warehouse_path = Path(warehouse_path)
+    pattern = f".{warehouse_path.name}.staging-*"
+    for stale in warehouse_path.parent.glob(pattern):
+        shutil.rmtree(stale, ignore_errors=True)
+    folder = tempfile.mkdtemp(prefix=pattern[:-1], dir=warehouse_path.parent)
+    try:
+        yield Path(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class Staged:
+    """What ``stage`` wrote into ``folder``: ``good-N.parquet`` (canonical rows with their
+    ``line``, ``line_end`` and ``raw`` text when the source has no lines, and ``legacy_id``
+    when it has one) and ``rejects-N.parquet`` (quarantine rows with ``id``)."""
+
+    folder: Path
+    rows_read: int = 0
+    texts_scored: int = 0
+    any_sentiment: bool = False
+    chunks: int = 0
+    rejects: int = 0
+
+    def good(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
+        """The staged good rows."""
+        return con.read_parquet(str(self.folder / "good-*.parquet"), union_by_name=True)
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    parts: Iterator[adapters.Parsed],
+    folder: Path,
+    entry: dict,
+    options: adapters.AdapterOptions,
+    engine: str,
+    names: tuple[str, ...],
+    clock: _StageClock,
+) -> Staged:
+    """Prepare and score each chunk of ``parts`` and write it to Parquet in ``folder``,
+    with a progress line over the file's lines for a big file.
+
+    New scores go into the sentiment cache in a transaction of their own per chunk, not
+    the file's: the cache is a memo of what the engine says of a text (a load that fails
+    or is killed keeps the scores it paid for), and a file's millions of new scores held
+    uncommitted would grow with the file."""
+    path = Path(entry["source_file"])
+    big = path.stat().st_size >= PROGRESS_BYTES
+    bar = Progress(f"loading {path}", count_lines(path), unit="lines") if big else None
+    staged = Staged(folder)
+    scoring = con.cursor()  # the cache's own transactions: see the docstring
+    try:
+        while True:
+            with clock("read"):
+                parsed = next(parts, None)
+            if parsed is None:
+                break
+            with clock("prepare"):
+                good, rejects = prepare(parsed, entry["source_file"], entry["started_at"], options)
+                rejects["format"] = entry["format"]
+                good = good.join(origin(parsed, good.index))
+            with clock("sentiment"):
+                good, scored = sentiment.attach_sentiment(scoring, good, engine, names)
+            with clock("store"):
+                write_staged(good, folder / f"good-{staged.chunks:05d}.parquet")
+                if len(rejects):
+                    write_staged(rejects, folder / f"rejects-{staged.chunks:05d}.parquet")
+            staged.chunks += 1
+            staged.rows_read += len(parsed.rows) + len(parsed.rejects)
+            staged.rejects += len(rejects)
+            staged.texts_scored += scored
+            staged.any_sentiment |= bool(good["sentiment"].notna().any())
+            if bar is not None:
+                last = max(
+                    [bar.done, *parsed.rows["line"].tail(1), *parsed.rejects["line"].tail(1)]
+                )
+                bar.advance(int(last) - bar.done)
+    finally:
+        scoring.close()
+    if bar is not None:
+        bar.close()
+    return staged
+
+
+def write_staged(frame: pd.DataFrame, target: Path) -> None:
+    """Write ``frame`` to the Parquet file ``target`` in a staging folder; a full disk is
+    said of the warehouse beside it (its load is what failed, and is rolled back)."""
+    try:
+        frame.to_parquet(target, index=False)
+    except OSError as err:
+        if err.errno != errno.ENOSPC:
+            raise
+        warehouse_path = target.parent.parent / target.parent.name[1:].split(".staging-")[0]
+        raise OSError(
+            err.errno,
+            f"No space left on device (staging the load in {target.parent})",
+            str(warehouse_path),
+        ) from err
+
+
+def origin(parsed: adapters.Parsed, index: pd.Index) -> pd.DataFrame:
+    """Where the ``parsed`` rows at ``index`` come from: ``line``, ``line_end`` (NA without
+    lines to quote), ``raw`` (the adapter's, else NA) and, when the source has legacy ids,
+    ``legacy_id``."""
+    rows = parsed.rows.loc[index]
+    quotable = parsed.quote is not None and "line_end" in rows.columns
+    out = pd.DataFrame(
+        {
+            "line": rows["line"].astype("Int64"),
+            "line_end": rows["line_end"].astype("Int64") if quotable else pd.NA,
+            "raw": rows["raw"] if "raw" in rows.columns else pd.NA,
+        },
+        index=index,
+    ).astype({"line_end": "Int64", "raw": "string"})
+    if "legacy_id" in rows.columns:
+        out["legacy_id"] = rows["legacy_id"].astype("string")
+    return out
+
+
+REPEATED = "id occurs more than once in this file"
+
+
+def store_staged(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    entry: dict,
+    options: adapters.AdapterOptions,
+) -> tuple[warehouse.StoreCounts, int]:
+    """Store the ``staged`` rows of the file ``entry`` names (inside the caller's
+    transaction): upsert the good rows; quarantine the rejects, the rows whose id occurs
+    more than once in the file (chunks were validated one by one) and the rows in
+    conflict (their raw text read again from the file). Returns the store counts and the
+    number of rows quarantined."""
+    path = Path(entry["source_file"])
+    glob = str(staged.folder / "rejects-*.parquet")
+    con.register("staged", staged.good(con))
+    if staged.rejects:
+        con.register("staged_rejects", con.read_parquet(glob, union_by_name=True))
+    try:
+        checked = (
+            "SELECT id FROM staged_rejects WHERE id IS NOT NULL"
+            if staged.rejects
+            else "SELECT NULL::VARCHAR AS id WHERE false"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE repeated AS SELECT id FROM "
+            f"(SELECT id FROM staged UNION ALL {checked}) GROUP BY id HAVING count(*) > 1"
+        )
+        columns = [d[0] for d in con.execute("SELECT * FROM staged LIMIT 0").description]
+        keep = [c for c in columns if c in warehouse.COLUMNS or c == "legacy_id"]
+        counts = warehouse.store(
+            con, con.sql(f"SELECT {', '.join(keep)} FROM staged ANTI JOIN repeated USING (id)")
+        )
+        twice = con.execute("SELECT * FROM staged SEMI JOIN repeated USING (id)").df()
+        more = [twice.assign(raw=staged_raw(twice, path, options), reason=REPEATED)]
+        if counts.conflicting:
+            con.register("conflicts", counts.conflicts)
+            found = con.execute(
+                "SELECT c.*, s.* EXCLUDE (id) FROM conflicts c JOIN staged s USING (id)"
+            ).df()
+            con.unregister("conflicts")
+            more.append(conflict_rejects(found.assign(raw=staged_raw(found, path, options))))
+        extra = pd.concat(more, ignore_index=True)[["line", "raw", "reason"]].astype(
+            {"line": "Int64", "raw": "string", "reason": "string"}
+        )
+        extra["source_file"], extra["format"] = entry["source_file"], entry["format"]
+        extra["quarantined_at"] = entry["started_at"]
+        con.register("extra", extra)
+        union = "SELECT source_file, format, line, reason, raw, quarantined_at FROM extra"
+        if staged.rejects:
+            union += (
+                " UNION ALL SELECT source_file, format, line, CASE WHEN id IN "
+                f"(SELECT id FROM repeated) AND NOT contains(reason, '{REPEATED}') "
+                f"THEN concat(reason, '; {REPEATED}') ELSE reason END AS reason, raw, "
+                "quarantined_at FROM staged_rejects"
+            )
+        warehouse.quarantine(con, con.sql(union))
+        con.unregister("extra")
+        con.execute("DROP TABLE repeated")
+    finally:
+        con.unregister("staged")
+        if staged.rejects:
+            con.unregister("staged_rejects")
+    return counts, staged.rejects + len(extra)
+
+
+def staged_raw(rows: pd.DataFrame, path: Path, options: adapters.AdapterOptions) -> pd.Series:
+    """The raw text of staged ``rows``, masked and cut: their ``raw``, else their lines
+    read again from the file at ``path``, else their fields as JSON."""
+    raw = rows["raw"].astype("string")
+    todo = raw.isna() & rows["line_end"].notna()
+    unquotable = raw.isna() & ~todo
+    if unquotable.any():
+        raw[unquotable] = _raw_json(rows[unquotable])
+    if todo.any():
+        first, last = rows["line"][todo].astype(int), rows["line_end"][todo].astype(int)
+        spans = list(zip(first, last, strict=True))
+        raw[todo] = textfile.quote_lines(path, options.encoding, str(path), spans)
+    return raw.map(lambda r: mask_raw(cut_raw(r)), na_action="ignore")
 
 
 def rollback(con: duckdb.DuckDBPyConnection, err: BaseException) -> None:
@@ -557,7 +797,7 @@ def score_sentiment(
     return pd.concat(parts), scored
 
 
-def progress_line(label: str, done: int, total: int, elapsed_s: float) -> str:
+def progress_line(label: str, done: int, total: int, elapsed_s: float, unit: str = "rows") -> str:
     """``label: 120,000/1,000,000 rows (12%), 9,500 rows/s, ETA 1 min 33 s``."""
     rate = done / elapsed_s if elapsed_s > 0 else 0.0
     eta = (total - done) / rate if rate > 0 else None
@@ -570,15 +810,17 @@ def progress_line(label: str, done: int, total: int, elapsed_s: float) -> str:
         else f"ETA {seconds} s"
     )
     share = done / total if total else 1.0
-    return f"{label}: {done:,}/{total:,} rows ({share:.0%}), {rate:,.0f} rows/s, {eta_text}"
+    return f"{label}: {done:,}/{total:,} {unit} ({share:.0%}), {rate:,.0f} {unit}/s, {eta_text}"
 
 
 class Progress:
     """A progress line on a stream (stderr): redrawn in place on a terminal at most every
     half second, else printed at most every 10 seconds, and once more when closed."""
 
-    def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
-        self.label, self.total, self.done = label, total, 0
+    def __init__(
+        self, label: str, total: int, stream: TextIO | None = None, unit: str = "rows"
+    ) -> None:
+        self.label, self.total, self.done, self.unit = label, total, 0, unit
         self.stream = stream or sys.stderr
         self.started = self.shown = time.monotonic()
         self.live = self.stream.isatty()
@@ -596,6 +838,7 @@ class Progress:
         self.show(end="\n")
 
     def show(self, end: str) -> None:
-        line = progress_line(self.label, self.done, self.total, time.monotonic() - self.started)
+        elapsed = time.monotonic() - self.started
+        line = progress_line(self.label, self.done, self.total, elapsed, self.unit)
         self.stream.write(line + end)
         self.stream.flush()

@@ -394,9 +394,11 @@ def attach_sentiment(
     con.register("texts", pd.DataFrame({"text": rows["text"].to_numpy(), "pos": range(len(rows))}))
     try:
         missing = con.execute(
-            "SELECT DISTINCT t.text FROM texts t "
-            "WHERE t.text IS NOT NULL AND t.text <> '' AND md5(t.text) NOT IN "
-            "(SELECT text_md5 FROM sentiment_cache WHERE engine = ? AND version = ?)",
+            # an anti join, not NOT IN: DuckDB may build its hash table on the few texts
+            # of this call rather than on the whole cache
+            "SELECT DISTINCT t.text FROM texts t ANTI JOIN "
+            "(SELECT text_md5 FROM sentiment_cache WHERE engine = ? AND version = ?) c "
+            "ON c.text_md5 = md5(t.text) WHERE t.text IS NOT NULL AND t.text <> ''",
             key,
         ).df()["text"]
         if len(missing):

@@ -382,11 +382,17 @@ class StoreCounts:
 
 
 def store(
-    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, legacy_ids: pd.Series | None = None
+    con: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame | duckdb.DuckDBPyRelation,
+    legacy_ids: pd.Series | None = None,
 ) -> StoreCounts:
     """Upsert canonical ``rows`` by ``id`` (inside the caller's transaction).
 
-    New ids are inserted. An id already stored is updated only when a content column
+    ``rows``: a frame, or a relation of the connection (staged Parquet files: nothing of it
+    need be in memory) with a ``legacy_id`` column when its source has legacy ids.
+
+    New ids are inserted, in ``created_at`` order (a warehouse clustered by time lets date
+    filters skip row groups). An id already stored is updated only when a content column
     differs (engagement counts grow in a later export) and no ``IDENTITY_COLUMNS`` value
     does; when one does, the row is a conflict: the stored row stays as it is and the
     incoming one is returned in ``conflicts`` (an unrelated export that reuses ids never
@@ -396,10 +402,15 @@ def store(
     index as ``rows``); a stored row still under that id, and links to it, take the new id
     first (``adopt_legacy_ids``), so an old export loaded again adds no duplicate.
     """
-    if legacy_ids is not None:
-        adopt_legacy_ids(con, rows["id"], legacy_ids)
-    con.register("batch", rows[list(COLUMNS)])
+    if isinstance(rows, pd.DataFrame):
+        rows = rows[list(COLUMNS)]
+        if legacy_ids is not None:
+            rows = rows.assign(legacy_id=legacy_ids.to_numpy())
+    con.register("batch", rows)
     try:
+        if "legacy_id" in [d[0] for d in con.execute("SELECT * FROM batch LIMIT 0").description]:
+            adopt_legacy_ids(con)
+        total = con.execute("SELECT count(*) FROM batch").fetchone()[0]
         clash = " OR ".join(f"i.{c} IS DISTINCT FROM b.{c}" for c in IDENTITY_COLUMNS)
         differs = " OR ".join(f"i.{c} IS DISTINCT FROM b.{c}" for c in CONTENT_COLUMNS)
         which = ", ".join(
@@ -427,12 +438,12 @@ def store(
         con.execute(
             f"INSERT INTO interactions ({', '.join(COLUMNS)}) "
             f"SELECT {', '.join('b.' + c for c in COLUMNS)} "
-            "FROM batch b ANTI JOIN interactions i USING (id)"
+            "FROM batch b ANTI JOIN interactions i USING (id) ORDER BY b.created_at"
         )
     finally:
         con.unregister("batch")
     return StoreCounts(
-        inserted=len(rows) - existing,
+        inserted=total - existing,
         updated=updated,
         unchanged=existing - updated - len(conflicts),
         conflicting=len(conflicts),
@@ -440,20 +451,17 @@ def store(
     )
 
 
-def adopt_legacy_ids(con: duckdb.DuckDBPyConnection, ids: pd.Series, legacy_ids: pd.Series) -> None:
-    """Rename stored rows still under a legacy id to the scoped id of the one incoming row
-    that has that legacy id, unless the scoped id is stored already; thread and parent
-    links to a renamed row follow it. (All in SQL: a load of new rows costs two joins.)"""
-    con.register("incoming", pd.DataFrame({"id": ids.array, "legacy_id": legacy_ids.array}))
-    try:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE adopted AS SELECT id, legacy_id FROM incoming "
-            "WHERE id <> legacy_id AND legacy_id IN (SELECT id FROM interactions) "
-            "AND id NOT IN (SELECT id FROM interactions) "
-            "QUALIFY count(*) OVER (PARTITION BY legacy_id) = 1"
-        )
-    finally:
-        con.unregister("incoming")
+def adopt_legacy_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Rename stored rows still under a legacy id to the scoped id of the one row of
+    ``batch`` that has that legacy id, unless the scoped id is stored already; thread and
+    parent links to a renamed row follow it. (All in SQL: a load of new rows costs two
+    joins.)"""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE adopted AS SELECT id, legacy_id FROM batch "
+        "WHERE id <> legacy_id AND legacy_id IN (SELECT id FROM interactions) "
+        "AND id NOT IN (SELECT id FROM interactions) "
+        "QUALIFY count(*) OVER (PARTITION BY legacy_id) = 1"
+    )
     if con.execute("SELECT count(*) FROM adopted").fetchone()[0]:
         for column in ("id", "thread_id", "parent_id"):
             con.execute(
@@ -463,14 +471,17 @@ def adopt_legacy_ids(con: duckdb.DuckDBPyConnection, ids: pd.Series, legacy_ids:
     con.execute("DROP TABLE adopted")
 
 
-def quarantine(con: duckdb.DuckDBPyConnection, rejects: pd.DataFrame) -> None:
-    """Append rejected rows (source_file, format, line, reason, raw, quarantined_at)."""
-    if len(rejects):
+def quarantine(
+    con: duckdb.DuckDBPyConnection, rejects: pd.DataFrame | duckdb.DuckDBPyRelation
+) -> None:
+    """Append rejected rows (source_file, format, line, reason, raw, quarantined_at), in
+    line order; ``rejects``: a frame or a relation of the connection."""
+    if not isinstance(rejects, pd.DataFrame) or len(rejects):
         con.register("rejects", rejects)
         try:
             con.execute(
                 "INSERT INTO quarantine SELECT source_file, format, line, reason, raw, "
-                "quarantined_at FROM rejects"
+                "quarantined_at FROM rejects ORDER BY line"
             )
         finally:
             con.unregister("rejects")

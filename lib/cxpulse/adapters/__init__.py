@@ -1,6 +1,9 @@
 """Source-format adapters: each turns one export file into canonical rows.
 
 An adapter module defines ``NAME`` and ``read(path, options) -> Parsed``, and may define
+``chunks(path, options, size) -> Iterator[Parsed]``, the same records in chunks of about
+``size`` bytes of text (delimited formats; JSON formats are read whole: API pages are
+small). It may also define
 ``SOURCE``, ``COLUMNS`` and ``ZONE`` (where its files come from, the columns or keys it
 reads, the time zone of its times) for ``cxpulse ingest --list-formats``; adapters whose
 source columns are mapped in params also define ``FIELDS``, the names a ``column_map`` may
@@ -12,7 +15,7 @@ canonical rows, the others with their line, raw text and reason. Nothing is drop
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -130,3 +133,12 @@ def describe(name: str) -> str:
 def read(name: str, path: Path, options: AdapterOptions) -> Parsed:
     """Read ``path`` with the adapter registered as ``name``."""
     return get(name).read(Path(path), options)
+
+
+def chunks(name: str, path: Path, options: AdapterOptions, size: int) -> Iterator[Parsed]:
+    """Read ``path`` with the adapter registered as ``name``, in chunks of about ``size``
+    bytes when it reads in chunks, else whole (one chunk)."""
+    module = get(name)
+    if hasattr(module, "chunks"):
+        return module.chunks(Path(path), options, size)
+    return iter([module.read(Path(path), options)])

@@ -19,6 +19,7 @@ else what ``accounts`` maps the package name to, else the package name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -61,8 +62,21 @@ EXPECTED = (
 
 def read(path: Path, options: AdapterOptions) -> Parsed:
     """Read a Google Play Console reviews report."""
-    data = textfile.read_utf8(path, options.encoding, EXPECTED)
-    table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
+    delimiter = options.delimiter or ","
+    return parse(
+        textfile.read_delimited(path, options.encoding, EXPECTED, delimiter), path, options
+    )
+
+
+def chunks(
+    path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
+) -> Iterator[Parsed]:
+    """``read``, chunk by chunk (a UTF-16 report is converted whole first)."""
+    return textfile.parsed_chunks(path, options, EXPECTED, lambda t: parse(t, path, options), size)
+
+
+def parse(table: textfile.Table, path: Path, options: AdapterOptions) -> Parsed:
+    """The ``Parsed`` of records of ``path``."""
     fields = mapped_fields(table.records, FIELDS, REQUIRED, options.column_map, str(path), EXPECTED)
     rows, reasons = to_canonical(fields, options)
     return textfile.parsed_from(table, rows, reasons)

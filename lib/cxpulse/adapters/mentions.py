@@ -15,6 +15,7 @@ were ``<channel>:<id>``: see ``warehouse.store``.)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -58,8 +59,21 @@ EXPECTED = (
 
 def read(path: Path, options: AdapterOptions) -> Parsed:
     """Read a mentions CSV."""
-    data = textfile.read_utf8(path, options.encoding, EXPECTED)
-    table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
+    delimiter = options.delimiter or ","
+    return parse(
+        textfile.read_delimited(path, options.encoding, EXPECTED, delimiter), path, options
+    )
+
+
+def chunks(
+    path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
+) -> Iterator[Parsed]:
+    """``read``, chunk by chunk."""
+    return textfile.parsed_chunks(path, options, EXPECTED, lambda t: parse(t, path, options), size)
+
+
+def parse(table: textfile.Table, path: Path, options: AdapterOptions) -> Parsed:
+    """The ``Parsed`` of records of ``path``."""
     required = [*REQUIRED, *(() if options.channel else ("channel",))]
     expected = EXPECTED + "; or a channel for the source"
     fields = mapped_fields(table.records, FIELDS, required, options.column_map, str(path), expected)

@@ -24,6 +24,7 @@ the brand ``accounts`` maps the review page's domain to, the file's name when it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -63,8 +64,21 @@ _SPACE = (
 
 def read(path: Path, options: AdapterOptions) -> Parsed:
     """Read a review-site CSV export."""
-    data = textfile.read_utf8(path, options.encoding, EXPECTED)
-    table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
+    delimiter = options.delimiter or ","
+    return parse(
+        textfile.read_delimited(path, options.encoding, EXPECTED, delimiter), path, options
+    )
+
+
+def chunks(
+    path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
+) -> Iterator[Parsed]:
+    """``read``, chunk by chunk."""
+    return textfile.parsed_chunks(path, options, EXPECTED, lambda t: parse(t, path, options), size)
+
+
+def parse(table: textfile.Table, path: Path, options: AdapterOptions) -> Parsed:
+    """The ``Parsed`` of records of ``path``."""
     fields = mapped_fields(table.records, FIELDS, REQUIRED, options.column_map, str(path), EXPECTED)
     rows, reasons = to_canonical(fields, options, brand_in_name(path))
     return textfile.parsed_from(table, rows, reasons)

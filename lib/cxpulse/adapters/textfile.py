@@ -5,16 +5,23 @@ content (TWCS has bare carriage returns inside unquoted tweet text: they become 
 the field, and the record keeps its place). A *record* may span several lines when a
 quoted field holds line breaks; each record is reported with its first and last line.
 
-``read_utf8`` is the only I/O here; ``parse_delimited`` and ``load_json`` are pure.
+A delimited file is read in *chunks* of about ``CHUNK_BYTES`` that end between records
+(``delimited_chunks``): memory is bounded by the chunk, not the file. ``read_delimited``
+collects every chunk (one code path for both). A file in an encoding other than UTF-8 is
+converted whole first (such files are small); JSON files are read whole (API pages).
+
+``read_utf8`` and ``utf8_blocks`` do the I/O here; ``parse_delimited`` and ``load_json``
+are pure.
 """
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from cxpulse.adapters import AdapterError, Parsed
+from cxpulse.adapters import AdapterError, AdapterOptions, Parsed
 
 _COMPRESSED = {
     b"\x1f\x8b": "gzip",
@@ -45,6 +52,8 @@ _SENTINELS = "\ue000\ue001\ue002\ue003\ufdd0\ufdd1"
 EMPTY_RECORD = "record is empty: every field is blank"
 _BLOCK = 1 << 22
 _CHECK_CHUNK = 1 << 24
+CHUNK_BYTES = 1 << 23
+"""Bytes of text parsed at once by ``delimited_chunks`` (about 50,000 tweets)."""
 
 
 @dataclass(frozen=True)
@@ -55,12 +64,15 @@ class Table:
     ``lines``: ``line`` and ``line_end``, each record's first and last physical line.
     ``rejects``: ``line``, ``raw``, ``reason`` for records that do not fit the header.
     ``quote``: ``quote(first, last)`` is the raw text of lines ``first..last``.
+    ``first``: the first line after the header that the table covers (a chunk's quote
+    reaches only its own lines).
     """
 
     records: pd.DataFrame
     lines: pd.DataFrame
     rejects: pd.DataFrame
     quote: Callable[[int, int], str]
+    first: int = 2
 
 
 def read_utf8(path: Path, encoding: str | None, expected: str) -> bytes:
@@ -74,14 +86,56 @@ def read_utf8(path: Path, encoding: str | None, expected: str) -> bytes:
         data = Path(path).read_bytes()
     except OSError as err:
         raise AdapterError(f"{path}: cannot read the file ({err.strerror})") from None
-    if not data or data.isspace():  # not ``data.strip()``: that copies the whole file
-        raise AdapterError(f"{path}: empty file; expected {expected}")
-    for magic, kind in _COMPRESSED.items():
-        if data.startswith(magic):
-            raise AdapterError(
-                f"{path}: {kind}-compressed data, not {expected}; decompress it first"
-            )
+    check_head(data, True, str(path), expected)
     return to_utf8(data, encoding, str(path), expected)
+
+
+def check_head(head: bytes, whole: bool, where: str, expected: str) -> None:
+    """Raise ``AdapterError`` when a file starting with ``head`` (all of it when ``whole``)
+    is empty or compressed."""
+    if whole and (not head or head.isspace()):  # not ``strip()``: that copies the file
+        raise AdapterError(f"{where}: empty file; expected {expected}")
+    for magic, kind in _COMPRESSED.items():
+        if head.startswith(magic):
+            raise AdapterError(
+                f"{where}: {kind}-compressed data, not {expected}; decompress it first"
+            )
+
+
+def utf8_blocks(
+    path: Path, encoding: str | None, expected: str, size: int = CHUNK_BYTES
+) -> Iterator[tuple[int, bytes]]:
+    """The file's text as UTF-8 without a byte-order mark, in blocks of about ``size``
+    bytes that end with a line break (the last one: where the file ends), each with the
+    number of lines before it. Checked as ``read_utf8`` checks, block by block.
+
+    A file declared (or marked) in another encoding is converted whole and given as one
+    block.
+    """
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (closed below, also when not exhausted)
+    except OSError as err:
+        raise AdapterError(f"{path}: cannot read the file ({err.strerror})") from None
+    with handle:
+        head = handle.read(size)
+        done = len(head) < size
+        check_head(head, done, str(path), expected)
+        declared = encoding or next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+        if declared is not None and codecs.lookup(declared).name != "utf-8":
+            yield 0, to_utf8(head + handle.read(), encoding, str(path), expected)
+            return
+        buffer, lines = head.removeprefix(codecs.BOM_UTF8), 0
+        while buffer:
+            end = len(buffer) if done else buffer.rfind(b"\n") + 1
+            if end:
+                block, buffer = buffer[:end], buffer[end:]
+                check_utf8(block, str(path), expected, declared is not None, lines)
+                yield lines, block
+                lines += block.count(b"\n")
+            if not done:
+                more = handle.read(size)
+                done = len(more) < size
+                buffer += more
 
 
 def to_utf8(data: bytes, encoding: str | None, where: str, expected: str) -> bytes:
@@ -103,8 +157,11 @@ def to_utf8(data: bytes, encoding: str | None, where: str, expected: str) -> byt
     return text.removeprefix("\ufeff").encode("utf-8")
 
 
-def check_utf8(data: bytes, where: str, expected: str, declared: bool) -> None:
-    """Raise ``AdapterError`` with the line of the first byte that is not UTF-8.
+def check_utf8(
+    data: bytes, where: str, expected: str, declared: bool, lines_before: int = 0
+) -> None:
+    """Raise ``AdapterError`` with the line of the first byte that is not UTF-8
+    (``lines_before``: the lines of the file before ``data``).
 
     Arrow validates the whole file at once; only a file that fails is decoded again, in
     chunks, to find where (so a large file never becomes one large Python string).
@@ -123,7 +180,7 @@ def check_utf8(data: bytes, where: str, expected: str, declared: bool) -> None:
             decoder.decode(chunk, final=start + len(chunk) >= len(data))
         except UnicodeDecodeError as err:
             at = start - (len(err.object) - len(chunk)) + err.start
-            line = data.count(b"\n", 0, at) + 1
+            line = lines_before + data.count(b"\n", 0, at) + 1
             hint = (
                 ""
                 if declared
@@ -199,6 +256,126 @@ def parse_delimited(
     if (empty | nul).any():
         records, fitted = records[~empty & ~nul], fitted[~empty & ~nul]
     return Table(records, fitted, reject_lines(lines, reasons, quote), quote)
+
+
+def delimited_chunks(
+    path: Path,
+    encoding: str | None,
+    expected: str,
+    delimiter: str = ",",
+    quoting: bool = True,
+    size: int = CHUNK_BYTES,
+) -> Iterator[Table]:
+    """The records of a delimited file (header on line 1) as ``parse_delimited`` reads
+    them, in chunks of about ``size`` bytes: at least one ``Table``, each with the lines its
+    records have in the file.
+
+    Each block of text is parsed after the text left over from the one before; its last
+    record may be cut off (a quoted field with line breaks can go on in the next block), so
+    it is left over for the next, and the records before it are given. A block that holds
+    no whole record is read on with the next (doubling) until one ends or the file does.
+    """
+    where = str(path)
+    blocks = utf8_blocks(path, encoding, expected, size)
+    _, pending = next(blocks, (0, b""))
+    cut = pending.find(b"\n") + 1 or len(pending)
+    header, pending = pending[:cut], pending[cut:]
+    parse_delimited(header, where, expected, delimiter, quoting)  # header errors at once
+    before, need = header.count(b"\n"), 0
+    ahead = next(blocks, None)
+    while True:
+        if ahead is None:
+            yield shifted(
+                parse_delimited(header + pending, where, expected, delimiter, quoting), None, before
+            )
+            return
+        if len(pending) >= need:
+            try:
+                table = parse_delimited(header + pending, where, expected, delimiter, quoting)
+                last = max([2, *table.lines["line"].tail(1), *table.rejects["line"].tail(1)])
+            except AdapterError:  # the cut-off record, when it is all there is: read on
+                last = 2
+            if last > 2:
+                yield shifted(table, last, before)
+                newlines = np.flatnonzero(np.frombuffer(pending, dtype=np.uint8) == 10)
+                pending = pending[int(newlines[last - 3]) + 1 :]
+                before += last - 2
+            need = 0 if last > 2 else 2 * len(pending)
+        pending += ahead[1]
+        ahead = next(blocks, None)
+
+
+def shifted(table: Table, below: int | None, before: int) -> Table:
+    """``table`` (parsed from a header and the text after ``before`` lines of the file)
+    with its records that start before line ``below`` (all when None), numbered as in the
+    file."""
+    shift = before - 1
+    records, lines, rejects = table.records, table.lines, table.rejects
+    if below is not None:  # records are in line order: a prefix, sliced without a copy
+        keep = int(np.searchsorted(lines["line"].to_numpy(), below))
+        records, lines = records.iloc[:keep], lines.iloc[:keep]
+        rejects = rejects[rejects["line"] < below]
+    rejects = rejects.assign(line=rejects["line"] + shift)
+    quote = table.quote
+    return Table(
+        records,
+        lines + shift,
+        rejects.reset_index(drop=True),
+        lambda first, last: quote(first - shift, last - shift),
+        before + 1,
+    )
+
+
+def read_delimited(
+    path: Path,
+    encoding: str | None,
+    expected: str,
+    delimiter: str = ",",
+    quoting: bool = True,
+    size: int = CHUNK_BYTES,
+) -> Table:
+    """All of a delimited file: its ``delimited_chunks`` as one ``Table``."""
+    parts = list(delimited_chunks(path, encoding, expected, delimiter, quoting, size))
+    if len(parts) == 1:
+        return parts[0]
+    firsts = [part.first for part in parts]
+    quotes = [part.quote for part in parts]
+
+    def quote(first: int, last: int) -> str:
+        return quotes[bisect.bisect_right(firsts, first) - 1](first, last)
+
+    return Table(
+        pd.concat([part.records for part in parts], ignore_index=True),
+        pd.concat([part.lines for part in parts], ignore_index=True),
+        pd.concat(
+            [p.rejects for p in parts if len(p.rejects)] or [parts[0].rejects], ignore_index=True
+        ),
+        quote,
+        parts[0].first,
+    )
+
+
+def quote_lines(
+    path: Path, encoding: str | None, expected: str, spans: Sequence[tuple[int, int]]
+) -> list[str]:
+    """The raw text of lines ``first..last`` of each of ``spans`` (records: they do not
+    overlap), as a ``Table``'s ``quote`` gives it, read again from the file in one pass."""
+    order = sorted(range(len(spans)), key=lambda i: spans[i])
+    pieces: list[list[str]] = [[] for _ in spans]
+    at = 0
+    for before, block in utf8_blocks(path, encoding, expected):
+        lines = SourceLines(unix_newlines(block), None)
+        after = before + len(lines.newlines) + (not block.endswith(b"\n"))
+        for i in order[at:]:
+            first, last = spans[i]
+            if first > after:
+                break
+            if max(first, before + 1) <= min(last, after):
+                low, high = max(first, before + 1), min(last, after)
+                pieces[i].append(lines(low - before, high - before))
+        while at < len(order) and spans[order[at]][1] <= after:
+            at += 1
+    return ["\n".join(piece) for piece in pieces]
 
 
 def unix_newlines(data: bytes) -> bytes:
@@ -434,6 +611,20 @@ def parsed_from(table: Table, rows: pd.DataFrame, reasons: pd.Series) -> Parsed:
     rows = rows.join(table.lines)
     rows["reason"] = reasons
     return Parsed(rows=rows.reset_index(drop=True), rejects=table.rejects, quote=table.quote)
+
+
+def parsed_chunks(
+    path: Path,
+    options: AdapterOptions,
+    expected: str,
+    parse: Callable[[Table], Parsed],
+    size: int = CHUNK_BYTES,
+) -> Iterator[Parsed]:
+    """``parse`` of each of the file's ``delimited_chunks``: for formats whose rows depend
+    on their own record only."""
+    delimiter = options.delimiter or ","
+    for table in delimited_chunks(path, options.encoding, expected, delimiter, size=size):
+        yield parse(table)
 
 
 def describe(value: object) -> str:

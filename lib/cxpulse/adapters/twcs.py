@@ -22,10 +22,12 @@ parent gives the same thread).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from cxpulse.adapters import AdapterOptions, Parsed, textfile
 from cxpulse.adapters.fields import (
@@ -52,15 +54,51 @@ _MENTION = r"@(\w+)"
 
 def read(path: Path, options: AdapterOptions) -> Parsed:
     """Read a TWCS CSV export."""
-    data = textfile.read_utf8(path, options.encoding, EXPECTED)
-    table = textfile.parse_delimited(data, str(path), EXPECTED, options.delimiter or ",")
+    delimiter = options.delimiter or ","
+    table = textfile.read_delimited(path, options.encoding, EXPECTED, delimiter)
     require_fields({c: c for c in table.records.columns}, REQUIRED, str(path), EXPECTED)
     rows, reasons = to_canonical(table.records, options)
     return textfile.parsed_from(table, rows, reasons)
 
 
+def chunks(
+    path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
+) -> Iterator[Parsed]:
+    """``read``, chunk by chunk, in two passes: the first keeps only each record's links
+    (``link_fields``, some 30 bytes a record) to find every thread's context; the second
+    makes the rows of each chunk."""
+    delimiter = options.delimiter or ","
+
+    def tables() -> Iterator[textfile.Table]:
+        return textfile.delimited_chunks(path, options.encoding, EXPECTED, delimiter, size=size)
+
+    parts = []
+    for table in tables():
+        require_fields({c: c for c in table.records.columns}, REQUIRED, str(path), EXPECTED)
+        parts.append(link_fields(table.records, options))
+    links = concat_links(parts)
+    parts.clear()  # not to hold the links twice while the context is found
+    context = thread_context(links, options)
+    del links
+    start = 0
+    for table in tables():
+        count = len(table.records)
+        part = context.iloc[start : start + count].set_axis(table.records.index)
+        start += count
+        rows, reasons = canonical_rows(table.records, part, options)
+        yield textfile.parsed_from(table, rows, reasons)
+
+
 def to_canonical(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.DataFrame, pd.Series]:
     """Canonical rows and reasons from TWCS records (text columns). Pure."""
+    context = thread_context(link_fields(records, options), options)
+    return canonical_rows(records, context, options)
+
+
+def link_fields(records: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
+    """What each record says about its thread: ``tweet_id``, ``parent``, ``created``,
+    ``company`` (the author of a usable company tweet, else NA; categorical) and ``reason``
+    (why the record is not usable, categorical). Pure."""
     reasons = no_reasons(records.index)
     tweet_id, bad_id = parse_whole_numbers(records["tweet_id"])
     reasons = add_reason(reasons, bad_id, "tweet_id: not a whole number")
@@ -78,21 +116,63 @@ def to_canonical(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.Dat
     )
     author = clean_text(records["author_id"])
     reasons = add_reason(reasons, author.isna(), "author_id is missing")
+    is_company = reasons.isna() & inbound.eq(False).fillna(False)
+    return pd.DataFrame(
+        {
+            "tweet_id": tweet_id,
+            "parent": parent,
+            "created": created,
+            "company": author.where(is_company).astype("category"),
+            "reason": reasons.astype("category"),
+        },
+        index=records.index,
+    )
 
-    usable = reasons.isna()
-    is_company = usable & inbound.eq(False).fillna(False)
-    up = parent_positions(tweet_id, parent)
-    root = thread_roots(tweet_id, parent, up)
-    handles = {a.lower(): a for a in author[is_company].unique()}
-    handles |= {k.lower(): k for k in options.accounts}
+
+def concat_links(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ``link_fields`` of every chunk as one frame (categories united, not text)."""
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    links = pd.concat([p.drop(columns=["company", "reason"]) for p in parts], ignore_index=True)
+    for column in ("company", "reason"):
+        links[column] = union_categoricals([p[column] for p in parts], sort_categories=True)
+    return links
+
+
+def thread_context(links: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
+    """Of ``links``, what the rows need besides their own record (``created``,
+    ``company``, ``reason``), with each record's thread ``root`` and ``addressed``, the
+    company it is addressed to by the thread (rules 1-3 of the module docstring; NA when
+    none): some 22 bytes a record. Pure."""
+    author = links["company"]  # categorical (codes, not text: 10M tweets' worth is small)
+    is_company = author.notna()
+    up = parent_positions(links["tweet_id"], links["parent"])
+    root = thread_roots(links["tweet_id"], links["parent"], up)
     addressed = (
-        first_reply_author(tweet_id, parent, author, is_company, created)
+        first_reply_author(links["tweet_id"], links["parent"], author, is_company, links["created"])
         .fillna(nearest_company_above(up, author, is_company))
         .fillna(most_active_company(root, author, is_company))
     )
+    return links[["created", "company", "reason"]].assign(
+        root=root, addressed=addressed.astype("category")
+    )
+
+
+def canonical_rows(
+    records: pd.DataFrame, context: pd.DataFrame, options: AdapterOptions
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Canonical rows and reasons from TWCS records and their ``thread_context`` (same
+    index). Pure."""
+    reasons = context["reason"].astype("string")
+    usable = reasons.isna()
+    company = context["company"].astype("string")
+    is_company = company.notna()
+    handles = {a.lower(): a for a in context["company"].cat.categories}
+    handles |= {k.lower(): k for k in options.accounts}
+    addressed = context["addressed"].astype("string")
     pending = usable & ~is_company & addressed.isna()
     addressed[pending] = first_known_mention(records["text"][pending], handles)
-    brand_handle = author.where(is_company, addressed)
+    brand_handle = company.where(is_company, addressed)
     reasons = add_reason(
         reasons,
         usable & ~is_company & brand_handle.isna(),
@@ -103,16 +183,18 @@ def to_canonical(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.Dat
         accounts = {k.lower(): v for k, v in options.accounts.items()}
         renamed = brand_handle.str.lower().map(accounts.get, na_action="ignore")
         brand = renamed.astype("string").fillna(brand_handle)
+    tweet_id, _ = parse_whole_numbers(records["tweet_id"])
+    parent, _ = parse_whole_numbers(records["in_response_to_tweet_id"])
     rows = pd.DataFrame(
         {
             "id": "twitter:" + tweet_id.astype("string"),
             "channel": "twitter",
             "brand": brand.astype("string"),
             "direction": is_company.map({True: "outbound", False: "inbound"}),
-            "thread_id": "twitter:" + root.astype("string"),
+            "thread_id": "twitter:" + context["root"].astype("string"),
             "parent_id": "twitter:" + parent.astype("string"),
-            "author_id": author,
-            "created_at": created,
+            "author_id": clean_text(records["author_id"]),
+            "created_at": context["created"],
             "text": records["text"].astype("string"),
         },
         index=records.index,
@@ -153,22 +235,23 @@ def nearest_company_above(up: np.ndarray, author: pd.Series, is_company: pd.Seri
         found_there, step_there = found[step.clip(0)], step[step.clip(0)]
         found = np.where(active, found_there, found)
         step = np.where(active & (found_there < 0), step_there, -1)
-    return pd.Series(author.array.take(found, allow_fill=True), index=author.index, dtype="string")
+    return pd.Series(author.array.take(found, allow_fill=True), index=author.index)
 
 
 def most_active_company(root: pd.Series, author: pd.Series, is_company: pd.Series) -> pd.Series:
     """For each tweet, the company with the most tweets in its thread (ties: alphabetical)."""
-    counts = pd.DataFrame({"root": root, "author": author})[is_company].value_counts()
+    companies = pd.DataFrame({"root": root, "author": author})[is_company]
+    counts = companies.groupby(["root", "author"], observed=True).size()
     ranked = counts.rename("n").reset_index().sort_values(["n", "author"], ascending=[False, True])
     top = ranked.drop_duplicates("root").set_index("root")["author"]
     return look_up(top, root)
 
 
 def look_up(table: pd.Series, keys: pd.Series) -> pd.Series:
-    """``table``'s text value for each of ``keys`` (NA where it has none), indexed like
+    """``table``'s value for each of ``keys`` (NA where it has none), indexed like
     ``keys``; ``table``'s index is unique."""
     at = table.index.get_indexer(pd.Index(keys))
-    return pd.Series(table.array.take(at, allow_fill=True), index=keys.index, dtype="string")
+    return pd.Series(table.array.take(at, allow_fill=True), index=keys.index)
 
 
 def first_known_mention(text: pd.Series, handles: dict[str, str]) -> pd.Series:
