@@ -141,7 +141,10 @@ def test_singular_calibration_falls_back_to_the_mean_probabilities_with_a_flag()
 
 
 def test_ill_conditioned_calibration_falls_back_too():
-    near_singular = [[0.34, 0.33, 0.33], [0.33, 0.34, 0.33], [0.33, 0.33, 0.34]]
+    # Eigenvalues 1 and 0.335 - 0.3325 = 0.0025 (twice): a condition number of 400, well
+    # past the limit (0.34/0.33 gave exactly 100, which rounding put on either side).
+    near_singular = [[0.335, 0.3325, 0.3325], [0.3325, 0.335, 0.3325], [0.3325, 0.3325, 0.335]]
+    assert np.linalg.cond(np.array(near_singular)) == pytest.approx(400)
     assert np.linalg.cond(np.array(near_singular)) > quantify.MAX_CONDITION
     estimate = pacc([0.5, 0.2, 0.3], Calibration.from_dict(contract(means=near_singular)))
     assert estimate.corrected is False
