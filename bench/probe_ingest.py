@@ -47,7 +47,7 @@ def main(fmt: str, csv: Path, warehouse_path: Path, rescore: bool = True) -> dic
         start = time.perf_counter()
         texts = rescored = 0
         while len(chunk := reader.fetch_df_chunk(8)):
-            rescored += ingest.score_sentiment(con, chunk, str(csv))[1]
+            rescored += sentiment.attach_sentiment(con, chunk)[1]
             texts += int(chunk["text"].notna().sum())
         cached = time.perf_counter() - start
         con.execute("ROLLBACK")

@@ -57,8 +57,6 @@ _AFTER_WORD = re.compile(r"[^\W\d_] $")
 """Text ending in a letter and a space: bare digits after it are written in a sentence."""
 MAX_RAW_CHARS = 10_000
 """Quarantined raw text is cut to this length (a 10 MB field is not worth keeping)."""
-PROGRESS_FROM = 50_000
-"""Rescoring at least this many rows shows a progress bar."""
 PROGRESS_BYTES = 8 << 20
 """Loading a file of at least this many bytes shows a progress bar."""
 MEMORY_LIMIT = "256MB"
@@ -772,29 +770,6 @@ def rescore(
         finally:
             con.close()
     return updated, scored
-
-
-def score_sentiment(
-    con: duckdb.DuckDBPyConnection,
-    rows: pd.DataFrame,
-    label: str,
-    engine: str | None = None,
-    names: tuple[str, ...] = (),
-) -> tuple[pd.DataFrame, int]:
-    """``attach_sentiment`` over ``rows``; in chunks with a progress bar for big loads."""
-    if len(rows) < PROGRESS_FROM:
-        return sentiment.attach_sentiment(con, rows, engine, names)
-    bar = Progress(f"scoring sentiment for {label}", len(rows))
-    parts, scored = [], 0
-    for start in range(0, len(rows), SENTIMENT_CHUNK):
-        part, count = sentiment.attach_sentiment(
-            con, rows.iloc[start : start + SENTIMENT_CHUNK], engine, names
-        )
-        parts.append(part)
-        scored += count
-        bar.advance(len(part))
-    bar.close()
-    return pd.concat(parts), scored
 
 
 def progress_line(label: str, done: int, total: int, elapsed_s: float, unit: str = "rows") -> str:

@@ -384,12 +384,11 @@ class StoreCounts:
 def store(
     con: duckdb.DuckDBPyConnection,
     rows: pd.DataFrame | duckdb.DuckDBPyRelation,
-    legacy_ids: pd.Series | None = None,
 ) -> StoreCounts:
     """Upsert canonical ``rows`` by ``id`` (inside the caller's transaction).
 
     ``rows``: a frame, or a relation of the connection (staged Parquet files: nothing of it
-    need be in memory) with a ``legacy_id`` column when its source has legacy ids.
+    need be in memory), with a ``legacy_id`` column when its source has legacy ids.
 
     New ids are inserted, in ``created_at`` order (a warehouse clustered by time lets date
     filters skip row groups). An id already stored is updated only when a content column
@@ -398,14 +397,12 @@ def store(
     incoming one is returned in ``conflicts`` (an unrelated export that reuses ids never
     overwrites). Identical rows change nothing.
 
-    ``legacy_ids``: each row's id as written before ids of its source were scoped (same
-    index as ``rows``); a stored row still under that id, and links to it, take the new id
-    first (``adopt_legacy_ids``), so an old export loaded again adds no duplicate.
+    ``legacy_id``: each row's id as written before ids of its source were scoped; a stored
+    row still under that id, and links to it, take the new id first (``adopt_legacy_ids``),
+    so an old export loaded again adds no duplicate.
     """
     if isinstance(rows, pd.DataFrame):
-        rows = rows[list(COLUMNS)]
-        if legacy_ids is not None:
-            rows = rows.assign(legacy_id=legacy_ids.to_numpy())
+        rows = rows[[*COLUMNS, *(["legacy_id"] if "legacy_id" in rows.columns else [])]]
     con.register("batch", rows)
     try:
         if "legacy_id" in [d[0] for d in con.execute("SELECT * FROM batch LIMIT 0").description]:

@@ -19,7 +19,6 @@ else what ``accounts`` maps the package name to, else the package name.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -60,26 +59,16 @@ EXPECTED = (
 )
 
 
-def read(path: Path, options: AdapterOptions) -> Parsed:
-    """Read a Google Play Console reviews report."""
-    delimiter = options.delimiter or ","
-    return parse(
-        textfile.read_delimited(path, options.encoding, EXPECTED, delimiter), path, options
-    )
-
-
-def chunks(
-    path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
-) -> Iterator[Parsed]:
-    """``read``, chunk by chunk (a UTF-16 report is converted whole first)."""
-    return textfile.parsed_chunks(path, options, EXPECTED, lambda t: parse(t, path, options), size)
-
-
 def parse(table: textfile.Table, path: Path, options: AdapterOptions) -> Parsed:
     """The ``Parsed`` of records of ``path``."""
     fields = mapped_fields(table.records, FIELDS, REQUIRED, options.column_map, str(path), EXPECTED)
     rows, reasons = to_canonical(fields, options)
     return textfile.parsed_from(table, rows, reasons)
+
+
+read, chunks = textfile.record_readers(EXPECTED, parse)
+"""Read a file whole, or in chunks of about ``size`` bytes (a UTF-16 report is converted
+whole first)."""
 
 
 def to_canonical(fields: pd.DataFrame, options: AdapterOptions) -> tuple[pd.DataFrame, pd.Series]:

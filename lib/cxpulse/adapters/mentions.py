@@ -15,7 +15,6 @@ were ``<channel>:<id>``: see ``warehouse.store``.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -57,21 +56,6 @@ EXPECTED = (
 )
 
 
-def read(path: Path, options: AdapterOptions) -> Parsed:
-    """Read a mentions CSV."""
-    delimiter = options.delimiter or ","
-    return parse(
-        textfile.read_delimited(path, options.encoding, EXPECTED, delimiter), path, options
-    )
-
-
-def chunks(
-    path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
-) -> Iterator[Parsed]:
-    """``read``, chunk by chunk."""
-    return textfile.parsed_chunks(path, options, EXPECTED, lambda t: parse(t, path, options), size)
-
-
 def parse(table: textfile.Table, path: Path, options: AdapterOptions) -> Parsed:
     """The ``Parsed`` of records of ``path``."""
     required = [*REQUIRED, *(() if options.channel else ("channel",))]
@@ -79,6 +63,10 @@ def parse(table: textfile.Table, path: Path, options: AdapterOptions) -> Parsed:
     fields = mapped_fields(table.records, FIELDS, required, options.column_map, str(path), expected)
     rows, reasons = to_canonical(fields, options)
     return textfile.parsed_from(table, rows, reasons)
+
+
+read, chunks = textfile.record_readers(EXPECTED, parse)
+"""Read a file whole, or in chunks of about ``size`` bytes."""
 
 
 def to_canonical(fields: pd.DataFrame, options: AdapterOptions) -> tuple[pd.DataFrame, pd.Series]:

@@ -24,7 +24,6 @@ the brand ``accounts`` maps the review page's domain to, the file's name when it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -62,26 +61,15 @@ _SPACE = (
 """Every character ``str.isspace`` accepts: what ``str.lstrip()`` removes."""
 
 
-def read(path: Path, options: AdapterOptions) -> Parsed:
-    """Read a review-site CSV export."""
-    delimiter = options.delimiter or ","
-    return parse(
-        textfile.read_delimited(path, options.encoding, EXPECTED, delimiter), path, options
-    )
-
-
-def chunks(
-    path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
-) -> Iterator[Parsed]:
-    """``read``, chunk by chunk."""
-    return textfile.parsed_chunks(path, options, EXPECTED, lambda t: parse(t, path, options), size)
-
-
 def parse(table: textfile.Table, path: Path, options: AdapterOptions) -> Parsed:
     """The ``Parsed`` of records of ``path``."""
     fields = mapped_fields(table.records, FIELDS, REQUIRED, options.column_map, str(path), EXPECTED)
     rows, reasons = to_canonical(fields, options, brand_in_name(path))
     return textfile.parsed_from(table, rows, reasons)
+
+
+read, chunks = textfile.record_readers(EXPECTED, parse)
+"""Read a file whole, or in chunks of about ``size`` bytes."""
 
 
 def brand_in_name(path: Path) -> str | None:

@@ -613,18 +613,23 @@ def parsed_from(table: Table, rows: pd.DataFrame, reasons: pd.Series) -> Parsed:
     return Parsed(rows=rows.reset_index(drop=True), rejects=table.rejects, quote=table.quote)
 
 
-def parsed_chunks(
-    path: Path,
-    options: AdapterOptions,
-    expected: str,
-    parse: Callable[[Table], Parsed],
-    size: int = CHUNK_BYTES,
-) -> Iterator[Parsed]:
-    """``parse`` of each of the file's ``delimited_chunks``: for formats whose rows depend
-    on their own record only."""
-    delimiter = options.delimiter or ","
-    for table in delimited_chunks(path, options.encoding, expected, delimiter, size=size):
-        yield parse(table)
+def record_readers(
+    expected: str, parse: Callable[[Table, Path, AdapterOptions], Parsed]
+) -> tuple[Callable[[Path, AdapterOptions], Parsed], Callable[..., Iterator[Parsed]]]:
+    """``read(path, options)`` and ``chunks(path, options, size)`` of a delimited format
+    whose rows depend on their own record only: ``parse(table, path, options)`` of the
+    whole file (``read_delimited``), or of each of its ``delimited_chunks``."""
+
+    def read(path: Path, options: AdapterOptions) -> Parsed:
+        delimiter = options.delimiter or ","
+        return parse(read_delimited(path, options.encoding, expected, delimiter), path, options)
+
+    def chunks(path: Path, options: AdapterOptions, size: int = CHUNK_BYTES) -> Iterator[Parsed]:
+        delimiter = options.delimiter or ","
+        for table in delimited_chunks(path, options.encoding, expected, delimiter, size=size):
+            yield parse(table, path, options)
+
+    return read, chunks
 
 
 def describe(value: object) -> str:
