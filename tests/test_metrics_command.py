@@ -92,6 +92,16 @@ def test_cadence_and_as_of_choose_the_period(setup):
     assert frame[["brand", "inbound"]].values.tolist() == [["Contoso", 1], ["Northwind", 2]]
 
 
+def test_quarters_follow_the_fiscal_year_of_brand_yaml(setup, tmp_path):
+    path, _ = setup
+    (tmp_path / "brand.yaml").write_text(BRAND_YAML + "fiscal_year_start_month: 2\n")
+    fiscal = run((path, tmp_path), cadence="quarterly", as_of="2024-03-15", by=["brand"])
+    calendar = run(setup, cadence="quarterly", as_of="2024-03-15", by=["brand"])
+    # FY2025-Q1 is February to April 2024, so it holds tw:2 of 1 April; calendar Q1 does not
+    assert fiscal[["brand", "inbound"]].values.tolist() == [["Contoso", 1], ["Northwind", 3]]
+    assert calendar[["brand", "inbound"]].values.tolist() == [["Contoso", 1], ["Northwind", 2]]
+
+
 def test_cadence_alone_reports_the_last_full_day_of_data(setup):
     # the newest row is on 1 April local, so the last full day is 31 March
     assert run(setup, cadence="daily", by=["brand"])["inbound"].tolist() == [1, 1]

@@ -223,12 +223,14 @@ def choose_period(
     end: str | None = None,
     cadence: str | None = None,
     as_of: str | None = None,
+    fiscal_year_start_month: int = 1,
 ) -> periods.Period:
     """The window ``cxpulse metrics`` reports on.
 
     ``start``/``end`` (--from/--to, local days, inclusive) give a span; ``cadence`` with
     ``as_of`` gives the period containing that day; ``cadence`` alone, or nothing (daily),
-    the period containing the last full day of data. Mixing the two ways, or giving one
+    the period containing the last full day of data. Quarters and years follow the fiscal
+    year starting in month ``fiscal_year_start_month``. Mixing the two ways, or giving one
     end of a span only, raises ``ParamsError``.
     """
     if (start or end) and (cadence or as_of):
@@ -255,7 +257,7 @@ def choose_period(
         if latest is None:
             raise config.ParamsError("the warehouse holds no interactions yet; nothing to measure")
         day = periods.last_full_day(latest, tz)
-    return periods.period_for(cadence, day, tz)
+    return periods.period_for(cadence, day, tz, fiscal_year_start_month)
 
 
 BrandUse = Literal["filter", "ours", "all"]
@@ -508,7 +510,7 @@ def _reputation(c: MetricContext) -> pd.DataFrame:
     last = (
         c.period
         if c.period.kind == cadence
-        else periods.period_for(cadence, c.period.last_day, c.tz)
+        else periods.period_for(cadence, c.period.last_day, c.tz, c.params.fiscal_year_start_month)
     )
     history = [periods.previous(last, n) for n in range(REPUTATION_PERIODS - 1, -1, -1)]
     return reputation_by_period(c.table, history, c.brand_params, calibration=c.calibration)
@@ -662,7 +664,9 @@ def metrics_command(
         t = t.filter(t.channel == channel)
     if brand and spec.brand == "filter":
         t = t.filter(t.brand == brand)
-    period = choose_period(t, brand_params.timezone, start, end, cadence, as_of)
+    period = choose_period(
+        t, brand_params.timezone, start, end, cadence, as_of, brand_params.fiscal_year_start_month
+    )
     context = MetricContext(
         table=t,
         period=period,
