@@ -579,6 +579,16 @@ def test_reputation_trend_labels_the_index_and_keeps_missing_parts_as_gaps():
     assert "2025-Q2 61; 2025-Q3 65" in spec["description"]
 
 
+def test_thirteen_months_of_reputation_slant_their_labels_and_two_quarters_do_not():
+    months = pd.DataFrame(
+        {"label": [f"2026-{m:02d}" for m in range(1, 13)] + ["2027-01"], "index": 50.0}
+    )
+    slanted = charts.reputation_trend(months, CONTRACT).to_dict()["layer"][0]["encoding"]["x"]
+    upright = charts.reputation_trend(reputation_frame(), CONTRACT).to_dict()["layer"][0]
+    assert slanted["axis"]["labelAngle"] < 0 and slanted["axis"]["labelAlign"] == "right"
+    assert upright["encoding"]["x"]["axis"]["labelAngle"] == 0
+
+
 def test_wait_by_channel_uses_a_log_axis_in_human_units():
     spec = charts.wait_by_channel(wait_frame(), CONTRACT).to_dict()
     x = layer(spec, "rule")["encoding"]["x"]

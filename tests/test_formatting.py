@@ -31,6 +31,10 @@ def test_rate_changes_are_in_points_and_durations_in_percent():
     assert fmt.change_text(0.78, 0.822, "percent") == "-4.2 pts"
     assert fmt.change_text(7560, 5640, "duration") == "+34%"
     assert fmt.change_text(12, 6, "points") == "+6 pts"
+    # a change that rounds to nothing has no sign: 53.2 to 52.9 is not "-0 pts"
+    assert fmt.change_text(52.9, 53.2, "points") == "±0 pts"
+    assert fmt.change_text(0.8, 0.8004, "percent") == "±0.0 pts"
+    assert fmt.change_text(100.2, 100, "count") == "±0%"
 
 
 def test_a_comparison_without_data_says_so_instead_of_zero_percent():

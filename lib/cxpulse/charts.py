@@ -769,6 +769,19 @@ REPUTATION_SERIES = {
 REPUTATION_COLORS = [BRAND, "#E69F00", "#009E73", "#CC79A7", "#56B4E9"]
 
 
+UPRIGHT_PERIOD_LABELS = 8
+"""Up to this many period labels ('2026-Q3', '2026-10') fit upright across a chart; more
+are slanted so that neighbours do not touch."""
+
+
+def _period_axis(labels: int) -> alt.Axis:
+    """The x axis of a chart over ``labels`` periods: upright labels, slanted past
+    ``UPRIGHT_PERIOD_LABELS``."""
+    if labels <= UPRIGHT_PERIOD_LABELS:
+        return alt.Axis(labelAngle=0, ticks=False)
+    return alt.Axis(labelAngle=-35, labelAlign="right", labelBaseline="top", ticks=False)
+
+
 def reputation_trend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt.Chart:
     """The reputation index per period (thick line, labelled) and its parts (thin dashed
     lines), all on 0-100.
@@ -795,7 +808,7 @@ def reputation_trend(frame: pd.DataFrame, contract: str) -> alt.LayerChart | alt
     )
     is_index = f"datum.series === {_js(REPUTATION_SERIES['index'])}"
     base = alt.Chart(data).encode(
-        x=alt.X("label:O", sort=labels, title=None, axis=alt.Axis(labelAngle=0, ticks=False)),
+        x=alt.X("label:O", sort=labels, title=None, axis=_period_axis(len(labels))),
         y=alt.Y("score:Q", title="Score (0–100)", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color(
             "series:N",
@@ -1051,7 +1064,7 @@ def theme_trend(frame: pd.DataFrame, period: str, contract: str) -> alt.Chart:
     order = sorted(frame[period].astype(str).unique())
     data = frame.assign(**{period: frame[period].astype(str)})
     base = alt.Chart(data).encode(
-        x=alt.X(f"{period}:O", sort=order, title=None, axis=alt.Axis(labelAngle=0, ticks=False)),
+        x=alt.X(f"{period}:O", sort=order, title=None, axis=_period_axis(len(order))),
         y=alt.Y("messages:Q", title="Messages"),
         color=alt.Color("label:N", title=None, legend=alt.Legend(orient="right", labelLimit=200)),
         tooltip=[

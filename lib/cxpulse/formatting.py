@@ -103,21 +103,28 @@ def relative_change(current: Number, previous: Number) -> float | None:
     return (float(current) - float(previous)) / abs(float(previous))
 
 
+def signed(value: float, decimals: int) -> str:
+    """``value`` with its sign and ``decimals`` decimals: '+4.2', '-3'; '±0' (not '-0')
+    when it rounds to zero."""
+    text = f"{value:+.{decimals}f}"
+    return "±" + text[1:] if float(text) == 0 else text
+
+
 def change_text(current: Number, previous: Number, kind: str) -> str:
     """The change from ``previous`` to ``current`` as a reader wants it.
 
     Rates (``percent``) change in percentage points, net sentiment in points, stars in
-    stars; counts and durations in relative percent. ``no comparison data`` when the
-    previous value is missing.
+    stars; counts and durations in relative percent; '±0 pts' for a change that rounds to
+    nothing. ``no comparison data`` when the previous value is missing.
     """
     if is_missing(current) or is_missing(previous):
         return "no comparison data"
     diff = float(current) - float(previous)
     if kind == "percent":
-        return f"{100 * diff:+.1f} pts"
+        return f"{signed(100 * diff, 1)} pts"
     if kind == "points":
-        return f"{diff:+.0f} pts"
+        return f"{signed(diff, 0)} pts"
     if kind == "stars":
-        return f"{diff:+.2f}★"
+        return f"{signed(diff, 2)}★"
     rel = relative_change(current, previous)
-    return "new" if rel is None else f"{100 * rel:+.0f}%"
+    return "new" if rel is None else f"{signed(100 * rel, 0)}%"

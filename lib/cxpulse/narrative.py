@@ -153,7 +153,7 @@ def _size(k: Kpi) -> float:
 
 def _margin_text(k: Kpi, margin: float) -> str:
     """'±7 pts': a margin in the unit the figure's changes are said in."""
-    return "±" + fmt.change_text(margin, 0.0, k.kind).lstrip("+")
+    return "±" + fmt.change_text(margin, 0.0, k.kind).lstrip("+±")
 
 
 def kpi_sentence(k: Kpi, subject: str | None = None) -> str | None:
@@ -167,7 +167,7 @@ def kpi_sentence(k: Kpi, subject: str | None = None) -> str | None:
         return None
     subject = subject or k.label
     move = _move(k)
-    change = k.change_text.lstrip("+-")
+    change = k.change_text.lstrip("+-±")
     margin = k.noise
     if fmt.is_missing(k.previous):
         body = f"{subject} was {k.value_text}"
