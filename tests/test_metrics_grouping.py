@@ -5,7 +5,15 @@ import pytest
 
 from cxpulse import periods
 from cxpulse.metrics import volume_summary
-from cxpulse.metrics.grouping import check_by, ratio, with_group_keys
+from cxpulse.metrics.engines import local_time
+from cxpulse.metrics.grouping import (
+    check_by,
+    local_clock,
+    microseconds,
+    ratio,
+    utc_offsets,
+    with_group_keys,
+)
 
 WIDE_START = pd.Timestamp("2020-01-01", tz="UTC")
 WIDE_END = pd.Timestamp("2030-01-01", tz="UTC")
@@ -88,3 +96,54 @@ def test_a_period_holds_its_first_and_last_local_instant_and_nothing_beyond(make
     frame = volume_summary(make_table(rows), period.start, period.end, ["day"], period.timezone)
     assert frame["total"].sum() == 2
     assert [d.date() for d in frame["day"]] == sorted({period.first_day, period.last_day})
+
+
+def _utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def test_utc_offsets_split_a_span_at_each_change_to_the_microsecond():
+    """Lord Howe Island moves its clocks by half an hour, at 15:30 UTC in October."""
+    got = utc_offsets("Australia/Lord_Howe", _utc("2026-01-01"), _utc("2027-01-01"))
+    hour = 3_600_000_000
+    assert got == [
+        (microseconds(_utc("2026-01-01")), microseconds(_utc("2026-04-04 15:00")), 11 * hour),
+        (
+            microseconds(_utc("2026-04-04 15:00")),
+            microseconds(_utc("2026-10-03 15:30")),
+            hour * 21 // 2,
+        ),
+        (microseconds(_utc("2026-10-03 15:30")), microseconds(_utc("2027-01-01")), 11 * hour),
+    ]
+    assert utc_offsets("UTC", _utc("2026-01-01"), _utc("2026-01-01")) == []
+
+
+@pytest.mark.parametrize(
+    ("tz", "change"),
+    [("Europe/London", "2026-10-25 01:00"), ("America/New_York", "2026-03-08 07:00"),
+     ("Australia/Lord_Howe", "2026-10-03 15:30"), ("Asia/Kolkata", "2026-10-25 01:00")],
+)  # fmt: skip
+def test_local_clock_in_a_span_is_the_engines_conversion(make_table, tz, change):
+    """Around a change of offset, inside the span and outside it (and a null instant)."""
+    tick = pd.Timedelta(microseconds=1)
+    middle = _utc(change)
+    span = (middle - pd.Timedelta(days=2), middle + pd.Timedelta(days=2))
+    stamps = [
+        span[0] - tick, span[0], middle - tick, middle, middle + pd.Timedelta(hours=5),
+        span[1] - tick, span[1], span[1] + pd.Timedelta(days=200),
+    ]  # fmt: skip
+    rows = [
+        {"id": f"tw:{i}", "created_at": s.tz_localize(None).isoformat(sep=" ")}
+        for i, s in enumerate(stamps)
+    ]
+    t = make_table(rows)
+    t = t.union(make_table([{"id": "tw:null", "created_at": None}]))
+    got = (
+        t.select(
+            "id", fast=local_clock(t.created_at, tz, span), engine=local_time(tz, t.created_at)
+        )
+        .order_by("id")
+        .execute()
+    )
+    assert got["fast"].tolist()[:-1] == [s.tz_convert(tz).tz_localize(None) for s in stamps]
+    assert got["fast"].equals(got["engine"])

@@ -110,7 +110,7 @@ def with_business_frt(
 
     def elapsed_us(table: ir.Table, instant: str, name: str) -> ir.Table:
         c = ibis.memtable(clock).rename(lambda col: f"{name}_{col}")
-        keyed = table.mutate(**{f"{name}_key": local_day(table[instant], tz)})
+        keyed = table.mutate(**{f"{name}_key": local_day(table[instant], tz, (start, until))})
         joined = keyed.left_join(c, keyed[f"{name}_key"] == c[f"{name}_day"])
         since_open = epoch_us(joined[instant]) - epoch_us(joined[f"{name}_open_at"])
         inside = ibis.least(joined[f"{name}_length_us"], ibis.greatest(since_open, 0))

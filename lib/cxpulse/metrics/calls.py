@@ -51,7 +51,7 @@ def call_summary(
     (fraction); aht_s = mean handle_s of served calls (seconds). Rates and means are
     null when their denominator is empty.
     """
-    c = with_group_keys(within(t, start, end).filter(_.channel == "phone"), by, tz)
+    c = with_group_keys(within(t, start, end).filter(_.channel == "phone"), by, tz, (start, end))
     served = c.outcome == "served"
     abandoned = c.outcome == "abandoned"
     served_in_time = served & (c.wait_s <= calls.service_level_threshold_s)

@@ -39,6 +39,7 @@ def engagement_rate(
         ),
         by,
         tz,
+        (start, end),
     )
     has_reach = posts.reach.fill_null(0) > 0
     interactions = (

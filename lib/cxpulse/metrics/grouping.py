@@ -1,8 +1,10 @@
 """What every metric shares: the window, the group keys, safe ratios, running the query.
 
 A window is half-open, ``[start, end)``, both ends UTC timestamps (``periods.Period``).
-Time group keys are local calendar units in the brand's time zone, converted by the
-engine (``engines.local_time``), so a day is the brand's day across DST changes.
+Time group keys are local calendar units in the brand's time zone, so a day is the brand's
+day across DST changes: inside a window the zone's UTC offsets are known in Python
+(``utc_offsets``) and added to each instant, elsewhere the engine converts
+(``engines.local_time``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxpulse.metrics.engines import epoch_us, local_time
+from cxpulse.metrics.engines import epoch_us, from_epoch_us, local_time
+
+Span = tuple[pd.Timestamp, pd.Timestamp]
+"""A half-open window ``[start, end)`` of UTC instants."""
 
 GROUP_KEYS: tuple[str, ...] = ("brand", "channel", "day", "week", "quarter", "weekday", "hour")
 """What ``by`` accepts: day = local date; week = ISO week label ``2024-W13``;
@@ -22,9 +27,60 @@ weekday = local day of the week, 0 = Monday to 6 = Sunday; hour = local wall-clo
 0-23 (the night clocks go back, that hour holds two hours of data)."""
 
 
-def local_day(ts: ir.TimestampValue, tz: str) -> ir.DateValue:
-    """The local date in ``tz`` of the UTC timestamp ``ts``."""
-    return local_time(tz, ts).date()
+def utc_offsets(tz: str, start: pd.Timestamp, end: pd.Timestamp) -> list[tuple[int, int, int]]:
+    """The pieces of ``[start, end)`` over which ``tz`` keeps one UTC offset, in order:
+    (first, end, offset), all microseconds (instants since 1970-01-01 UTC; the offset
+    local minus UTC). A zone changes its offset at most once an hour (every zone of the tz
+    database does), so probes an hour apart find each change and halving finds its
+    microsecond."""
+    first, stop = microseconds(start), microseconds(end)
+    if first >= stop:
+        return []
+    hour, tick = 3_600_000_000, pd.Timedelta(microseconds=1)
+    probes = [*range(first, stop, hour), stop - 1]
+    instants = pd.to_datetime(probes, unit="us", utc=True)
+    local = instants.tz_convert(tz).tz_localize(None) - instants.tz_localize(None)
+    offsets = local.to_numpy("timedelta64[us]").astype("int64")
+
+    def offset_at(us: int) -> int:
+        instant = pd.Timestamp(us, unit="us", tz="UTC")
+        return (instant.tz_convert(tz).tz_localize(None) - instant.tz_localize(None)) // tick
+
+    pieces, since = [], first
+    for i in range(len(probes) - 1):
+        if offsets[i] != offsets[i + 1]:
+            low, high = probes[i], probes[i + 1]  # offset_at(low) != offset_at(high)
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset_at(middle) == offsets[i] else (low, middle)
+            pieces.append((since, high, int(offsets[i])))
+            since = high
+    return [*pieces, (since, stop, int(offsets[-1]))]
+
+
+TIME_KEYS: tuple[str, ...] = ("day", "week", "quarter", "weekday", "hour")
+"""The keys of ``GROUP_KEYS`` made from ``created_at``'s local time."""
+
+
+def local_clock(ts: ir.TimestampValue, tz: str, span: Span | None = None) -> ir.TimestampValue:
+    """The naive local wall-clock time in ``tz`` of the UTC instant ``ts``.
+
+    With ``span``, an instant inside it gets it as ``ts`` plus the zone's UTC offset there
+    (``utc_offsets``): integer arithmetic, where the engine's time-zone conversion costs
+    about 70 ns a row in DuckDB (most of a trend query's time); an instant outside it, or
+    no ``span``, gets the engine's conversion (``engines.local_time``). Same result."""
+    converted = local_time(tz, ts)
+    pieces = utc_offsets(tz, *span) if span is not None else []
+    if not pieces:
+        return converted
+    us = epoch_us(ts)
+    shifted = [((us >= a) & (us < b), from_epoch_us(us + offset)) for a, b, offset in pieces]
+    return ibis.cases(*shifted, else_=converted)
+
+
+def local_day(ts: ir.TimestampValue, tz: str, span: Span | None = None) -> ir.DateValue:
+    """The local date in ``tz`` of the UTC timestamp ``ts`` (``span``: ``local_clock``)."""
+    return local_clock(ts, tz, span).date()
 
 
 def as_utc(ts: pd.Timestamp | str) -> pd.Timestamp:
@@ -81,19 +137,22 @@ def iso_week_label(local: ir.TimestampValue) -> ir.StringValue:
     return iso_year.cast("string") + "-W" + week.cast("string").lpad(2, "0")
 
 
-def with_group_keys(t: ir.Table, by: Sequence[str], tz: str) -> ir.Table:
+def with_group_keys(t: ir.Table, by: Sequence[str], tz: str, span: Span | None = None) -> ir.Table:
     """``t`` with the time keys among ``by`` (day, week, quarter, weekday, hour) added from
-    ``created_at``."""
-    local = local_time(tz, t.created_at)
+    ``created_at``; ``span``: the window ``t`` holds, where local times are computed
+    without the engine's time-zone conversion (``local_clock``)."""
+    wanted = [k for k in TIME_KEYS if k in check_by(by)]
+    if not wanted:
+        return t
+    local = local_clock(t.created_at, tz, span)
     keys = {
-        "day": local_day(t.created_at, tz),
+        "day": local.date(),
         "week": iso_week_label(local),
         "quarter": local.year().cast("string") + "-Q" + local.quarter().cast("string"),
         "weekday": local.day_of_week.index(),
         "hour": local.hour(),
     }
-    wanted = {k: v for k, v in keys.items() if k in check_by(by)}
-    return t.mutate(**wanted) if wanted else t
+    return t.mutate(**{k: keys[k] for k in wanted})
 
 
 def aggregate(keyed: ir.Table, by: Sequence[str], **metrics: ir.Scalar) -> ir.Table:

@@ -146,7 +146,7 @@ def response_summary(
         r = r.mutate(frt_business_s=ibis.null("float64"), age_business_s=ibis.null("float64"))
     else:
         r = with_business_frt(r, business_hours, tz, start, until)
-    r = with_group_keys(r, by, tz)
+    r = with_group_keys(r, by, tz, (start, end))
     target = sla_target(r.channel, sla_targets or {})
     waited = in_target_calendar(r.frt_s, r.frt_business_s, r.channel, business_targets)
     met = target.notnull() & waited.notnull() & (waited <= target)

@@ -24,7 +24,10 @@ def review_summary(
     negative_share = reviews of 1 or 2 stars / reviews (fraction); one_star (count).
     """
     r = with_group_keys(
-        within(t, start, end).filter(_.channel == "review", _.rating.notnull()), by, tz
+        within(t, start, end).filter(_.channel == "review", _.rating.notnull()),
+        by,
+        tz,
+        (start, end),
     )
     expr = aggregate(
         r,

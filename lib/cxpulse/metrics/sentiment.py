@@ -69,6 +69,7 @@ def sentiment_counts(
         ),
         by,
         tz,
+        (start, end),
     )
     sums = {f"{p}_sum": v[p].sum() for p in PROBABILITIES}
     squares = {f"{p}_sumsq": (v[p] * v[p]).sum() for p in PROBABILITIES}

@@ -118,7 +118,7 @@ def survey_summary(
     (7-8), detractors (0-6), nps (points) with nps_low / nps_high, csat_responses,
     satisfied (4-5), csat (fraction) with csat_low / csat_high (``with_scores``).
     """
-    r = with_group_keys(responses(t, start, end), by, tz)
+    r = with_group_keys(responses(t, start, end), by, tz, (start, end))
     return with_scores(to_frame(aggregate(r, by, **counts(r)), by))
 
 

@@ -278,7 +278,10 @@ def theme_trend(
     """Messages of each theme per local ``grain`` (week or quarter) of ``[start, end)``,
     every theme counted with the same fit. Columns: ``grain``, theme_id, label, messages."""
     rows = with_group_keys(
-        within(in_scope(t, brand, scope, negative_probability), start, end), [grain], tz
+        within(in_scope(t, brand, scope, negative_probability), start, end),
+        [grain],
+        tz,
+        (start, end),
     )
     counts = rows.group_by(["text", grain]).aggregate(n=_.count()).execute()
     assigned = assign_texts(pd.Series(counts["text"].unique()), model, taxonomy, names)

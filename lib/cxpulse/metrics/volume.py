@@ -21,7 +21,7 @@ def volume_summary(
 
     Columns: ``by`` + inbound, outbound, mentions (counts by direction) and total (count).
     """
-    v = with_group_keys(within(t, start, end), by, tz)
+    v = with_group_keys(within(t, start, end), by, tz, (start, end))
     expr = aggregate(
         v,
         by,

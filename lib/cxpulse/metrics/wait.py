@@ -62,7 +62,7 @@ def customer_wait(
         wait_s=ibis.ifelse(_.outcome == "served", _.wait_s, ibis.null("float64")),
         unanswered=_.outcome == "abandoned",
     )
-    c = with_group_keys(messages.union(queued), by, tz)
+    c = with_group_keys(messages.union(queued), by, tz, (start, end))
     expr = aggregate(
         c,
         by,
