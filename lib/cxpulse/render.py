@@ -21,6 +21,7 @@ to HTML and PDF while the next notebook executes.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import functools
@@ -244,7 +245,8 @@ def export_html(nb: nbformat.NotebookNode, interactive: bool, resources: dict) -
     ``resources`` holds the cover line: brand, title, period, generated_at and
     data_until (the newest data, '' when unknown). Interactive
     pages draw charts with vega-embed (its bundle inlined once); the print page holds the
-    static SVG charts and no script.
+    static SVG charts as images (data URLs: WeasyPrint then neither parses nor styles
+    their elements as the page's) and no script.
     """
     from nbconvert import HTMLExporter
 
@@ -255,6 +257,7 @@ def export_html(nb: nbformat.NotebookNode, interactive: bool, resources: dict) -
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_anchor_links=True,
     )
+    exporter.register_filter("base64", _base64)
     report = {
         **resources,
         "interactive": interactive,
@@ -263,6 +266,11 @@ def export_html(nb: nbformat.NotebookNode, interactive: bool, resources: dict) -
     }
     body, _ = exporter.from_notebook_node(nb, resources={"report": report})
     return body
+
+
+def _base64(text: str) -> str:
+    """``text`` (UTF-8) in base64, for a data URL."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def html_to_pdf(html: str, output: Path, page_size: str) -> int:
