@@ -176,6 +176,10 @@ class Report:
     """What each section showed, by section name (``figures.capture``)."""
     warehouse_path: Path | None = None
     """The warehouse file: the themes' fits live beside it (``themes_command.fits_dir``)."""
+    window_summaries: dict[tuple[str, periods.Period], pd.DataFrame] = dataclasses.field(
+        default_factory=dict, repr=False
+    )
+    """``window_summary`` frames by metric and window: each queried once."""
     data_range: tuple[pd.Timestamp | None, pd.Timestamp | None] | None = None
     """Earliest and latest ``created_at`` of ``table`` (UTC; (None, None) when it holds
     nothing), when known: a window outside it is not queried (``holds_rows``)."""
@@ -213,12 +217,27 @@ class Report:
         """Interactions with or about our brand."""
         return self.table.filter(self.table.brand == self.brand.brand)
 
+    def window_summary(self, metric: str, period: periods.Period) -> pd.DataFrame:
+        """``metrics.call_summary`` ("calls") or ``metrics.survey_summary`` ("survey") of
+        our rows in ``period``, queried once: the headline record and the calls or
+        survey table show the same window's figures."""
+        key = (metric, period)
+        if key not in self.window_summaries:
+            start, end, tz = period.start, period.end, self.brand.timezone
+            self.window_summaries[key] = (
+                metrics.call_summary(self.ours, start, end, calls=self.brand.calls, tz=tz)
+                if metric == "calls"
+                else metrics.survey_summary(self.ours, start, end, tz=tz)
+            )
+        return self.window_summaries[key]
+
     def headline_record(self, period: periods.Period) -> dict:
         """Our headline figures in ``period`` (``_headline_record``); {} without a query for
         a window that holds no rows (``holds_rows``)."""
         if not self.holds_rows(period):
             return {}
-        return _headline_record(self.ours, period, self.brand, self.calibration)
+        calls, surveys = (self.window_summary(m, period) for m in ("calls", "survey"))
+        return _headline_record(self.ours, period, self.brand, self.calibration, calls, surveys)
 
     @cached_property
     def current(self) -> dict:
@@ -448,10 +467,16 @@ def _headline_record(
     period: periods.Period,
     brand: config.BrandParams,
     calibration: Calibration | None,
+    calls: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
 ) -> dict:
     """Our headline figures in ``period``; {} when the window holds no data at all, so a
-    comparison says "no comparison data" instead of a change from zero."""
-    frame = metrics.headline(t, period.start, period.end, brand, calibration=calibration)
+    comparison says "no comparison data" instead of a change from zero. ``calls``,
+    ``surveys``: the window's summaries when queried already (``metrics.headline``)."""
+    frame = metrics.headline(
+        t, period.start, period.end, brand, calibration=calibration, calls=calls,
+        surveys=surveys,
+    )  # fmt: skip
     if frame.empty:
         return {}
     record = frame.iloc[0].to_dict()
@@ -984,7 +1009,7 @@ def call_figures(r: Report) -> list[dict]:
     holds no call, offered or ended in the IVR."""
     out = []
     for period in (r.period, *(c.period for c in r.comparisons)):
-        frame = metrics.call_summary(r.ours, period.start, period.end, calls=r.brand.calls)
+        frame = r.window_summary("calls", period)
         record = {k: None if fmt.is_missing(v) else v for k, v in frame.iloc[0].items()}
         if not (record["offered_calls"] or record["ivr_calls"]):
             out.append({})
@@ -1207,7 +1232,7 @@ def survey_table(r: Report) -> HTML:
     their 90 % intervals and the NPS change on the comparison window."""
     start, end = r.period.start, r.period.end
     before = r.comparison
-    overall = metrics.survey_summary(r.ours, start, end).assign(rated_channel="All channels")
+    overall = r.window_summary("survey", r.period).assign(rated_channel="All channels")
     by_channel = metrics.nps_by_channel(r.ours, start, end)
     previous = metrics.nps_by_channel(r.ours, before.start, before.end)
     previous = dict(zip(previous["rated_channel"], previous["nps"], strict=True))
