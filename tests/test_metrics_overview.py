@@ -7,7 +7,7 @@ from conftest import probabilities
 
 from cxpulse import periods
 from cxpulse.config import BrandParams, CallParams
-from cxpulse.metrics import HEADLINE_FIELDS, daily_series, headline
+from cxpulse.metrics import HEADLINE_FIELDS, call_summary, daily_series, headline, survey_summary
 
 BRAND = BrandParams(
     brand="Northwind",
@@ -45,6 +45,17 @@ def test_headline_has_exactly_the_agreed_fields(make_table):
     assert got["service_level"] == 0.5  # include_all_abandons from the brand params
     assert (got["asa_s"], got["aht_s"]) == (10, 100)
     assert (got["reviews"], got["mean_rating"], got["negative_share"]) == (1, 2, 1)
+
+
+def test_headline_takes_the_call_and_survey_summaries_a_caller_already_has(make_table):
+    t = make_table(ROWS)
+    calls = call_summary(t, DAY.start, DAY.end, calls=BRAND.calls)
+    surveys = survey_summary(t, DAY.start, DAY.end)
+    queried = headline(t, DAY.start, DAY.end, BRAND)
+    given = headline(t, DAY.start, DAY.end, BRAND, calls=calls, surveys=surveys)
+    pd.testing.assert_frame_equal(given, queried)
+    doctored = headline(t, DAY.start, DAY.end, BRAND, calls=calls.assign(asa_s=7.0))
+    assert doctored.iloc[0]["asa_s"] == 7  # what was given is shown, not queried again
 
 
 def test_headline_by_brand_leaves_what_a_brand_lacks_missing_not_zero(make_table):

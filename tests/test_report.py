@@ -1,5 +1,6 @@
 """Report sections on the demo warehouse: what the notebooks show, checked as HTML/specs."""
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxpulse import metrics, report, sentiment
+from cxpulse import metrics, periods, report, sentiment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -212,6 +213,25 @@ def test_reputation_reuses_the_headline_records_without_changing_a_figure(demo_w
     )
     pd.testing.assert_frame_equal(reused, computed)
     assert quarter.period.label in set(reused["label"])
+
+
+def test_a_window_outside_the_data_gives_the_queried_figures_without_a_query(demo_warehouse):
+    quarter = report.open_report("quarterly", None, demo_warehouse, ROOT / "params")
+    first, last = quarter.data_range
+    assert first <= quarter.period.start < last and quarter.holds_rows(quarter.period)
+    before = next(
+        p for n in range(1, 40) if (p := periods.previous(quarter.period, n)).end <= first
+    )
+    tz = quarter.period.timezone
+    next_day = last.tz_convert(tz).date() + pd.Timedelta(days=1)
+    after = periods.span(next_day, next_day + pd.Timedelta(days=6), tz)
+    queried = dataclasses.replace(quarter, data_range=None)  # every window queried
+    for window in (before, after):
+        assert not quarter.holds_rows(window) and queried.holds_rows(window)
+        assert quarter.headline_record(window) == {} == queried.headline_record(window)
+    shown = report.reputation_periods(quarter)
+    assert not quarter.holds_rows(shown[0])
+    pd.testing.assert_frame_equal(quarter.reputation, queried.reputation)
 
 
 @pytest.mark.parametrize("cadence", ["daily", "weekly", "quarterly"])

@@ -176,6 +176,21 @@ class Report:
     """What each section showed, by section name (``figures.capture``)."""
     warehouse_path: Path | None = None
     """The warehouse file: the themes' fits live beside it (``themes_command.fits_dir``)."""
+    window_summaries: dict[tuple[str, periods.Period], pd.DataFrame] = dataclasses.field(
+        default_factory=dict, repr=False
+    )
+    """``window_summary`` frames by metric and window: each queried once."""
+    data_range: tuple[pd.Timestamp | None, pd.Timestamp | None] | None = None
+    """Earliest and latest ``created_at`` of ``table`` (UTC; (None, None) when it holds
+    nothing), when known: a window outside it is not queried (``holds_rows``)."""
+
+    def holds_rows(self, period: periods.Period) -> bool:
+        """False when ``period`` lies outside ``data_range`` (it holds no row of any brand,
+        so each of its figures is missing without a query); True otherwise."""
+        if self.data_range is None:
+            return True
+        first, last = self.data_range
+        return first is not None and period.start <= last and period.end > first
 
     @property
     def comparison(self) -> periods.Period:
@@ -202,17 +217,36 @@ class Report:
         """Interactions with or about our brand."""
         return self.table.filter(self.table.brand == self.brand.brand)
 
+    def window_summary(self, metric: str, period: periods.Period) -> pd.DataFrame:
+        """``metrics.call_summary`` ("calls") or ``metrics.survey_summary`` ("survey") of
+        our rows in ``period``, queried once: the headline record and the calls or
+        survey table show the same window's figures."""
+        key = (metric, period)
+        if key not in self.window_summaries:
+            start, end, tz = period.start, period.end, self.brand.timezone
+            self.window_summaries[key] = (
+                metrics.call_summary(self.ours, start, end, calls=self.brand.calls, tz=tz)
+                if metric == "calls"
+                else metrics.survey_summary(self.ours, start, end, tz=tz)
+            )
+        return self.window_summaries[key]
+
+    def headline_record(self, period: periods.Period) -> dict:
+        """Our headline figures in ``period`` (``_headline_record``); {} without a query for
+        a window that holds no rows (``holds_rows``)."""
+        if not self.holds_rows(period):
+            return {}
+        calls, surveys = (self.window_summary(m, period) for m in ("calls", "survey"))
+        return _headline_record(self.ours, period, self.brand, self.calibration, calls, surveys)
+
     @cached_property
     def current(self) -> dict:
-        return _headline_record(self.ours, self.period, self.brand, self.calibration)
+        return self.headline_record(self.period)
 
     @cached_property
     def comparison_records(self) -> list[dict]:
         """Headline figures of each comparison window, as they are (counts not scaled)."""
-        return [
-            _headline_record(self.ours, c.period, self.brand, self.calibration)
-            for c in self.comparisons
-        ]
+        return [self.headline_record(c.period) for c in self.comparisons]
 
     @cached_property
     def baselines(self) -> list[dict]:
@@ -290,9 +324,9 @@ class Report:
         records = [self.current, *self.baselines]  # rates: the same scaled or not
         windows = [self.period, *(c.period for c in self.comparisons)]
         known = {p.label: record for p, record in zip(windows, records, strict=True) if record}
-        return metrics.reputation_by_period(
-            self.table, reputation_periods(self), self.brand, known, self.calibration
-        )
+        shown = reputation_periods(self)
+        known |= {p.label: {} for p in shown if not self.holds_rows(p)}
+        return metrics.reputation_by_period(self.table, shown, self.brand, known, self.calibration)
 
     @cached_property
     def reputation_by_quarter(self) -> pd.DataFrame:
@@ -318,6 +352,14 @@ class Report:
     @cached_property
     def actions(self) -> ActionLists:
         return action_lists(self)
+
+    @cached_property
+    def spikes(self) -> pd.DataFrame:
+        """Complaint spikes of the trend window (``metrics.negative_spikes`` of the
+        negative messages the engine expects a day: see ``daily_series``, not PACC); the
+        reports that list no other action item query nothing more (``action_lists``)."""
+        expected = self.daily_voices[["day", "expected_negative"]]
+        return metrics.negative_spikes(expected.rename(columns={"expected_negative": "negative"}))
 
     @property
     def cadence_params(self) -> config.Cadence:
@@ -428,10 +470,16 @@ def _headline_record(
     period: periods.Period,
     brand: config.BrandParams,
     calibration: Calibration | None,
+    calls: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
 ) -> dict:
     """Our headline figures in ``period``; {} when the window holds no data at all, so a
-    comparison says "no comparison data" instead of a change from zero."""
-    frame = metrics.headline(t, period.start, period.end, brand, calibration=calibration)
+    comparison says "no comparison data" instead of a change from zero. ``calls``,
+    ``surveys``: the window's summaries when queried already (``metrics.headline``)."""
+    frame = metrics.headline(
+        t, period.start, period.end, brand, calibration=calibration, calls=calls,
+        surveys=surveys,
+    )  # fmt: skip
     if frame.empty:
         return {}
     record = frame.iloc[0].to_dict()
@@ -450,24 +498,24 @@ def open_report(
     lake: str = "",
 ) -> Report:
     """Validate params, resolve the window (``resolve_period``) and open the data: on
-    the engine of brand.yaml, or ``engine`` (duckdb, spark) reading ``lake`` when given."""
+    the engine of brand.yaml, or ``engine`` (duckdb, spark) reading ``lake`` when given.
+    On DuckDB the warehouse's data range is the table's (``Report.data_range``)."""
     params = config.load_report_params(cadence, Path(params_dir))
     con = warehouse.connect(Path(warehouse_path), read_only=True)
     try:
-        _, latest = warehouse.data_range(con)
+        stored = warehouse.data_range(con)
     finally:
         con.close()
-    period = config.resolve_period(params, as_of, latest)
+    period = config.resolve_period(params, as_of, stored[1])
+    chosen = choose_engine(params.brand, engine or None, Path(lake) if lake else None)
     return Report(
         cadence=cadence,
         period=period,
         comparisons=comparisons_for(params.report.cadence, period),
         params=params,
-        table=metrics.open_table(
-            Path(warehouse_path),
-            choose_engine(params.brand, engine or None, Path(lake) if lake else None),
-        ),
+        table=metrics.open_table(Path(warehouse_path), chosen),
         warehouse_path=Path(warehouse_path),
+        data_range=stored if chosen.name == "duckdb" else None,
     )
 
 
@@ -619,14 +667,12 @@ def action_lists(r: Report) -> ActionLists:
         business_targets=r.brand.business_targets,
         tz=r.period.timezone,
     )
-    expected = r.daily_voices[["day", "expected_negative"]]  # see daily_series: not PACC
-    spikes = metrics.negative_spikes(expected.rename(columns={"expected_negative": "negative"}))
     reviews = metrics.worst_reviews(r.ours, r.period.start, r.period.end, r.brand.brand, limit=2)
     reviews = reviews[reviews["rating"] <= 2]
     viral = metrics.viral_negatives(
         r.ours, start, r.period.end, limit=2, negative_probability=_negative(r)
     )
-    return ActionLists(urgent, spikes, reviews, viral)
+    return ActionLists(urgent, r.spikes, reviews, viral)
 
 
 @dataclass(frozen=True)
@@ -778,7 +824,7 @@ def needs_action(r: Report) -> HTML:
 def spikes_with_status(r: Report) -> pd.DataFrame:
     """The spikes of the trend window with their status on the report's last day
     (``metrics.spike_status``: new, ongoing, past), new ones first, then by start."""
-    spikes = r.actions.spikes
+    spikes = r.spikes
     status = metrics.spike_status(spikes, r.period.last_day)
     order = status.map({s: i for i, s in enumerate(metrics.alerts.SPIKE_STATUSES)})
     ranked = spikes.assign(status=status, _order=order)
@@ -966,7 +1012,7 @@ def call_figures(r: Report) -> list[dict]:
     holds no call, offered or ended in the IVR."""
     out = []
     for period in (r.period, *(c.period for c in r.comparisons)):
-        frame = metrics.call_summary(r.ours, period.start, period.end, calls=r.brand.calls)
+        frame = r.window_summary("calls", period)
         record = {k: None if fmt.is_missing(v) else v for k, v in frame.iloc[0].items()}
         if not (record["offered_calls"] or record["ivr_calls"]):
             out.append({})
@@ -1189,7 +1235,7 @@ def survey_table(r: Report) -> HTML:
     their 90 % intervals and the NPS change on the comparison window."""
     start, end = r.period.start, r.period.end
     before = r.comparison
-    overall = metrics.survey_summary(r.ours, start, end).assign(rated_channel="All channels")
+    overall = r.window_summary("survey", r.period).assign(rated_channel="All channels")
     by_channel = metrics.nps_by_channel(r.ours, start, end)
     previous = metrics.nps_by_channel(r.ours, before.start, before.end)
     previous = dict(zip(previous["rated_channel"], previous["nps"], strict=True))
@@ -1530,7 +1576,7 @@ def boundaries_table(r: Report) -> HTML:
 
 def alerts_of_period(r: Report) -> HTML:
     """Complaint spikes that ended in the window, beside the analysts' notes of the window."""
-    spikes = r.actions.spikes
+    spikes = r.spikes
     first = pd.Timestamp(r.period.first_day)
     if len(spikes):
         spikes = spikes[pd.to_datetime(spikes["end_day"]) >= first]

@@ -74,6 +74,8 @@ def headline(
     by: Sequence[str] = (),
     until: pd.Timestamp | None = None,
     calibration: Calibration | None = None,
+    calls: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The headline record of each group of ``by`` for ``[start, end)``.
 
@@ -83,7 +85,9 @@ def headline(
     (``brand.calls``), ``review_summary`` and ``survey_summary`` (survey_responses, NPS
     and CSAT with their 90 % intervals), outer-joined on ``by``. Rates are fractions,
     times seconds (first response also in business seconds), net sentiment points; a group
-    without calls, reviews or messages has those fields missing.
+    without calls, reviews or messages has those fields missing. ``calls``, ``surveys``:
+    the ``call_summary`` and ``survey_summary`` of the same window and ``by`` when the
+    caller already has them (a report's calls and survey tables show them too).
     """
     by = check_by(by)
     tz = brand.timezone
@@ -101,9 +105,11 @@ def headline(
             brand.business_targets,
         ),
         voices[[*by, "net_sentiment", "net_low", "net_high", "net_chance"]],
-        call_summary(t, start, end, by, brand.calls, tz),
+        call_summary(t, start, end, by, brand.calls, tz) if calls is None else calls,
         review_summary(t, start, end, by, tz),
-        survey_summary(t, start, end, by, tz).rename(columns={"responses": "survey_responses"}),
+        (survey_summary(t, start, end, by, tz) if surveys is None else surveys).rename(
+            columns={"responses": "survey_responses"}
+        ),
     ]
     return _join(frames, by)[[*by, *HEADLINE_FIELDS]]
 

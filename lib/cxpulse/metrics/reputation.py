@@ -116,7 +116,8 @@ def reputation_by_period(
     is present), parts_used (comma-separated).
 
     ``known`` maps a period label to the parts already computed for it (a report's
-    headline records hold them), so they are not queried again.
+    headline records hold them; {} for a period known to hold no rows), so they are not
+    queried again.
     """
     own = t.filter(t.brand == brand.brand)
     inputs = ["net_sentiment", "mean_rating", "sla_attainment", "nps"]
