@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -54,6 +56,26 @@ def test_open_table_reads_the_interactions_of_a_warehouse_file(setup):
     t = open_table(setup[0])
     assert t.count().execute() == 5
     assert list(t.columns) == list(schema.COLUMNS)
+
+
+EXIT_AS_THE_READER_CLOSES = """
+import sys, time
+from cxpulse.metrics.command import WarehouseReader, open_table
+open_table(sys.argv[1]).count().execute()
+time.sleep(WarehouseReader.LINGER_S + float(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("late_s", [0.0, 0.002, 0.005])
+def test_a_process_that_exits_as_its_reader_closes_exits_cleanly(setup, late_s):
+    # the reader's timer closed the warehouse while the interpreter shut down: abort (134)
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_AS_THE_READER_CLOSES, str(setup[0]), str(late_s)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
 
 
 def test_open_table_of_a_missing_file_says_so(tmp_path):

@@ -8,6 +8,7 @@ the window and options resolved once, so the command line stays thin.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -88,6 +89,7 @@ class WarehouseReader(DuckDBBackend):
         self._depth = 0
         self._turn = threading.RLock()
         self._closer: threading.Timer | None = None
+        _READERS.add(self)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -115,6 +117,13 @@ class WarehouseReader(DuckDBBackend):
                 self.con.close()
                 self.con = None
 
+    def close_now(self) -> None:
+        """Close the warehouse now, on this thread, and stop the pending closer."""
+        with self._turn:
+            if self._closer is not None:
+                self._closer.cancel()
+            self._close()
+
     def table(self, name: str, /, *, database: str | tuple[str, str] | None = None) -> ir.Table:
         with self._reading():
             return super().table(name, database=database)
@@ -126,6 +135,19 @@ class WarehouseReader(DuckDBBackend):
     def to_pyarrow(self, expr: ir.Expr, /, **kwargs: Any) -> Any:
         with self._reading():
             return super().to_pyarrow(expr, **kwargs)
+
+
+_READERS: weakref.WeakSet[WarehouseReader] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_readers() -> None:
+    """At exit, close every reader's warehouse on the main thread. Left to its timer, a
+    close that ran while the interpreter shut down was killed inside DuckDB's C++ code,
+    which aborts the process ("FATAL: exception not rethrown") after a run that
+    succeeded."""
+    for reader in list(_READERS):
+        reader.close_now()
 
 
 def open_warehouse_table(warehouse_path: Path, engine: config.EngineParams) -> ir.Table:
