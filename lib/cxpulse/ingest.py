@@ -363,7 +363,7 @@ def ingest_file(
                 con.execute(f"SET temp_directory = '{folder}'")
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    parts = adapters.chunks(adapter, path, options, chunk_bytes)
+                    parts = adapters.chunks(adapter, path, options, chunk_bytes, folder)
                     staged = stage(con, parts, folder, entry, options, scorer.name, names, clock)
                 except adapters.AdapterError as err:
                     rollback(con, err)
