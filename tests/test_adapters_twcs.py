@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from cxpulse.adapters import AdapterError, AdapterOptions, read
+from cxpulse.adapters import AdapterError, AdapterOptions, chunks, read
 
 HEADER = ",tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
 AT = "Tue Oct 31 22:10:47 +0000 2017"
@@ -148,3 +148,21 @@ def test_long_reply_chains_and_reply_loops_are_walked_quickly(tmp_path):
         "-",
         "Delta",
     ]
+
+
+def test_chunks_keep_the_parsed_chunks_in_the_folder_between_passes_and_remove_them(
+    tmp_path, real_data, real
+):
+    """Read in chunks of 64 KB, the rows and the raw text each chunk quotes are those of
+    one read; the chunks wait on disk in a folder in ``folder`` that is gone after."""
+    source = real_data / "twcs-head5k" / "twcs.csv"
+    parts = chunks("twcs", source, AdapterOptions(), 1 << 16, tmp_path)
+    done = [next(parts)]
+    (folder,) = tmp_path.iterdir()
+    assert len(list(folder.glob("*.table"))) > 3 and list(folder.glob("*.context"))
+    done += list(parts)
+    assert list(tmp_path.iterdir()) == []
+    pd.testing.assert_frame_equal(pd.concat([p.rows for p in done], ignore_index=True), real.rows)
+    for part in done:
+        span = part.rows[["line", "line_end"]].iloc[-1].tolist()
+        assert part.quote(*span) == real.quote(*span)

@@ -45,3 +45,40 @@ def test_validate_rejects_every_row_of_an_id_given_twice():
         11: "created_at is in the future; id occurs more than once in this file",
         12: "created_at is in the future",
     }
+
+
+def test_suspects_are_the_rows_pandera_rejects():
+    """Every rule broken by one row (and a row breaking none): the fast pre-check flags
+    exactly the rows the full pandera validation fails, so only those need its reasons."""
+    import pandera.errors
+
+    broken = {
+        "id": "x",
+        "channel": "fax",
+        "brand": "",
+        "direction": "sideways",
+        "created_at": pd.Timestamp("1980-01-01", tz="UTC"),
+        "text": "a" * (schema.MAX_TEXT_CHARS + 1),
+        "rating": 0,
+        "nps": 11,
+        "csat": 6,
+        "rated_channel": "fax",
+        "reach": -1,
+        "wait_s": -0.5,
+        "outcome": "lost",
+        "sentiment": 1.5,
+        "p_neutral": -0.1,
+    }
+    good = {"id": "twitter:0", "channel": "twitter", "brand": "Northwind", "direction": "inbound"}
+    records = [{**good, "created_at": NOW, "text": "fine", "rating": 3}]
+    records += [{**good, "created_at": NOW, column: value} for column, value in broken.items()]
+    records.append({**good, "id": None, "created_at": pd.NaT})
+    frame = schema.conform(pd.DataFrame(records, index=range(100, 100 + len(records))))
+    rules = schema._rules(NOW, schema.DEFAULT_FLOOR)
+    try:
+        rules.validate(frame, lazy=True)
+        failed = set()
+    except pandera.errors.SchemaErrors as err:
+        failed = set(err.failure_cases["index"].dropna().astype(int))
+    assert set(frame.index[schema.suspects(frame, rules)]) == failed
+    assert failed == set(range(101, 100 + len(records)))

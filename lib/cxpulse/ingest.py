@@ -228,8 +228,8 @@ def prepare(
     rows = parsed.rows
     reason = rows.get("reason", pd.Series(pd.NA, index=rows.index, dtype="string"))
     set_aside = reason.notna()
-    checked = schema.validate(rows[~set_aside], now=now, floor=options.floor)
-    good = checked.good.copy()
+    checked = schema.validate(rows[~set_aside] if set_aside.any() else rows, now, options.floor)
+    good = checked.good  # copied on write (pandas' copy-on-write): not to copy each text
     good["text"] = mask_pii(good["text"])
     good["author_id"] = pseudonymise_authors(good["author_id"], options.hash_authors)
     good["source_file"] = source_file
@@ -363,7 +363,7 @@ def ingest_file(
                 con.execute(f"SET temp_directory = '{folder}'")
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    parts = adapters.chunks(adapter, path, options, chunk_bytes)
+                    parts = adapters.chunks(adapter, path, options, chunk_bytes, folder)
                     staged = stage(con, parts, folder, entry, options, scorer.name, names, clock)
                 except adapters.AdapterError as err:
                     rollback(con, err)
@@ -541,7 +541,8 @@ def origin(parsed: adapters.Parsed, index: pd.Index) -> pd.DataFrame:
     """Where the ``parsed`` rows at ``index`` come from: ``line``, ``line_end`` (NA without
     lines to quote), ``raw`` (the adapter's, else NA) and, when the source has legacy ids,
     ``legacy_id``."""
-    rows = parsed.rows.loc[index]
+    wanted = ["line", "line_end", "raw", "legacy_id"]
+    rows = parsed.rows[[c for c in wanted if c in parsed.rows.columns]].loc[index]  # not the text
     quotable = parsed.quote is not None and "line_end" in rows.columns
     out = pd.DataFrame(
         {

@@ -3,18 +3,20 @@
 An adapter module defines ``NAME`` and ``read(path, options) -> Parsed``, and may define
 ``chunks(path, options, size) -> Iterator[Parsed]``, the same records in chunks of about
 ``size`` bytes of text (delimited formats; JSON formats are read whole: API pages are
-small). It may also define
-``SOURCE``, ``COLUMNS`` and ``ZONE`` (where its files come from, the columns or keys it
-reads, the time zone of its times) for ``cxpulse ingest --list-formats``; adapters whose
-source columns are mapped in params also define ``FIELDS``, the names a ``column_map`` may
-use. ``read`` raises ``AdapterError`` when the file cannot be read at all (the message names
-the file and what was expected) and otherwise returns every record it saw: parseable ones as
-canonical rows, the others with their line, raw text and reason. Nothing is dropped.
+small), taking a ``folder`` argument when it keeps chunks on disk between two passes.
+It may also define ``SOURCE``, ``COLUMNS`` and ``ZONE`` (where its files come from, the
+columns or keys it reads, the time zone of its times) for ``cxpulse ingest
+--list-formats``; adapters whose source columns are mapped in params also define
+``FIELDS``, the names a ``column_map`` may use. ``read`` raises ``AdapterError`` when the
+file cannot be read at all (the message names the file and what was expected) and
+otherwise returns every record it saw: parseable ones as canonical rows, the others with
+their line, raw text and reason. Nothing is dropped.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,10 +137,15 @@ def read(name: str, path: Path, options: AdapterOptions) -> Parsed:
     return get(name).read(Path(path), options)
 
 
-def chunks(name: str, path: Path, options: AdapterOptions, size: int) -> Iterator[Parsed]:
+def chunks(
+    name: str, path: Path, options: AdapterOptions, size: int, folder: Path | None = None
+) -> Iterator[Parsed]:
     """Read ``path`` with the adapter registered as ``name``, in chunks of about ``size``
-    bytes when it reads in chunks, else whole (one chunk)."""
+    bytes when it reads in chunks, else whole (one chunk). An adapter that reads a file
+    twice keeps its chunks in between in ``folder`` (default: a temporary folder)."""
     module = get(name)
     if hasattr(module, "chunks"):
+        if "folder" in inspect.signature(module.chunks).parameters:
+            return module.chunks(Path(path), options, size, folder)
         return module.chunks(Path(path), options, size)
     return iter([module.read(Path(path), options)])

@@ -21,6 +21,7 @@ import codecs
 import csv
 import functools
 import json
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -316,14 +317,39 @@ def shifted(table: Table, below: int | None, before: int) -> Table:
         records, lines = records.iloc[:keep], lines.iloc[:keep]
         rejects = rejects[rejects["line"] < below]
     rejects = rejects.assign(line=rejects["line"] + shift)
-    quote = table.quote
     return Table(
         records,
         lines + shift,
         rejects.reset_index(drop=True),
-        lambda first, last: quote(first - shift, last - shift),
+        Shifted(table.quote, shift),
         before + 1,
     )
+
+
+@dataclass(frozen=True)
+class Shifted:
+    """``quote`` with lines numbered ``shift`` more (a chunk's lines as in the file); a
+    value, not a closure, so that a ``Table`` can be written to disk (``spill``)."""
+
+    quote: Callable[[int, int], str]
+    shift: int
+
+    def __call__(self, first: int, last: int) -> str:
+        return self.quote(first - self.shift, last - self.shift)
+
+
+def spill(table: Table, target: Path) -> None:
+    """Write ``table`` to the file ``target`` (for ``unspill``): a chunk kept on disk
+    between two passes over a file, not parsed again (its records are Arrow buffers: the
+    chunk's size, written and read back in a few milliseconds)."""
+    with open(target, "wb") as handle:
+        pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unspill(target: Path) -> Table:
+    """The ``Table`` that ``spill`` wrote to ``target``."""
+    with open(target, "rb") as handle:
+        return pickle.load(handle)
 
 
 def read_delimited(

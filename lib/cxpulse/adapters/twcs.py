@@ -22,6 +22,7 @@ parent gives the same thread).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,31 +63,42 @@ def read(path: Path, options: AdapterOptions) -> Parsed:
 
 
 def chunks(
-    path: Path, options: AdapterOptions, size: int = textfile.CHUNK_BYTES
+    path: Path,
+    options: AdapterOptions,
+    size: int = textfile.CHUNK_BYTES,
+    folder: Path | None = None,
 ) -> Iterator[Parsed]:
-    """``read``, chunk by chunk, in two passes: the first keeps only each record's links
-    (``link_fields``, some 30 bytes a record) to find every thread's context; the second
-    makes the rows of each chunk."""
+    """``read``, chunk by chunk, in two passes: the first parses the file, keeps each
+    record's links (``link_fields``, some 30 bytes a record) to find every thread's
+    context, and writes each chunk to a temporary folder; the second makes the rows of each
+    chunk from it and its context, also kept on disk meanwhile (memory holds one chunk
+    then, whatever the file's size). The chunks are kept in a new folder in ``folder``
+    (default: the system's temporary folder), removed after."""
     delimiter = options.delimiter or ","
-
-    def tables() -> Iterator[textfile.Table]:
-        return textfile.delimited_chunks(path, options.encoding, EXPECTED, delimiter, size=size)
-
-    parts = []
-    for table in tables():
-        require_fields({c: c for c in table.records.columns}, REQUIRED, str(path), EXPECTED)
-        parts.append(link_fields(table.records, options))
-    links = concat_links(parts)
-    parts.clear()  # not to hold the links twice while the context is found
-    context = thread_context(links, options)
-    del links
-    start = 0
-    for table in tables():
-        count = len(table.records)
-        part = context.iloc[start : start + count].set_axis(table.records.index)
-        start += count
-        rows, reasons = canonical_rows(table.records, part, options)
-        yield textfile.parsed_from(table, rows, reasons)
+    with tempfile.TemporaryDirectory(prefix="twcs-", dir=folder) as kept:
+        spilled, parts = [], []
+        for table in textfile.delimited_chunks(
+            path, options.encoding, EXPECTED, delimiter, size=size
+        ):
+            require_fields({c: c for c in table.records.columns}, REQUIRED, str(path), EXPECTED)
+            parts.append(link_fields(table.records, options))
+            spilled.append((Path(kept) / f"{len(spilled)}.table", len(table.records)))
+            textfile.spill(table, spilled[-1][0])
+        links = concat_links(parts)
+        parts.clear()  # not to hold the links twice while the context is found
+        context = thread_context(links, options)
+        del links
+        start = 0
+        for target, count in spilled:
+            part = context.iloc[start : start + count].reset_index(drop=True)
+            part.to_pickle(target.with_suffix(".context"))
+            start += count
+        del context, part
+        for target, _ in spilled:
+            table = textfile.unspill(target)
+            part = pd.read_pickle(target.with_suffix(".context")).set_axis(table.records.index)
+            rows, reasons = canonical_rows(table.records, part, options)
+            yield textfile.parsed_from(table, rows, reasons)
 
 
 def to_canonical(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.DataFrame, pd.Series]:
@@ -140,10 +152,10 @@ def concat_links(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def thread_context(links: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
-    """Of ``links``, what the rows need besides their own record (``created``,
-    ``company``, ``reason``), with each record's thread ``root`` and ``addressed``, the
-    company it is addressed to by the thread (rules 1-3 of the module docstring; NA when
-    none): some 22 bytes a record. Pure."""
+    """Of ``links``, what the rows need besides their own record (``tweet_id``,
+    ``parent``, ``created``, ``company``, ``reason``), with each record's thread ``root``
+    and ``addressed``, the company it is addressed to by the thread (rules 1-3 of the
+    module docstring; NA when none): some 38 bytes a record. Pure."""
     author = links["company"]  # categorical (codes, not text: 10M tweets' worth is small)
     is_company = author.notna()
     up = parent_positions(links["tweet_id"], links["parent"])
@@ -153,7 +165,7 @@ def thread_context(links: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame
         .fillna(nearest_company_above(up, author, is_company))
         .fillna(most_active_company(root, author, is_company))
     )
-    return links[["created", "company", "reason"]].assign(
+    return links[["tweet_id", "parent", "created", "company", "reason"]].assign(
         root=root, addressed=addressed.astype("category")
     )
 
@@ -183,16 +195,14 @@ def canonical_rows(
         accounts = {k.lower(): v for k, v in options.accounts.items()}
         renamed = brand_handle.str.lower().map(accounts.get, na_action="ignore")
         brand = renamed.astype("string").fillna(brand_handle)
-    tweet_id, _ = parse_whole_numbers(records["tweet_id"])
-    parent, _ = parse_whole_numbers(records["in_response_to_tweet_id"])
     rows = pd.DataFrame(
         {
-            "id": "twitter:" + tweet_id.astype("string"),
+            "id": "twitter:" + context["tweet_id"].astype("string"),
             "channel": "twitter",
             "brand": brand.astype("string"),
             "direction": is_company.map({True: "outbound", False: "inbound"}),
             "thread_id": "twitter:" + context["root"].astype("string"),
-            "parent_id": "twitter:" + parent.astype("string"),
+            "parent_id": "twitter:" + context["parent"].astype("string"),
             "author_id": clean_text(records["author_id"]),
             "created_at": context["created"],
             "text": records["text"].astype("string"),
