@@ -71,9 +71,10 @@ READ_CACHE_LIMIT = "128MB"
 """What a report's connection keeps, between its queries, of the blocks they read
 (``trim_cache``). A query may use ``READ_MEMORY_LIMIT`` (the first response quantiles of
 a quarter of 100M rows need it; 128 MB runs out), but the blocks it read stay cached up to
-that limit until the connection closes, for little speed (the file is in the system's
-page cache): on 10M rows a quarterly's kernel peaks 125 MB lower with this cap, in the
-same CPU time."""
+that limit until the connection closes, for no speed measured (the file is in the
+system's page cache; a 128 MB limit ran a 10M quarterly in the same CPU time): between
+queries a 10M quarterly's kernel holds about 130 MB less, and peaks 40 MB lower (a query
+still fills the limit while it runs)."""
 
 
 class WarehouseLocked(RuntimeError):
