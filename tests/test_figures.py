@@ -234,3 +234,24 @@ def test_a_table_longer_than_the_workbook_takes_is_in_parquet_only(tmp_path):
         (f"5 rows: in {listed[1]['parquet']} beside this workbook",),
     ]
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / listed[1]["parquet"]), long)
+
+
+def test_a_table_the_engine_writes_is_the_table_it_executes(demo_warehouse, tmp_path):
+    week = report.open_report("weekly", WEEK, demo_warehouse, ROOT / "params")
+    members = report.theme_members(week)  # an expression: DuckDB writes it (COPY ... TO)
+    expected = members.execute()
+    assert len(expected) > 3
+    shown = [figures.Shown("themes_table", "Themes", "members", {"themes.members": members})]
+    for rows, in_xlsx in ((len(expected), True), (3, False)):
+        folder = tmp_path / str(rows)
+        folder.mkdir()
+        (listed,) = figures.write_figures(shown, folder, xlsx_rows=rows)["tables"]
+        assert (listed["rows"], listed["in_xlsx"]) == (len(expected), in_xlsx)
+        written = pd.read_parquet(folder / listed["parquet"])
+        pd.testing.assert_frame_equal(written, expected, check_dtype=False)
+        sheet = sheets(folder)[listed["sheet"]]
+        if in_xlsx:
+            pd.testing.assert_frame_equal(records(sheet), expected, check_dtype=False)
+        else:
+            note = f"{len(expected):,} rows: in {listed['parquet']} beside this workbook"
+            assert sheet[1] == (note,)

@@ -110,7 +110,10 @@ def test_pinned_and_named_themes_come_from_the_taxonomy(table):
 
 
 def test_members_list_every_message_of_each_theme(table):
-    members = tm.theme_members(table, MODEL, WEEK.start, WEEK.end, "Northwind")
+    members = tm.theme_members(table, MODEL, WEEK.start, WEEK.end, "Northwind").execute()
+    assert members[["theme_id", "id"]].equals(
+        members.sort_values(["theme_id", "id"], ignore_index=True)[["theme_id", "id"]]
+    )  # by theme, then id: the engine sorts them
     got = members.groupby("theme_id")["id"].apply(list).to_dict()
     assert got == {
         "T1": ["twitter:1", "twitter:2", "twitter:3"],

@@ -405,7 +405,7 @@ def test_themes_table_ranks_named_themes_with_escaped_examples(demo_warehouse):
         assert f"<strong><bdi>{label}</bdi></strong>" in html
     assert html.count('class="cx-example"') >= 2 * len(named.head(report.THEME_ROWS))
     assert "NMF on TF-IDF" in html and "vs previous week" in html
-    members = report.theme_members(week)
+    members = report.theme_members(week).execute()
     present = frame[frame["messages"] > 0]
     assert members.groupby("theme_id").size().to_dict() == dict(
         zip(present["theme_id"], present["messages"], strict=True)

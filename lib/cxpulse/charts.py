@@ -21,7 +21,6 @@ import textwrap
 
 import altair as alt
 import pandas as pd
-import vl_convert as vlc
 
 from cxpulse import formatting as fmt
 from cxpulse.kernel import DEFER_SVG
@@ -124,7 +123,10 @@ def render_mimebundle(spec: dict, **metadata) -> dict:
 
 def svg_of(spec: dict) -> str:
     """The chart ``spec`` drawn as a static SVG (vl-convert; for print and e-mail), its
-    element ids made its own (``own_ids``)."""
+    element ids made its own (``own_ids``). vl-convert is imported here: a kernel that
+    defers its SVG (``DEFER_SVG``) never loads it (14 MB)."""
+    import vl_convert as vlc
+
     svg = vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
     digest = hashlib.md5(json.dumps(spec, sort_keys=True).encode(), usedforsecurity=False)
     return own_ids(svg, f"c{digest.hexdigest()[:8]}-")

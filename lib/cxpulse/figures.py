@@ -9,7 +9,9 @@ When the notebook has run, ``write_figures`` writes them once into the report's 
 ``figures.xlsx`` (one sheet per table, the contract line as its first row, then the header
 and the rows) and ``figures/<sheet>.parquet`` (the same tables), and returns what the
 manifest lists. A table longer than ``XLSX_ROWS`` (a theme's member messages over a
-quarter: a row per message) is in Parquet only; its sheet names the Parquet file.
+quarter: a row per message) is in Parquet only; its sheet names the Parquet file. A
+section may show such a table as an Ibis expression instead of a frame: its engine writes
+it (``write_parquet``), and the kernel never holds its rows.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import altair as alt
+import ibis.expr.types as ir
 import pandas as pd
+import pyarrow.parquet as pq
 
 XLSX = "figures.xlsx"
 PARQUET_DIR = "figures"
@@ -36,12 +40,13 @@ figure to read: openpyxl writes about 25,000 rows a second (a quarter of 100M ro
 
 @dataclass
 class Shown:
-    """What one section showed: its title, contract line and tables (name -> frame)."""
+    """What one section showed: its title, contract line and tables (name -> frame, or
+    an Ibis table ``write_parquet`` has its engine write)."""
 
     section: str
     title: str
     contract: str
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame | ir.Table] = field(default_factory=dict)
 
 
 def chart_frames(chart: object) -> list[pd.DataFrame]:
@@ -199,22 +204,37 @@ def write_figures(shown: list[Shown], folder: Path, xlsx_rows: int = XLSX_ROWS) 
     (folder / PARQUET_DIR).mkdir(exist_ok=True)
     listed = []
     with pd.ExcelWriter(folder / XLSX, engine="openpyxl") as book:
-        for sheet, (s, _, frame) in zip(sheets, tables, strict=True):
+        for sheet, (s, _, table) in zip(sheets, tables, strict=True):
             parquet = f"{PARQUET_DIR}/{sheet}.parquet"
-            in_xlsx = len(frame) <= xlsx_rows
+            rows = write_parquet(table, folder / parquet)
+            in_xlsx = rows <= xlsx_rows
             if in_xlsx:
-                for_excel(frame).to_excel(book, sheet_name=sheet, index=False, startrow=1)
+                if not isinstance(table, pd.DataFrame):  # short: read back from its file
+                    table = pd.read_parquet(folder / parquet)
+                for_excel(table).to_excel(book, sheet_name=sheet, index=False, startrow=1)
             else:
-                pd.DataFrame(
-                    [[f"{len(frame):,} rows: in {parquet} beside this workbook"]]
-                ).to_excel(book, sheet_name=sheet, index=False, header=False, startrow=1)
+                pd.DataFrame([[f"{rows:,} rows: in {parquet} beside this workbook"]]).to_excel(
+                    book, sheet_name=sheet, index=False, header=False, startrow=1
+                )
             book.sheets[sheet]["A1"] = s.contract or s.title
-            plain = frame.reset_index(drop=True)
-            plain.columns = [str(c) for c in plain.columns]
-            plain.to_parquet(folder / parquet, index=False)
             listed.append(
                 {"sheet": sheet, "section": s.section, "title": s.title,
-                 "contract": s.contract, "parquet": parquet, "rows": len(frame),
+                 "contract": s.contract, "parquet": parquet, "rows": rows,
                  "in_xlsx": in_xlsx}
             )  # fmt: skip
     return {"xlsx": XLSX, "tables": listed}
+
+
+def write_parquet(table: pd.DataFrame | ir.Table, path: Path) -> int:
+    """Write ``table`` to the Parquet file ``path``; its rows. An Ibis table on DuckDB is
+    written by DuckDB (``COPY ... TO``), in bounded memory and never held here; on another
+    engine it is fetched, then written as a frame is."""
+    if isinstance(table, ir.Table):
+        if table.get_backend().name == "duckdb":
+            table.to_parquet(path)
+            return pq.read_metadata(path).num_rows
+        table = table.execute()
+    plain = table.reset_index(drop=True)
+    plain.columns = [str(c) for c in plain.columns]
+    plain.to_parquet(path, index=False)
+    return len(plain)

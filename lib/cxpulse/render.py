@@ -13,10 +13,11 @@ left as it was.
 Time goes mostly into starting Python twice (this process and the kernel) and importing
 the libraries, so the two overlap: the kernel is started first and imports the report
 library while this process validates and imports papermill; nbconvert and WeasyPrint warm
-up while the notebook runs; the summary for the manifest is read from the kernel's
-``Report``, not computed again here. ``run_reports`` renders several reports in one
-process and one kernel (emptied between notebooks), as a pipeline: a report is exported
-to HTML and PDF while the next notebook executes.
+up while the notebook runs (unless its window is large: ``WARM_UP_ROWS``); the summary
+for the manifest is read from the kernel's ``Report``, not computed again here.
+``run_reports`` renders several reports in one process and one kernel (emptied between
+notebooks), as a pipeline: a report is exported to HTML and PDF while the next notebook
+executes.
 """
 
 from __future__ import annotations
@@ -299,11 +300,34 @@ def _base64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
+def import_weasyprint() -> None:
+    """Import WeasyPrint, opening its libraries (GObject, Pango, HarfBuzz, fontconfig) by
+    their file names first. It tries six names for each, and on Linux every name that is
+    not a file name costs ctypes' ``find_library``, which runs ``ldconfig``, ``gcc`` and
+    ``ld``: 87 programs and 0.2 CPU seconds, each fork counting this whole process once
+    more in a tree's summed RSS while it lasts. A library that only that search finds is
+    still found: WeasyPrint is then imported again with it."""
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        return
+    import ctypes.util
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint  # noqa: F401 - imported to be ready
+    except OSError:
+        pass  # imported below, with the search
+    finally:
+        ctypes.util.find_library = search
+    import weasyprint  # noqa: F401, F811
+
+
 def html_to_pdf(html: str, output: Path, page_size: str) -> int:
     """Print ``html`` to ``output`` with WeasyPrint, fetching nothing from the network.
 
     Returns the number of pages.
     """
+    import_weasyprint()
     from weasyprint import CSS, HTML
     from weasyprint.urls import URLFetcher
 
@@ -323,6 +347,7 @@ def _warm_up_exporters() -> None:
 
     cover = dict.fromkeys(("brand", "title", "period", "generated_at", "data_until"), "")
     export_html(nbformat.v4.new_notebook(), False, cover)
+    import_weasyprint()
     from weasyprint import HTML
 
     HTML(string="<p>cxpulse</p>").render()
@@ -334,10 +359,20 @@ def _warm_up_exporters() -> None:
 def warm_up_exporters() -> None:
     """Import nbconvert and WeasyPrint and put a tiny page through each (template loading,
     font configuration), and draw a tiny chart (the chart engine's start): about 1.5 s,
-    once a process. ``execute_report`` starts it in a thread while the kernel executes;
-    ``export_report`` waits for it."""
+    once a process, 90-100 MB. ``execute_report`` starts it in a thread while the kernel
+    executes a report of fewer than ``WARM_UP_ROWS`` interactions; ``export_report``
+    waits for it (or runs it)."""
     with _WARM_UP_LOCK:
         _warm_up_exporters()
+
+
+WARM_UP_ROWS = 1_000_000
+"""Interactions in a report's window from which its exporters warm up after its notebook,
+not while it runs. Such a kernel's queries fill DuckDB's ``READ_MEMORY_LIMIT`` (a
+quarter of 10M rows, any report of 100M), and the warmed exporters would add 90-100 MB of
+this process to that peak (a 10M quarterly: 948 -> 854 MB summed; the 100M daily, were it
+held back: 967 -> 869 MB), for a warm-up of about 1.3 s that such a run then waits for at
+its export (no CPU more; in ``run_reports`` it overlaps the next notebook)."""
 
 
 def package_versions() -> dict[str, str]:
@@ -551,7 +586,8 @@ def execute_report(plan: Planned, kernel: Kernel) -> Executed:
     version = publish.start_version(plan.folder, plan.period.label)
     work = version.path
     threading.Thread(target=vega_bundle, name="vega-bundle", daemon=True).start()
-    threading.Thread(target=warm_up_exporters, name="warm-up", daemon=True).start()
+    if plan.rows < WARM_UP_ROWS:
+        threading.Thread(target=warm_up_exporters, name="warm-up", daemon=True).start()
     timeout_s = plan.params.report.timeout_s
     try:
         import papermill  # noqa: F401 - imported while the kernel warms up, not after

@@ -93,10 +93,13 @@ def _render(template: str, **context) -> HTML:
 
 
 class Section(HTML):
-    """A section's HTML with the tables it showed (name -> frame, "" for its one table) and
-    its contract line, which ``figures.capture`` keeps for figures.xlsx."""
+    """A section's HTML with the tables it showed (name -> frame, or an Ibis table the
+    export has its engine write; "" for its one table) and its contract line, which
+    ``figures.capture`` keeps for figures.xlsx."""
 
-    def __init__(self, html: HTML, tables: dict[str, pd.DataFrame], contract: str) -> None:
+    def __init__(
+        self, html: HTML, tables: dict[str, pd.DataFrame | ibis.Table], contract: str
+    ) -> None:
         super().__init__(html.data)
         self.cx_tables = tables
         self.cx_contract = contract
@@ -1503,9 +1506,10 @@ def themes_table(r: Report) -> HTML:
     return Section(html, {"": numbers, "members": theme_members(r)}, contract)
 
 
-def theme_members(r: Report) -> pd.DataFrame:
+def theme_members(r: Report) -> ibis.Table:
     """Every message of the themes' scope in the window with its theme: id, theme_id,
-    label (``metrics.themes.theme_members``), for a report's figures export."""
+    label (``metrics.themes.theme_members``), for a report's figures export: an
+    expression the export has the engine write (``figures.write_parquet``)."""
     s = r.theme_setup
     return theme_metrics.theme_members(
         r.ours, s.model, r.period.start, r.period.end, r.brand.brand, s.taxonomy, s.names,

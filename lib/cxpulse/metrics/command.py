@@ -50,6 +50,7 @@ from cxpulse.metrics.wait import customer_wait
 from cxpulse.quantify import Calibration
 from cxpulse.schema import CHANNELS, COLUMNS
 from cxpulse.warehouse import connect as connect_warehouse
+from cxpulse.warehouse import trim_cache
 
 
 def sentiment_calibration(params: config.BrandParams) -> Calibration:
@@ -76,7 +77,8 @@ class WarehouseReader(DuckDBBackend):
     (or a notebook left open) that kept its connection would stop every ingest. A query
     opens the file read-only (``warehouse.connect``: waiting a bounded time for a writer to
     finish); the connection closes ``LINGER_S`` after the last query, so the queries of one
-    report section share it and an idle kernel holds nothing.
+    report section share it and an idle kernel holds nothing. After each query it keeps
+    at most ``warehouse.READ_CACHE_LIMIT`` of the blocks it read (``trim_cache``).
     """
 
     LINGER_S = 0.5
@@ -107,6 +109,7 @@ class WarehouseReader(DuckDBBackend):
             finally:
                 self._depth -= 1
                 if self._depth == 0:
+                    trim_cache(self.con)
                     self._closer = threading.Timer(self.LINGER_S, self._close)
                     self._closer.daemon = True
                     self._closer.start()
@@ -135,6 +138,10 @@ class WarehouseReader(DuckDBBackend):
     def to_pyarrow(self, expr: ir.Expr, /, **kwargs: Any) -> Any:
         with self._reading():
             return super().to_pyarrow(expr, **kwargs)
+
+    def to_parquet(self, expr: ir.Table, /, path: str | Path, **kwargs: Any) -> None:
+        with self._reading():
+            super().to_parquet(expr, path, **kwargs)
 
 
 _READERS: weakref.WeakSet[WarehouseReader] = weakref.WeakSet()

@@ -97,8 +97,9 @@ def text_counts(
 
 
 def _themed(t: ir.Table, assignment: pd.DataFrame) -> ir.Table:
-    """``t`` joined with ``assignment`` (text, theme_id): its rows with a theme_id column."""
-    table = ibis.memtable(assignment[["text", "theme_id"]].rename(columns={"text": "a_text"}))
+    """``t`` joined with ``assignment`` (text, theme_id and any more columns of its theme):
+    its rows with those columns."""
+    table = ibis.memtable(assignment.rename(columns={"text": "a_text"}))
     return t.join(table, t.text == table.a_text).drop("a_text")
 
 
@@ -251,15 +252,21 @@ def theme_members(
     names: tuple[str, ...] = (),
     scope: str = "negative",
     negative_probability: float = NEGATIVE_PROBABILITY,
-) -> pd.DataFrame:
+) -> ir.Table:
     """Every message of the scope created in ``[start, end)`` with its theme: the
-    members of each theme, for exports. Columns: id, theme_id, label; by theme, then id."""
+    members of each theme, for exports. Columns: id, theme_id, label (null for a theme
+    id without one); by theme, then id.
+
+    An expression (its distinct texts are assigned now): the engine sorts the rows and
+    an export writes them straight from it (``figures.write_parquet``), never holding
+    them here (a quarter of 100M rows has 950,000 members: 360 MB of pandas at the peak
+    of labelling and sorting them)."""
     rows = within(in_scope(t, brand, scope, negative_probability), start, end)
     texts = rows.select("text").distinct().execute()["text"]
     assigned = assign_texts(texts, model, taxonomy, names)
-    members = _themed(rows, assigned).select("id", "theme_id").execute()
-    members["label"] = members["theme_id"].map(themes.labels(model, taxonomy))
-    return members.sort_values(["theme_id", "id"], ignore_index=True)
+    assigned["label"] = assigned["theme_id"].map(themes.labels(model, taxonomy))
+    members = _themed(rows, assigned[["text", "theme_id", "label"]])
+    return members.select("id", "theme_id", "label").order_by(["theme_id", "id"])
 
 
 def theme_trend(
