@@ -128,12 +128,27 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(columns, axis=1)  # unlike pd.DataFrame(dict), copies no column
 
 
+EXACT_DTYPES = {
+    "VARCHAR": pd.StringDtype(),
+    "TINYINT": pd.Int64Dtype(),
+    "BIGINT": pd.Int64Dtype(),
+    "DOUBLE": pd.Float64Dtype(),
+}
+"""The pandas dtype of each DuckDB type but TIMESTAMPTZ (any unit, in UTC)."""
+
+
 def as_type(values: pd.Series, sql_type: str) -> pd.Series:
-    """``values`` in the pandas dtype that holds the DuckDB type ``sql_type``."""
+    """``values`` in the pandas dtype that holds the DuckDB type ``sql_type`` (as they
+    are when they already have it: a chunk's columns pass here twice)."""
+    if sql_type == "TIMESTAMPTZ":
+        dtype = values.dtype
+        if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC":
+            return values
+        return pd.to_datetime(values, utc=True)
+    if values.dtype == EXACT_DTYPES.get(sql_type):
+        return values
     if sql_type == "VARCHAR":
         return values.astype("string")
-    if sql_type == "TIMESTAMPTZ":
-        return pd.to_datetime(values, utc=True)
     if sql_type in ("TINYINT", "BIGINT"):
         return pd.to_numeric(values).astype("Int64")
     return pd.to_numeric(values).astype("Float64")
