@@ -1,9 +1,9 @@
 """Source-format adapters: each turns one export file into canonical rows.
 
 An adapter module defines ``NAME`` and ``read(path, options) -> Parsed``, and may define
-``chunks(path, options, size) -> Iterator[Parsed]``, the same records in chunks of about
-``size`` bytes of text (delimited formats; JSON formats are read whole: API pages are
-small), taking a ``folder`` argument when it keeps chunks on disk between two passes.
+``chunks(path, options, size, folder) -> Iterator[Parsed]``, the same records in chunks of
+about ``size`` bytes of text (delimited formats; JSON formats are read whole: API pages
+are small); one that reads its file twice keeps its chunks in between in ``folder``.
 It may also define ``SOURCE``, ``COLUMNS`` and ``ZONE`` (where its files come from, the
 columns or keys it reads, the time zone of its times) for ``cxpulse ingest
 --list-formats``; adapters whose source columns are mapped in params also define
@@ -16,7 +16,6 @@ their line, raw text and reason. Nothing is dropped.
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +144,5 @@ def chunks(
     twice keeps its chunks in between in ``folder`` (default: a temporary folder)."""
     module = get(name)
     if hasattr(module, "chunks"):
-        if "folder" in inspect.signature(module.chunks).parameters:
-            return module.chunks(Path(path), options, size, folder)
-        return module.chunks(Path(path), options, size)
+        return module.chunks(Path(path), options, size, folder)
     return iter([module.read(Path(path), options)])

@@ -642,15 +642,18 @@ def parsed_from(table: Table, rows: pd.DataFrame, reasons: pd.Series) -> Parsed:
 def record_readers(
     expected: str, parse: Callable[[Table, Path, AdapterOptions], Parsed]
 ) -> tuple[Callable[[Path, AdapterOptions], Parsed], Callable[..., Iterator[Parsed]]]:
-    """``read(path, options)`` and ``chunks(path, options, size)`` of a delimited format
-    whose rows depend on their own record only: ``parse(table, path, options)`` of the
-    whole file (``read_delimited``), or of each of its ``delimited_chunks``."""
+    """``read(path, options)`` and ``chunks(path, options, size, folder)`` of a delimited
+    format whose rows depend on their own record only: ``parse(table, path, options)`` of
+    the whole file (``read_delimited``), or of each of its ``delimited_chunks`` (read
+    once: nothing is kept in ``folder``)."""
 
     def read(path: Path, options: AdapterOptions) -> Parsed:
         delimiter = options.delimiter or ","
         return parse(read_delimited(path, options.encoding, expected, delimiter), path, options)
 
-    def chunks(path: Path, options: AdapterOptions, size: int = CHUNK_BYTES) -> Iterator[Parsed]:
+    def chunks(
+        path: Path, options: AdapterOptions, size: int = CHUNK_BYTES, folder: Path | None = None
+    ) -> Iterator[Parsed]:
         delimiter = options.delimiter or ","
         for table in delimited_chunks(path, options.encoding, expected, delimiter, size=size):
             yield parse(table, path, options)
