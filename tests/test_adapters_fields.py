@@ -1,15 +1,22 @@
 """Pure value parsing shared by the adapters."""
 
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxpulse.adapters.fields import (
     add_reason,
+    clean_text,
+    empty_as_null,
     no_reasons,
     parse_seconds,
     parse_timestamps,
     parse_whole_numbers,
+    plain_whole_numbers,
     thread_roots,
+    utf8_bytes,
 )
 
 
@@ -106,3 +113,64 @@ def test_reasons_accumulate_per_row():
 @pytest.mark.parametrize("value", ["9999-12-31T00:00:00Z"])
 def test_far_future_timestamps_parse_so_the_schema_can_call_them_future(value):
     assert parse_timestamps(pd.Series([value]), "UTC")[0].year == 9999
+
+
+def stripped_reference(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series([" a ", "", None, "  ", "\u3000x\u3000", "b"], index=[3, 5, 7, 9, 11, 13]),
+        pd.Series(["", " ", "c", ""], dtype="string").iloc[1:],  # a slice
+        pd.concat([pd.Series([" a", ""], dtype="string")] * 2),  # two Arrow chunks
+        pd.Series([], dtype="string"),
+        pd.Series([1.0, None]),
+    ],
+)
+def test_clean_text_strips_and_makes_blanks_na_as_str_strip_does(values):
+    pd.testing.assert_series_equal(clean_text(values), stripped_reference(values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=12))
+def test_clean_text_agrees_with_str_strip_on_any_text(strings):
+    values = pd.Series(strings, dtype="string")
+    pd.testing.assert_series_equal(clean_text(values), stripped_reference(values))
+
+
+def test_empty_as_null_nulls_the_empty_strings_only_also_in_a_slice():
+    strings = pa.array(["", "a", None, " ", ""])
+    assert empty_as_null(strings).to_pylist() == [None, "a", None, " ", None]
+    assert empty_as_null(strings[1:]).to_pylist() == ["a", None, " ", None]
+
+
+def test_utf8_bytes_give_each_string_s_start_and_length_in_bytes():
+    for strings in (
+        pa.array(["a", "é", None, "", "bc"]),
+        pa.chunked_array([["a", "é"], [None, "", "bc"]]),
+    ):
+        starts, sizes, data = utf8_bytes(strings)
+        assert sizes.tolist() == [1, 2, 0, 0, 2]
+        got = [bytes(data[a : a + n]).decode() for a, n in zip(starts, sizes, strict=True)]
+        assert got == ["a", "é", "", "", "bc"]
+    starts, sizes, data = utf8_bytes(pa.array(["xx", "yé"], type=pa.large_string())[1:])
+    assert bytes(data[starts[0] : starts[0] + sizes[0]]).decode() == "yé"
+
+
+def test_plain_whole_numbers_read_the_usual_forms_at_once():
+    values = pd.Series([" 3", "-4", "5.0", None, "123456789012345678", "123456789012345.0"])
+    got = plain_whole_numbers(clean_text(values))
+    assert got.tolist() == [3, -4, 5, pd.NA, 123456789012345678, 123456789012345]
+    assert str(got.dtype) == "Int64"
+    numbers, bad = parse_whole_numbers(values)
+    assert numbers.tolist() == got.tolist() and not bad.any()
+
+
+@pytest.mark.parametrize(
+    "value", ["+3", "3.5", "3.00", "1234567890123456789", "1234567890123456.0", "x", "٣", ".0"]
+)
+def test_plain_whole_numbers_leave_other_forms_to_the_general_path(value):
+    assert plain_whole_numbers(clean_text(pd.Series(["1", value]))) is None

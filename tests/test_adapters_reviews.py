@@ -5,9 +5,11 @@ import sys
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxpulse.adapters import AdapterError, AdapterOptions, read
-from cxpulse.adapters.reviews import _SPACE
+from cxpulse.adapters.reviews import _SPACE, review_pages, review_site, starts_with
 
 HEADER = "id,filtered,pending,text,rating,title,likes,experienced,published,source\n"
 PAGE = "https://www.trustpilot.com/review/www.northwind.com?page=1"
@@ -153,3 +155,34 @@ def test_real_sample_stars_years_and_multiline_reviews_match_source(real):
     years = real["created_at"].dt.year.value_counts().sort_index()
     assert years[[2015, 2019, 2023, 2024]].tolist() == [70, 1716, 9237, 3291]
     assert (real["line_end"] > real["line"]).sum() == 3413
+
+
+def starts_with_reference(text: list[str], prefix: list[str]) -> list[bool]:
+    return [bool(p) and t.lstrip().startswith(p) for t, p in zip(text, prefix, strict=True)]
+
+
+def test_starts_with_compares_whole_characters_after_leading_space():
+    text = ["  Great service", "Gréat", "Gr", "", "abc", "\u3000ab", "é", "e", "Bad"]
+    prefix = ["Great", "Gré", "Gré", "", "", "ab", "e", "é", "Bad!"]
+    got = starts_with(pd.Series(text, dtype="string"), pd.Series(prefix, dtype="string"))
+    assert got.tolist() == starts_with_reference(text, prefix)
+    assert got.tolist() == [True, True, False, False, False, True, False, False, False]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=8), st.text(max_size=4)), max_size=10))
+def test_starts_with_agrees_with_str_startswith_on_any_text(pairs):
+    text, prefix = [t for t, _ in pairs], [p for _, p in pairs]
+    got = starts_with(pd.Series(text, dtype="string"), pd.Series(prefix, dtype="string"))
+    assert got.tolist() == starts_with_reference(text, prefix)
+
+
+def test_review_pages_reads_each_page_once_for_its_site_and_reviewed_domain():
+    other = "http://Reviews.Example.org/review/www.Contoso.com"
+    source = pd.Series([PAGE, None, other, PAGE, "not a url"], dtype="string")
+    page, parts = review_pages(source)
+    assert page.tolist() == [0, -1, 1, 0, 2]
+    assert parts["site"].tolist() == ["trustpilot.com", "reviews.example.org", pd.NA]
+    assert parts["domain"].tolist() == ["northwind.com", "contoso.com", pd.NA]
+    assert review_site(source, (page, parts)).tolist() == review_site(source).tolist()
+    assert review_site(source).tolist()[:3] == ["trustpilot.com", pd.NA, "reviews.example.org"]

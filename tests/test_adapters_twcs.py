@@ -4,6 +4,8 @@ import pandas as pd
 import pytest
 
 from cxpulse.adapters import AdapterError, AdapterOptions, chunks, read
+from cxpulse.adapters.fields import parse_timestamps
+from cxpulse.adapters.twcs import TIME_FORMAT, tweet_times
 
 HEADER = ",tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
 AT = "Tue Oct 31 22:10:47 +0000 2017"
@@ -166,3 +168,31 @@ def test_chunks_keep_the_parsed_chunks_in_the_folder_between_passes_and_remove_t
     for part in done:
         span = part.rows[["line", "line_end"]].iloc[-1].tolist()
         assert part.quote(*span) == real.quote(*span)
+
+
+TIMES = [
+    AT, f" {AT} ", "Xyz Oct 31 22:10:47 +0000 2017", "Tue Feb 29 10:00:00 +0000 2017",
+    "Mon Feb 29 10:00:00 +0000 2016", "Mon Jan 01 23:59:59 -0800 9999",
+    "Mon Jan 01 00:00:00 +0530 0001", "Tue Oct 31 24:10:47 +0000 2017",
+    "Tue Oct 31 22:60:47 +0000 2017", "Tue Oct 31 22:10:60 +0000 2017",
+    "TUE OCT 31 22:10:47 +0000 2017", "Tue Oct 32 22:10:47 +0000 2017",
+    "Tue Oct 31 22:10:47 +9999 2017", "2017-10-31T22:10:47Z", "", None, "   ",
+    "Tue Oct  3 22:10:47 +0000 2017", "Tuesday October 31 22:10:47 +0000 2017",
+    f"{AT}x", "Tue Oct 31 02:03:04 +1400 2017", "Tue Oct 31 00:00:00 -0000 0000",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(TIMES, index=range(5, 5 + 3 * len(TIMES), 3)),
+        pd.concat([pd.Series(TIMES, dtype="string")] * 2, ignore_index=True),  # two chunks
+        pd.Series([], dtype="string"),
+        pd.Series([None, None]),
+    ],
+)
+def test_tweet_times_are_the_instants_the_general_parse_gives(values, zone):
+    expected = parse_timestamps(values, zone, (TIME_FORMAT,))
+    pd.testing.assert_series_equal(tweet_times(values, zone), expected)
+    assert tweet_times(pd.Series([AT]), zone)[0] == pd.Timestamp("2017-10-31 22:10:47", tz="UTC")

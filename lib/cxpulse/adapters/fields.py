@@ -50,9 +50,26 @@ def is_blank(values: pd.Series) -> pd.Series:
 
 
 def clean_text(values: pd.Series) -> pd.Series:
-    """Strings with surrounding whitespace removed; blanks become NA."""
-    text = values.astype("string").str.strip()
-    return text.mask(text == "")
+    """Strings with surrounding whitespace removed; blanks become NA.
+
+    Done in Arrow: the stripped strings are marked null where empty (their buffers are
+    kept, not copied)."""
+    text = pa.array(values.astype("string"))  # large strings: the pandas type's own
+    stripped = pc.utf8_trim_whitespace(text)  # what ``str.strip()`` does
+    if isinstance(stripped, pa.ChunkedArray):
+        cleaned = pa.chunked_array([empty_as_null(c) for c in stripped.chunks], stripped.type)
+    else:
+        cleaned = empty_as_null(stripped)
+    return pd.Series(pd.arrays.ArrowStringArray(cleaned), index=values.index, name=values.name)
+
+
+def empty_as_null(strings: pa.Array) -> pa.Array:
+    """``strings`` with its empty strings null: the same buffers, another validity."""
+    keep = pc.greater(pc.binary_length(strings), 0).fill_null(False)
+    if strings.offset:  # a slice (kernels' results start at 0): not worth sharing
+        return pc.if_else(keep, strings, pa.scalar(None, strings.type))
+    buffers = [keep.buffers()[1], *strings.buffers()[1:]]
+    return pa.Array.from_buffers(strings.type, len(strings), buffers)
 
 
 def localize(naive: pd.Series, timezone: str) -> pd.Series:
@@ -134,6 +151,9 @@ def parse_whole_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Ids of up to 19 digits (tweet ids) are read exactly.
     """
     text = clean_text(values)
+    plain = plain_whole_numbers(text)
+    if plain is not None:
+        return plain, pd.Series(False, index=text.index)
     is_digits = text.str.fullmatch(_INT64_DIGITS).fillna(False)
     out = _int64(text.where(is_digits), text.index)
     rest = text[~is_digits & text.notna()]
@@ -151,6 +171,43 @@ def parse_whole_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     bad = pd.Series(False, index=text.index)
     bad[rest.index[~whole]] = True
     return out, bad
+
+
+def plain_whole_numbers(text: pd.Series) -> pd.Series | None:
+    """``parse_whole_numbers`` of stripped ``text`` (blanks NA) whose values all have one of
+    the usual forms: up to 18 digits, or up to 15 digits and ``.0`` (a leading ``-``
+    allowed); None when any has another (a sign ``+``, more digits, a fraction, ...).
+
+    Read by Arrow in one pass, without the patterns: the forms the general path reads
+    exactly, and that Arrow's cast also reads exactly."""
+    written = pa.array(text, type=pa.string(), from_pandas=True)
+    point_zero = pc.ends_with(written, ".0")
+    whole = pc.if_else(point_zero, pc.utf8_slice_codeunits(written, 0, -2), written)
+    too_long = pc.greater(pc.binary_length(whole), pc.if_else(point_zero, 15, 18))
+    if pc.any(too_long).as_py():
+        return None
+    try:
+        numbers = pc.cast(whole, pa.int64())
+    except pa.ArrowInvalid:
+        return None
+    values = numbers.fill_null(0).to_numpy(zero_copy_only=False)
+    mask = numbers.is_null().to_numpy(zero_copy_only=False)
+    return pd.Series(pd.arrays.IntegerArray(values, mask), index=text.index)
+
+
+def utf8_bytes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(where each string starts in the bytes, its length in bytes, the bytes) of a string
+    array (a null is an empty string), read from its buffers without a copy when it is one
+    chunk."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.null_count:
+        values = values.fill_null("")
+    _, offsets, data = values.buffers()
+    kind = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    bounds = np.frombuffer(offsets, dtype=kind)[values.offset : values.offset + len(values) + 1]
+    content = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return bounds[:-1].astype(np.int64), np.diff(bounds).astype(np.int64), content
 
 
 def parse_seconds(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -43,6 +43,7 @@ from cxpulse.adapters.fields import (
     parse_whole_numbers,
     prefixed_ids,
     scoped_ids,
+    utf8_bytes,
 )
 
 NAME = "reviews"
@@ -52,8 +53,8 @@ EXPECTED = (
     "a review-site CSV with columns id, text, rating, published (and title, likes, source, "
     "brand, author_id when present)"
 )
-_REVIEW_DOMAIN = r"/review/(?:www\.)?([^/?#]+)"
-_SITE = r"^\s*https?://(?:www\.)?([^/?#:\s]+)"
+_REVIEW_DOMAIN = re.compile(r"/review/(?:www\.)?([^/?#]+)")
+_SITE = re.compile(r"^\s*https?://(?:www\.)?([^/?#:\s]+)")
 _SPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -95,14 +96,15 @@ def to_canonical(
         created.isna() & ~is_blank(fields["published"]),
         "published: not an ISO 8601 timestamp",
     )
-    brand = review_brand(fields, options, file_brand)
+    pages = review_pages(column(fields, "source"))
+    brand = review_brand(fields, options, file_brand, pages)
     reasons = add_reason(
         reasons,
         brand.isna(),
         "no brand: give --brand, a brand column or a source URL naming the review page",
     )
     channel = options.channel or "review"
-    scope = id_scope(review_site(column(fields, "source"))).fillna(id_scope(brand))
+    scope = id_scope(review_site(column(fields, "source"), pages)).fillna(id_scope(brand))
     ids = scoped_ids(channel, scope, fields["id"])
     rows = pd.DataFrame(
         {
@@ -123,12 +125,29 @@ def to_canonical(
     return rows, reasons
 
 
-def review_site(source: pd.Series) -> pd.Series:
+def review_site(
+    source: pd.Series, pages: tuple[np.ndarray, pd.DataFrame] | None = None
+) -> pd.Series:
     """The review site of each review page URL, without ``www.`` (``https://www.trustpilot.com/
-    review/...`` -> ``trustpilot.com``); NA where the source is not a URL."""
+    review/...`` -> ``trustpilot.com``); NA where the source is not a URL. ``pages``:
+    ``review_pages(source)``, when already known."""
+    page, parts = review_pages(source) if pages is None else pages
+    return pd.Series(parts["site"].array.take(page, allow_fill=True), index=source.index)
+
+
+def review_pages(source: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+    """(each row's page: its position among the distinct pages, -1 where there is no source;
+    the distinct pages' ``site`` (``review_site``) and ``domain`` (the site reviewed:
+    ``/review/www.akcpetinsurance.com`` -> ``akcpetinsurance.com``), lower case text, NA
+    where the URL names none).
+
+    A few page URLs repeat on every row: each is read once, both patterns at a time."""
     page, pages = pd.factorize(source.astype("string"), use_na_sentinel=True)
-    site = pd.Series(pages, dtype="string").str.extract(_SITE)[0].str.lower()
-    return pd.Series(site.array.take(page, allow_fill=True), index=source.index, dtype="string")
+    urls = pages.tolist()
+    site = [found.group(1) if (found := _SITE.search(url)) else None for url in urls]
+    domain = [found.group(1) if (found := _REVIEW_DOMAIN.search(url)) else None for url in urls]
+    parts = pd.DataFrame({"site": site, "domain": domain}, dtype="string")
+    return page, parts.apply(lambda part: part.str.lower())
 
 
 def column(fields: pd.DataFrame, name: str) -> pd.Series:
@@ -151,29 +170,45 @@ def review_text(title: pd.Series, text: pd.Series) -> pd.Series:
 def starts_with(text: pd.Series, prefix: pd.Series) -> np.ndarray:
     """True where ``text``, leading whitespace aside, begins with a non-empty ``prefix``.
 
-    Only each text's first characters (as many as the longest prefix) become Python
-    strings: reviews are long.
+    Compared as UTF-8 bytes (a text starts with a prefix exactly when its bytes start with
+    the prefix's bytes), all rows at once: only each text's first bytes are read (reviews
+    are long) and none becomes a Python string.
     """
-    width = int(prefix.str.len().max()) if len(prefix) else 0
-    lead = pc.utf8_ltrim(pa.array(text), characters=_SPACE)
-    heads = pc.utf8_slice_codeunits(lead, 0, width).to_pylist()
-    pairs = zip(prefix.tolist(), heads, strict=True)
-    return np.array([bool(p) and h.startswith(p) for p, h in pairs], dtype=bool)
+    lead_at, lead_size, lead = utf8_bytes(pc.utf8_ltrim(pa.array(text), characters=_SPACE))
+    head_at, head_size, head = utf8_bytes(pa.array(prefix))
+    out = np.zeros(len(prefix), dtype=bool)
+    todo = np.flatnonzero((head_size > 0) & (head_size <= lead_size))
+    if not len(todo):
+        return out
+    sizes = head_size[todo]
+    firsts = np.cumsum(sizes) - sizes  # where each prefix's bytes start among all compared
+    at = np.arange(int(sizes.sum()))
+    same = (
+        lead[at + np.repeat(lead_at[todo] - firsts, sizes)]
+        == head[at + np.repeat(head_at[todo] - firsts, sizes)]
+    )
+    out[todo] = np.logical_and.reduceat(same, firsts)
+    return out
 
 
 def review_brand(
-    fields: pd.DataFrame, options: AdapterOptions, file_brand: str | None
+    fields: pd.DataFrame,
+    options: AdapterOptions,
+    file_brand: str | None,
+    pages: tuple[np.ndarray, pd.DataFrame] | None = None,
 ) -> pd.Series:
-    """The brand of each review (see the module docstring); NA when nothing names one."""
+    """The brand of each review (see the module docstring); NA when nothing names one.
+    ``pages``: ``review_pages`` of the ``source`` field, when already known."""
     if options.brand:
         return pd.Series(options.brand, index=fields.index, dtype="string")
     accounts = {k.lower(): v for k, v in options.accounts.items()}
-    # a few page URLs repeat on every row: the brand a page gives is found once per page
-    page, pages = pd.factorize(column(fields, "source").astype("string"), use_na_sentinel=False)
-    domain = pd.Series(pages, dtype="string").str.extract(_REVIEW_DOMAIN)[0].str.lower()
+    page, parts = review_pages(column(fields, "source")) if pages is None else pages
+    domain = parts["domain"]
     by_page = domain.map(accounts.get, na_action="ignore").astype("string")
     if file_brand:
         by_page = by_page.fillna(file_brand)
     by_page = by_page.fillna(domain)
-    from_page = pd.Series(by_page.array.take(page), index=fields.index)
+    from_page = pd.Series(by_page.array.take(page, allow_fill=True), index=fields.index)
+    if file_brand:  # a review without a source URL
+        from_page = from_page.fillna(file_brand)
     return clean_text(column(fields, "brand")).fillna(from_page).astype("string")

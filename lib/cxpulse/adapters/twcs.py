@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
 from cxpulse.adapters import AdapterOptions, Parsed, textfile
@@ -40,8 +42,11 @@ from cxpulse.adapters.fields import (
     parse_timestamps,
     parse_whole_numbers,
     require_fields,
+    strptime,
     thread_roots,
+    utf8_bytes,
 )
+from cxpulse.schema import TIMESTAMP_DTYPE
 
 NAME = "twcs"
 EXPECTED = (
@@ -50,6 +55,12 @@ EXPECTED = (
 )
 REQUIRED = ("tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id")
 TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+_AS_WRITTEN = (
+    r"^[A-Za-z]{3} [A-Za-z]{3} [0-9]{2} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] "
+    r"[+-][0-9]{4} [0-9]{4}$"
+)
+"""``TIME_FORMAT`` as TWCS writes it: fixed width, the clock time at characters 11-18."""
+_CLOCK_AT = 11
 _MENTION = r"@(\w+)"
 
 
@@ -120,7 +131,7 @@ def link_fields(records: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
     flag = clean_text(records["inbound"]).str.lower()
     inbound = flag.map({"true": True, "false": False, "1": True, "0": False})
     reasons = add_reason(reasons, inbound.isna(), "inbound: expected True or False")
-    created = parse_timestamps(records["created_at"], options.zone(), (TIME_FORMAT,))
+    created = tweet_times(records["created_at"], options.zone())
     reasons = add_reason(
         reasons,
         created.isna() & ~is_blank(records["created_at"]),
@@ -139,6 +150,32 @@ def link_fields(records: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
         },
         index=records.index,
     )
+
+
+def tweet_times(values: pd.Series, timezone: str) -> pd.Series:
+    """``parse_timestamps(values, timezone, (TIME_FORMAT,))``, the same instants found
+    faster: a value written as TWCS writes it (``Tue Oct 31 22:10:47 +0000 2017``) is its
+    day's midnight (``Tue Oct 31 00:00:00 +0000 2017``, parsed once per day: tweets of a day
+    share it) plus its clock time (read from its digits, a valid one: 00:00:00 to
+    23:59:59). Other values, and days that do not parse, take the general path."""
+    text = clean_text(values)
+    written = pa.array(text)
+    usual = pc.match_substring_regex(written, _AS_WRITTEN).fill_null(False)
+    found = written.filter(usual)
+    if isinstance(found, pa.ChunkedArray):
+        found = found.combine_chunks()
+    days = pc.dictionary_encode(pc.utf8_replace_slice(found, _CLOCK_AT, _CLOCK_AT + 8, "00:00:00"))
+    midnight = strptime(pd.Series(days.dictionary), TIME_FORMAT)
+    starts, _, data = utf8_bytes(found)
+    digit = data[starts[:, None] + _CLOCK_AT + np.array([0, 1, 3, 4, 6, 7])] - ord("0")
+    clock = (digit[:, ::2] * 10 + digit[:, 1::2]) @ np.array([3600, 60, 1])
+    stamps = midnight.array.take(days.indices.to_numpy(zero_copy_only=False))
+    out = pd.Series(pd.NaT, index=values.index, dtype=TIMESTAMP_DTYPE)
+    out[usual.to_numpy(zero_copy_only=False)] = stamps + clock.astype("timedelta64[s]")
+    rest = out.isna().to_numpy() & text.notna().to_numpy()
+    if rest.any():
+        out[rest] = parse_timestamps(values[rest], timezone, (TIME_FORMAT,))
+    return out
 
 
 def concat_links(parts: list[pd.DataFrame]) -> pd.DataFrame:
