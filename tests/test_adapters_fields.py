@@ -8,12 +8,14 @@ from hypothesis import strategies as st
 
 from cxpulse.adapters.fields import (
     add_reason,
+    as_text,
     clean_text,
     empty_as_null,
     no_reasons,
     parse_seconds,
     parse_timestamps,
     parse_whole_numbers,
+    plain_utc_times,
     plain_whole_numbers,
     thread_roots,
     utf8_bytes,
@@ -174,3 +176,38 @@ def test_plain_whole_numbers_read_the_usual_forms_at_once():
 )
 def test_plain_whole_numbers_leave_other_forms_to_the_general_path(value):
     assert plain_whole_numbers(clean_text(pd.Series(["1", value]))) is None
+
+
+def test_plain_utc_times_read_the_usual_form_as_pandas_does():
+    values = pd.Series(
+        ["2026-02-18T06:00:36.000Z", "1999-12-31T23:59:59.5Z", "2024-02-29T00:00:00Z", None]
+        + ["2026-02-18T06:00:36+02:00", "2026-02-18 06:00:36Z", "1800-01-01T00:00:00Z", "x"],
+        index=range(10, 18),
+    )
+    got = plain_utc_times(clean_text(values))
+    expected = pd.to_datetime(values[:3], format="ISO8601", utc=True).astype("datetime64[us, UTC]")
+    pd.testing.assert_series_equal(got[:3], expected)
+    assert got[3:].isna().all()  # the general path reads these
+    assert parse_timestamps(values, "UTC").notna().tolist() == [True] * 3 + [False] + [True] * 3 + [
+        False
+    ]
+
+
+def test_a_day_that_does_not_exist_leaves_every_time_to_the_general_path():
+    values = pd.Series(["2026-02-30T00:00:00Z", "2026-02-18T06:00:36Z"])
+    assert plain_utc_times(values).isna().all()
+    assert parse_timestamps(values, "UTC").tolist() == [pd.NaT, utc("2026-02-18 06:00:36")]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["b", None, "a", "b"], dtype="category", index=[4, 5, 6, 7], name="x"),
+        pd.Series([None, None], dtype="category"),
+        pd.Series([3, None, 5], dtype="Int64").astype("category"),
+        pd.Series(pd.Categorical(["x", "y"], categories=["y", "x", "z"])),
+        pd.Series([1, None], dtype="Int64"),
+    ],
+)
+def test_as_text_is_astype_string(values):
+    pd.testing.assert_series_equal(as_text(values), values.astype("string"))

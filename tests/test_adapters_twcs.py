@@ -5,7 +5,7 @@ import pytest
 
 from cxpulse.adapters import AdapterError, AdapterOptions, chunks, read
 from cxpulse.adapters.fields import parse_timestamps
-from cxpulse.adapters.twcs import TIME_FORMAT, tweet_times
+from cxpulse.adapters.twcs import TIME_FORMAT, first_known_mention, tweet_times
 
 HEADER = ",tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
 AT = "Tue Oct 31 22:10:47 +0000 2017"
@@ -196,3 +196,17 @@ def test_tweet_times_are_the_instants_the_general_parse_gives(values, zone):
     expected = parse_timestamps(values, zone, (TIME_FORMAT,))
     pd.testing.assert_series_equal(tweet_times(values, zone), expected)
     assert tweet_times(pd.Series([AT]), zone)[0] == pd.Timestamp("2017-10-31 22:10:47", tz="UTC")
+
+
+def test_the_first_known_mention_is_found_in_any_script():
+    handles = {"northwindcare": "NorthwindCare", "contoso": "Contoso", "café": "Café"}
+    text = pd.Series(
+        ["@NorthwindCare hi", "@bob @contoso x", "no mention", None, "@Café hi", "@bob @Café"]
+        + ["@northwindcaré", "@NORTHWINDCARE", "mail a@contoso.com", "@bob", "@Contoso_"],
+        index=range(100, 111),
+    )
+    expected = ["NorthwindCare", "Contoso", None, None, "Café", "Café", None, "NorthwindCare"]
+    expected += ["Contoso", None, None]
+    got = first_known_mention(text, handles)
+    assert got.tolist() == [pd.NA if e is None else e for e in expected]
+    assert got.index.tolist() == text.index.tolist() and str(got.dtype) == "string"

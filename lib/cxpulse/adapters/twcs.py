@@ -35,6 +35,7 @@ from pandas.api.types import union_categoricals
 from cxpulse.adapters import AdapterOptions, Parsed, textfile
 from cxpulse.adapters.fields import (
     add_reason,
+    as_text,
     clean_text,
     is_blank,
     no_reasons,
@@ -62,6 +63,8 @@ _AS_WRITTEN = (
 """``TIME_FORMAT`` as TWCS writes it: fixed width, the clock time at characters 11-18."""
 _CLOCK_AT = 11
 _MENTION = r"@(\w+)"
+_ASCII_MENTION = r"@(?P<handle>\w+)"
+"""``_MENTION`` for Arrow (its ``\\w`` is ASCII only: the same as Python's in ASCII text)."""
 
 
 def read(path: Path, options: AdapterOptions) -> Parsed:
@@ -212,13 +215,13 @@ def canonical_rows(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Canonical rows and reasons from TWCS records and their ``thread_context`` (same
     index). Pure."""
-    reasons = context["reason"].astype("string")
+    reasons = as_text(context["reason"])
     usable = reasons.isna()
-    company = context["company"].astype("string")
+    company = as_text(context["company"])
     is_company = company.notna()
     handles = {a.lower(): a for a in context["company"].cat.categories}
     handles |= {k.lower(): k for k in options.accounts}
-    addressed = context["addressed"].astype("string")
+    addressed = as_text(context["addressed"])
     pending = usable & ~is_company & addressed.isna()
     addressed[pending] = first_known_mention(records["text"][pending], handles)
     brand_handle = company.where(is_company, addressed)
@@ -303,9 +306,21 @@ def look_up(table: pd.Series, keys: pd.Series) -> pd.Series:
 
 def first_known_mention(text: pd.Series, handles: dict[str, str]) -> pd.Series:
     """The first @-mentioned handle that is a known company account (``handles``: lower ->
-    as written), or NA."""
-    mentions = text.astype("string").str.findall(_MENTION)
-    return mentions.map(
+    as written), or NA.
+
+    A text in ASCII whose first mention is known, or that has none, is answered by Arrow
+    (there ``\\w`` means the same to it as to Python); the others by Python."""
+    text = text.astype("string")
+    written = pa.array(text)
+    first = pc.struct_field(pc.extract_regex(written, _ASCII_MENTION), [0])
+    at = pc.index_in(pc.utf8_lower(first), value_set=pa.array(list(handles), pa.large_string()))
+    known = pa.array(list(handles.values()), pa.large_string()).take(at)
+    done = pc.and_(pc.string_is_ascii(written), pc.or_(first.is_null(), known.is_valid()))
+    out = pd.Series(pd.arrays.ArrowStringArray(known), index=text.index)
+    rest = ~done.fill_null(True).to_numpy(zero_copy_only=False)
+    mentions = text[rest].str.findall(_MENTION)
+    out[rest] = mentions.map(
         lambda found: next((handles[h.lower()] for h in found if h.lower() in handles), pd.NA),
         na_action="ignore",
     ).astype("string")
+    return out
