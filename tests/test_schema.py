@@ -1,6 +1,7 @@
 """The canonical schema: columns and dtypes, and the rules that send rows to quarantine."""
 
 import pandas as pd
+import pytest
 
 from cxpulse import schema
 
@@ -82,3 +83,10 @@ def test_suspects_are_the_rows_pandera_rejects():
         failed = set(err.failure_cases["index"].dropna().astype(int))
     assert set(frame.index[schema.suspects(frame, rules)]) == failed
     assert failed == set(range(101, 100 + len(records)))
+
+
+@pytest.mark.parametrize("sql_type", sorted(set(schema.COLUMNS.values())))
+def test_nulls_are_what_pandas_makes_of_none_in_the_canonical_dtype(sql_type):
+    dtype = schema.as_type(pd.Series([], dtype=object), sql_type).dtype
+    expected = pd.Series(None, index=range(3), dtype=dtype)
+    pd.testing.assert_series_equal(pd.Series(schema.nulls(sql_type, 3)), expected)

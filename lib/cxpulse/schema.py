@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -123,9 +124,21 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
         if col in frame.columns:
             columns.append(as_type(frame[col], sql_type))
         else:
-            null = as_type(pd.Series([], dtype=object), sql_type).dtype
-            columns.append(pd.Series(None, index=frame.index, dtype=null, name=col))
+            columns.append(pd.Series(nulls(sql_type, len(frame)), index=frame.index, name=col))
     return pd.concat(columns, axis=1)  # unlike pd.DataFrame(dict), copies no column
+
+
+def nulls(sql_type: str, length: int) -> pd.api.extensions.ExtensionArray:
+    """``length`` nulls in the pandas dtype ``as_type`` gives the DuckDB type ``sql_type``,
+    made as such (several times faster than pandas converting ``None`` to it)."""
+    if sql_type == "VARCHAR":
+        return pd.arrays.ArrowStringArray(pyarrow.nulls(length, pyarrow.large_string()))
+    if sql_type in ("TINYINT", "BIGINT"):
+        return pd.arrays.IntegerArray(np.zeros(length, np.int64), np.ones(length, bool))
+    if sql_type == "DOUBLE":
+        return pd.arrays.FloatingArray(np.zeros(length, np.float64), np.ones(length, bool))
+    null = as_type(pd.Series([], dtype=object), sql_type).dtype
+    return pd.array([None] * length, dtype=null)
 
 
 EXACT_DTYPES = {
