@@ -11,6 +11,7 @@ from test_adapters_properties import CSV_FORMATS, SETTINGS, csv_file, plans
 
 from cxpulse.adapters import AdapterError
 from cxpulse.adapters.textfile import (
+    after_lines,
     load_json,
     newline_counts,
     parse_delimited,
@@ -176,3 +177,12 @@ def test_a_file_read_in_chunks_gives_the_records_lines_and_rejects_of_one_read(
     spans = list(whole.lines.itertuples(index=False))
     assert [chunked.quote(a, b) for a, b in spans] == [whole.quote(a, b) for a, b in spans]
     assert quote_lines(path, None, "a test CSV", spans) == [whole.quote(a, b) for a, b in spans]
+
+
+@pytest.mark.parametrize("lines_after", [0, 1, 3, 200])
+def test_after_lines_is_the_offset_past_the_nth_line_break(lines_after):
+    data = b"".join(b"line %d\n" % i for i in range(300 + lines_after)) + b"cut off"
+    count = 300
+    expected = len(b"".join(b"line %d\n" % i for i in range(count)))
+    assert after_lines(data, count) == expected
+    assert data[after_lines(data, count) :].startswith(b"line 300\n" if lines_after else b"cut")

@@ -55,6 +55,8 @@ _BLOCK = 1 << 22
 _CHECK_CHUNK = 1 << 24
 CHUNK_BYTES = 1 << 23
 """Bytes of text parsed at once by ``delimited_chunks`` (about 50,000 tweets)."""
+_FEW_LINES = 64
+"""Lines after a chunk's cut that ``after_lines`` walks back over one by one."""
 
 
 @dataclass(frozen=True)
@@ -298,12 +300,24 @@ def delimited_chunks(
                 last = 2
             if last > 2:
                 yield shifted(table, last, before)
-                newlines = np.flatnonzero(np.frombuffer(pending, dtype=np.uint8) == 10)
-                pending = pending[int(newlines[last - 3]) + 1 :]
+                pending = pending[after_lines(pending, last - 2) :]
                 before += last - 2
             need = 0 if last > 2 else 2 * len(pending)
         pending += ahead[1]
         ahead = next(blocks, None)
+
+
+def after_lines(data: bytes, count: int) -> int:
+    """The offset just after the ``count``-th line break of ``data`` (which has at least
+    that many). Found from the end when few lines follow it (a chunk is cut before its last
+    record, whose few lines are all that follow), without scanning ``data`` twice."""
+    following = data.count(b"\n") - count
+    if following > _FEW_LINES:
+        return int(np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)[count - 1]) + 1
+    at = len(data)
+    for _ in range(following + 1):
+        at = data.rfind(b"\n", 0, at)
+    return at + 1
 
 
 def shifted(table: Table, below: int | None, before: int) -> Table:
