@@ -12,6 +12,7 @@ from test_adapters_properties import CSV_FORMATS, SETTINGS, csv_file, plans
 from cxpulse.adapters import AdapterError
 from cxpulse.adapters.textfile import (
     after_lines,
+    line_breaks,
     load_json,
     newline_counts,
     parse_delimited,
@@ -186,3 +187,8 @@ def test_after_lines_is_the_offset_past_the_nth_line_break(lines_after):
     expected = len(b"".join(b"line %d\n" % i for i in range(count)))
     assert after_lines(data, count) == expected
     assert data[after_lines(data, count) :].startswith(b"line 300\n" if lines_after else b"cut")
+
+
+@pytest.mark.parametrize("data", [b"", b"a", b"\n", b"a\nb\r\n\n", b"\n" * 1000 + b"x"])
+def test_line_breaks_count_each_newline(data):
+    assert line_breaks(data) == data.count(b"\n")

@@ -115,7 +115,7 @@ def count_lines(path: Path) -> int:
     lines, last = 0, b"\n"
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
-            lines += block.count(b"\n")
+            lines += textfile.line_breaks(block)
             last = block[-1:]
     return lines + (last != b"\n")
 
