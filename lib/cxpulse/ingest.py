@@ -177,7 +177,10 @@ def pseudonymise_authors(authors: pd.Series, hash_all: bool) -> pd.Series:
     phone numbers sets ``hash_authors``.)
     """
     authors = authors.astype("string")
-    todo = authors.notna() & (hash_all | authors.str.fullmatch(_EMAIL.pattern).fillna(False))
+    email = authors.str.contains("@", regex=False).fillna(False)  # a fast first pass
+    if email.any() and not hash_all:
+        email[email] = authors[email].str.fullmatch(_EMAIL.pattern).fillna(False)
+    todo = authors.notna() & (hash_all | email)
     if not todo.any():
         return authors
     hashed = {
@@ -542,16 +545,24 @@ def origin(parsed: adapters.Parsed, index: pd.Index) -> pd.DataFrame:
     lines to quote), ``raw`` (the adapter's, else NA) and, when the source has legacy ids,
     ``legacy_id``."""
     wanted = ["line", "line_end", "raw", "legacy_id"]
-    rows = parsed.rows[[c for c in wanted if c in parsed.rows.columns]].loc[index]  # not the text
+    rows = parsed.rows[[c for c in wanted if c in parsed.rows.columns]]  # not the text
+    if not index.equals(rows.index):  # some rows were set aside
+        rows = rows.loc[index]
     quotable = parsed.quote is not None and "line_end" in rows.columns
     out = pd.DataFrame(
         {
             "line": rows["line"].astype("Int64"),
-            "line_end": rows["line_end"].astype("Int64") if quotable else pd.NA,
-            "raw": rows["raw"] if "raw" in rows.columns else pd.NA,
+            "line_end": (
+                rows["line_end"].astype("Int64") if quotable else schema.nulls("BIGINT", len(index))
+            ),
+            "raw": (
+                rows["raw"].astype("string")
+                if "raw" in rows.columns
+                else schema.nulls("VARCHAR", len(index))
+            ),
         },
         index=index,
-    ).astype({"line_end": "Int64", "raw": "string"})
+    )
     if "legacy_id" in rows.columns:
         out["legacy_id"] = rows["legacy_id"].astype("string")
     return out
