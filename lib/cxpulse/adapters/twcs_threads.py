@@ -20,6 +20,7 @@ Definitions (positions are the records' order in the file, the first 0):
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -34,17 +35,15 @@ MEMORY_LIMIT = "256MB"
 
 class Threads:
     """The scratch database of one file's links: ``add`` each chunk's ``link_fields`` in
-    file order, then ``solve``, then ``context`` of each chunk. A context manager; the
-    database spills to ``folder`` past ``MEMORY_LIMIT`` (None: a whole file read at once,
-    in memory)."""
+    file order, then ``solve``, then read the ``contexts`` of the chunks. A context
+    manager; an in-memory DuckDB database that spills to ``folder`` past ``MEMORY_LIMIT``
+    (None: a temporary folder of its own, removed after)."""
 
     def __init__(self, folder: Path | None) -> None:
         config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
-        if folder is None:
-            self.con = duckdb.connect(":memory:", config=config)
-        else:
-            config["temp_directory"] = str(folder)
-            self.con = duckdb.connect(str(folder / "threads.duckdb"), config=config)
+        self.spill = tempfile.TemporaryDirectory(prefix="twcs-threads-", dir=folder)
+        config["temp_directory"] = self.spill.name
+        self.con = duckdb.connect(":memory:", config=config)
         self.rows = 0
         self.codes: dict[str, int] = {}
         """Each company's number, in the order first seen."""
@@ -58,6 +57,7 @@ class Threads:
 
     def __exit__(self, *exc: object) -> None:
         self.con.close()
+        self.spill.cleanup()
 
     def add(self, links: pd.DataFrame) -> None:
         """Append a chunk's ``link_fields`` (the records after those added before)."""
