@@ -144,7 +144,7 @@ def link_fields(records: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
 def canonical_rows(
     records: pd.DataFrame, context: pd.DataFrame, options: AdapterOptions
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Canonical rows and reasons from TWCS records and their ``thread_context`` (same
+    """Canonical rows and reasons from TWCS records and their ``Threads.contexts`` (same
     index). Pure."""
     reasons = context["reason"].astype("string")
     usable = reasons.isna()
