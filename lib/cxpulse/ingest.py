@@ -370,6 +370,7 @@ def ingest_file(
                 try:
                     parts = adapters.chunks(adapter, path, options, chunk_bytes, folder)
                     staged = stage(con, parts, folder, entry, options, scorer.name, names, clock)
+                    sentiment.stop_workers()  # not to hold their memory while the store runs
                     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                 except adapters.AdapterError as err:
                     rollback(con, err)
