@@ -62,6 +62,11 @@ PROGRESS_BYTES = 8 << 20
 MEMORY_LIMIT = "256MB"
 """DuckDB memory of an ingest's connection: past it, the joins of a large file's store
 spill to its staging folder."""
+STAGE_MEMORY_LIMIT = "128MB"
+"""DuckDB memory of an ingest's connection while the chunks are staged (before the
+store): it only looks each chunk's texts up in the sentiment cache and adds new scores
+then, but keeps the cache's blocks it read up to its limit, in the same process as the
+sentiment workers run (a 10M-row TWCS load grew by some 250 MB so with ``MEMORY_LIMIT``)."""
 SENTIMENT_CHUNK = 50_000
 _UNFINISHED = ("*.part", "*.tmp", "*.crdownload", ".*", "~*")
 """Inbox names that are still being written or are not exports; never loaded."""
@@ -362,12 +367,14 @@ def ingest_file(
                     message=f"same content already loaded from {seen}; nothing to do",
                 )
             with staging(warehouse_path) as folder, system_memory_pool():
-                con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                con.execute(f"SET memory_limit = '{STAGE_MEMORY_LIMIT}'")
                 con.execute(f"SET temp_directory = '{folder}'")
                 con.execute("BEGIN TRANSACTION")
                 try:
                     parts = adapters.chunks(adapter, path, options, chunk_bytes, folder)
                     staged = stage(con, parts, folder, entry, options, scorer.name, names, clock)
+                    sentiment.stop_workers()  # not to hold their memory while the store runs
+                    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                 except adapters.AdapterError as err:
                     rollback(con, err)
                     finished = pd.Timestamp.now(tz="UTC")

@@ -206,19 +206,31 @@ def compound(text: str) -> float:
     return round(vader.normalize(sum_s), 4)
 
 
-@functools.cache
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+"""The ``_worker_pool``s started, by their number of processes."""
+
+
 def _worker_pool(workers: int) -> ProcessPoolExecutor:
     """Processes that score in parallel and never outlive us, started once per process
-    (each pays about 0.7 s of imports). Spawned, not forked: a forked worker inherits our
-    open files, and with them the flocks on the warehouse and delivery locks. (A fork
-    server's workers are its children, not ours, and it lives as long as they do: nothing
-    would end them.)"""
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_die_with_parent,
-        initargs=(os.getpid(),),
-    )
+    until ``stop_workers`` (each pays about 0.7 s of imports). Spawned, not forked: a
+    forked worker inherits our open files, and with them the flocks on the warehouse and
+    delivery locks. (A fork server's workers are its children, not ours, and it lives as
+    long as they do: nothing would end them.)"""
+    if workers not in _POOLS:
+        _POOLS[workers] = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        )
+    return _POOLS[workers]
+
+
+def stop_workers() -> None:
+    """End the scoring processes started, if any (the next scoring starts them again): a
+    caller that will not score for a while gives their memory back (some 200 MB each)."""
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown()
 
 
 def _die_with_parent(parent: int) -> None:

@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.api.types import union_categoricals
 
 from cxpulse.adapters import AdapterOptions, Parsed, textfile
 from cxpulse.adapters.fields import (
@@ -39,14 +38,13 @@ from cxpulse.adapters.fields import (
     clean_text,
     is_blank,
     no_reasons,
-    parent_positions,
     parse_timestamps,
     parse_whole_numbers,
     require_fields,
     strptime,
-    thread_roots,
     utf8_bytes,
 )
+from cxpulse.adapters.twcs_threads import Threads
 from cxpulse.schema import TIMESTAMP_DTYPE
 
 NAME = "twcs"
@@ -82,33 +80,32 @@ def chunks(
     size: int = textfile.CHUNK_BYTES,
     folder: Path | None = None,
 ) -> Iterator[Parsed]:
-    """``read``, chunk by chunk, in two passes: the first parses the file, keeps each
-    record's links (``link_fields``, some 30 bytes a record) to find every thread's
-    context, and writes each chunk to a temporary folder; the second makes the rows of each
-    chunk from it and its context, also kept on disk meanwhile (memory holds one chunk
-    then, whatever the file's size). The chunks are kept in a new folder in ``folder``
-    (default: the system's temporary folder), removed after."""
+    """``read``, chunk by chunk, in two passes: the first parses the file, writes each
+    chunk and its ``link_fields`` to a temporary folder and adds the links to the file's
+    ``Threads`` there (a DuckDB database that spills to disk), which then finds every
+    thread's context; the second makes the rows of each chunk from it and its context
+    (memory holds one chunk, and the database at most its ``MEMORY_LIMIT``, whatever the
+    file's size). The chunks are kept in a new folder in ``folder`` (default: the system's
+    temporary folder), removed after."""
     delimiter = options.delimiter or ","
     with tempfile.TemporaryDirectory(prefix="twcs-", dir=folder) as kept:
-        spilled, parts = [], []
-        for table in textfile.delimited_chunks(
-            path, options.encoding, EXPECTED, delimiter, size=size
-        ):
-            require_fields({c: c for c in table.records.columns}, REQUIRED, str(path), EXPECTED)
-            parts.append(link_fields(table.records, options))
-            spilled.append((Path(kept) / f"{len(spilled)}.table", len(table.records)))
-            textfile.spill(table, spilled[-1][0])
-        links = concat_links(parts)
-        parts.clear()  # not to hold the links twice while the context is found
-        context = thread_context(links, options)
-        del links
-        start = 0
-        for target, count in spilled:
-            part = context.iloc[start : start + count].reset_index(drop=True)
-            part.to_pickle(target.with_suffix(".context"))
-            start += count
-        del context, part
-        for target, _ in spilled:
+        spilled: list[Path] = []
+        with Threads(Path(kept)) as threads:
+            for table in textfile.delimited_chunks(
+                path, options.encoding, EXPECTED, delimiter, size=size
+            ):
+                require_fields({c: c for c in table.records.columns}, REQUIRED, str(path), EXPECTED)
+                spilled.append(Path(kept) / f"{len(spilled)}.table")
+                links = link_fields(table.records, options)
+                threads.add(links)
+                links.to_pickle(spilled[-1].with_suffix(".context"))
+                textfile.spill(table, spilled[-1])
+            del table, links
+            threads.solve()
+            parts = (pd.read_pickle(target.with_suffix(".context")) for target in spilled)
+            for target, part in zip(spilled, threads.contexts(parts), strict=True):
+                part.to_pickle(target.with_suffix(".context"))
+        for target in spilled:
             table = textfile.unspill(target)
             part = pd.read_pickle(target.with_suffix(".context")).set_axis(table.records.index)
             rows, reasons = canonical_rows(table.records, part, options)
@@ -117,7 +114,11 @@ def chunks(
 
 def to_canonical(records: pd.DataFrame, options: AdapterOptions) -> tuple[pd.DataFrame, pd.Series]:
     """Canonical rows and reasons from TWCS records (text columns). Pure."""
-    context = thread_context(link_fields(records, options), options)
+    links = link_fields(records, options)
+    with Threads(None) as threads:
+        threads.add(links)
+        threads.solve()
+        (context,) = threads.contexts([links])
     return canonical_rows(records, context, options)
 
 
@@ -181,39 +182,10 @@ def tweet_times(values: pd.Series, timezone: str) -> pd.Series:
     return out
 
 
-def concat_links(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The ``link_fields`` of every chunk as one frame (categories united, not text)."""
-    if len(parts) == 1:
-        return parts[0].reset_index(drop=True)
-    links = pd.concat([p.drop(columns=["company", "reason"]) for p in parts], ignore_index=True)
-    for column in ("company", "reason"):
-        links[column] = union_categoricals([p[column] for p in parts], sort_categories=True)
-    return links
-
-
-def thread_context(links: pd.DataFrame, options: AdapterOptions) -> pd.DataFrame:
-    """Of ``links``, what the rows need besides their own record (``tweet_id``,
-    ``parent``, ``created``, ``company``, ``reason``), with each record's thread ``root``
-    and ``addressed``, the company it is addressed to by the thread (rules 1-3 of the
-    module docstring; NA when none): some 38 bytes a record. Pure."""
-    author = links["company"]  # categorical (codes, not text: 10M tweets' worth is small)
-    is_company = author.notna()
-    up = parent_positions(links["tweet_id"], links["parent"])
-    root = thread_roots(links["tweet_id"], links["parent"], up)
-    addressed = (
-        first_reply_author(links["tweet_id"], links["parent"], author, is_company, links["created"])
-        .fillna(nearest_company_above(up, author, is_company))
-        .fillna(most_active_company(root, author, is_company))
-    )
-    return links[["tweet_id", "parent", "created", "company", "reason"]].assign(
-        root=root, addressed=addressed.astype("category")
-    )
-
-
 def canonical_rows(
     records: pd.DataFrame, context: pd.DataFrame, options: AdapterOptions
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Canonical rows and reasons from TWCS records and their ``thread_context`` (same
+    """Canonical rows and reasons from TWCS records and their ``Threads.contexts`` (same
     index). Pure."""
     reasons = as_text(context["reason"])
     usable = reasons.isna()
@@ -250,58 +222,6 @@ def canonical_rows(
         index=records.index,
     )
     return rows, reasons
-
-
-def first_reply_author(
-    ids: pd.Series,
-    parents: pd.Series,
-    author: pd.Series,
-    is_company: pd.Series,
-    created: pd.Series,
-) -> pd.Series:
-    """For each tweet, the author of the earliest company tweet that answers it, or NA."""
-    replies = pd.DataFrame({"parent": parents, "author": author, "created": created})[is_company]
-    replies = replies.dropna(subset=["parent"]).sort_values(["created", "author"], kind="stable")
-    first = replies.drop_duplicates("parent").set_index("parent")["author"]
-    return look_up(first, ids)
-
-
-def nearest_company_above(up: np.ndarray, author: pd.Series, is_company: pd.Series) -> pd.Series:
-    """For each tweet, the author of the closest company tweet among its ancestors, or NA.
-
-    ``up``: each tweet's parent position (``parent_positions``).
-    """
-    company = is_company.to_numpy()
-    parent_is_company = (up >= 0) & company[up.clip(0)]
-    # Pointer doubling: after k rounds ``found`` is the first company within 2**k steps
-    # up and ``step`` the tweet 2**k steps up (-1 once found or at the top); reply loops
-    # stop after the last round.
-    found = np.where(parent_is_company, up, -1)
-    step = np.where(parent_is_company, -1, up)
-    for _ in range(len(up).bit_length() + 1):
-        active = step >= 0
-        if not active.any():
-            break
-        found_there, step_there = found[step.clip(0)], step[step.clip(0)]
-        found = np.where(active, found_there, found)
-        step = np.where(active & (found_there < 0), step_there, -1)
-    return pd.Series(author.array.take(found, allow_fill=True), index=author.index)
-
-
-def most_active_company(root: pd.Series, author: pd.Series, is_company: pd.Series) -> pd.Series:
-    """For each tweet, the company with the most tweets in its thread (ties: alphabetical)."""
-    companies = pd.DataFrame({"root": root, "author": author})[is_company]
-    counts = companies.groupby(["root", "author"], observed=True).size()
-    ranked = counts.rename("n").reset_index().sort_values(["n", "author"], ascending=[False, True])
-    top = ranked.drop_duplicates("root").set_index("root")["author"]
-    return look_up(top, root)
-
-
-def look_up(table: pd.Series, keys: pd.Series) -> pd.Series:
-    """``table``'s value for each of ``keys`` (NA where it has none), indexed like
-    ``keys``; ``table``'s index is unique."""
-    at = table.index.get_indexer(pd.Index(keys))
-    return pd.Series(table.array.take(at, allow_fill=True), index=keys.index)
 
 
 def first_known_mention(text: pd.Series, handles: dict[str, str]) -> pd.Series:
