@@ -58,20 +58,43 @@ def first_reply_times(t: ir.Table) -> ir.Table:
 def refresh(con: duckdb.DuckDBPyConnection, touched: str, table: str = "interactions") -> int:
     """Recompute ``first_reply_at`` in ``table`` of the connection (inside the caller's
     transaction, if any) for the rows whose ``id`` is in the table ``touched`` (one
-    column, ``id``, no id twice). Only the rows of those messages and of their replies
-    are joined. Returns the number of rows whose value changed."""
-    schema = ibis.schema({c: _IBIS_TYPES[sql_type] for c, sql_type in TABLE_COLUMNS.items()})
-    t = ibis.table(schema, name=table)
-    ids = ibis.table({"id": "string"}, name=touched).id
-    found = ibis.to_sql(
-        first_reply_times(t.filter(t.id.isin(ids) | t.parent_id.isin(ids))), dialect="duckdb"
+    column, ``id``). Returns the number of rows whose value changed.
+
+    One scan of ``table`` picks the rows of those messages and of their replies; the
+    definition runs on them alone, and the update reads only the row groups between the
+    oldest and the newest message that changed (a day's file touches recent days)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE reply_rows AS SELECT {', '.join(_READ)} FROM {table} "
+        f"WHERE id IN (SELECT id FROM {touched}) OR parent_id IN (SELECT id FROM {touched})"
     )
-    return con.execute(
-        f"UPDATE {table} AS i SET first_reply_at = f.first_reply_at "
-        f"FROM (SELECT x.id, r.first_reply_at FROM {touched} x LEFT JOIN ({found}) r "
-        "USING (id)) f "
-        "WHERE i.id = f.id AND i.first_reply_at IS DISTINCT FROM f.first_reply_at"
-    ).fetchone()[0]
+    rows = ibis.table({c: _IBIS_TYPES[TABLE_COLUMNS[c]] for c in _READ}, name="reply_rows")
+    found = first_reply_times(rows).rename(computed="first_reply_at")
+    ids = ibis.table({"id": "string"}, name=touched).id
+    messages = rows.filter(rows.id.isin(ids)).select("id", "created_at", "first_reply_at")
+    joined = messages.left_join(found, "id").select(
+        "id", "created_at", "first_reply_at", "computed"
+    )
+    changes = joined.filter(~joined.first_reply_at.identical_to(joined.computed))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE reply_changes AS "
+        + ibis.to_sql(changes.select("id", "created_at", "computed"), dialect="duckdb")
+    )
+    changed, *span = con.execute(  # as epoch microseconds: see warehouse.data_range
+        "SELECT count(*), epoch_us(min(created_at)), epoch_us(max(created_at)) FROM reply_changes"
+    ).fetchone()
+    if changed:
+        con.execute(
+            f"UPDATE {table} AS i SET first_reply_at = c.computed FROM reply_changes c "
+            "WHERE i.id = c.id AND i.created_at >= ? AND i.created_at <= ?",
+            [pd.Timestamp(us, unit="us", tz="UTC").to_pydatetime() for us in span],
+        )
+    con.execute("DROP TABLE reply_rows")
+    con.execute("DROP TABLE reply_changes")
+    return changed
+
+
+_READ = ("id", "brand", "direction", "parent_id", "created_at", "first_reply_at")
+"""The columns ``refresh`` reads."""
 
 
 def fill(con: duckdb.DuckDBPyConnection, table: str = "interactions") -> int:
