@@ -51,14 +51,15 @@ def copied_warehouse(base: Path, copies: int) -> Path:
     its period. Appending the ten copies one after another instead would put each day's
     rows in every tenth of the table, and every report would read all 100M rows. The
     copies are inserted a week of ``base`` at a time (each sorted on its own, all ten
-    copies of the week together), so no sort holds more than a week of rows.
+    copies of the week together), so no sort holds more than a week of rows. A copy keeps
+    ``first_reply_at`` as it is: its replies are its own rows, at the same times.
     """
     import duckdb
 
     folder = base.parent.with_name(f"{base.parent.name}-x{copies}-time-ordered")
     target = folder / "warehouse.duckdb"
     if target.exists():
-        return target
+        return bench.upgraded(target)
     folder.mkdir(parents=True, exist_ok=True)
     building = folder / "building.duckdb"
     building.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pytest
 
-from cxpulse import schema
+from cxpulse import replies, schema
 from cxpulse.metrics.sentiment import PROBABILITIES
 from cxpulse.quantify import Calibration
 
@@ -67,11 +67,12 @@ def interactions_table(rows: list[dict]) -> ir.Table:
     """A new table of ``rows`` with the warehouse's columns and types, as an Ibis table.
 
     created_at strings are UTC; channel, brand and direction default to ``ROW_DEFAULTS``;
-    a row with a ``sentiment`` and no p_* gets VADER's (``vader_probabilities``).
+    a row with a ``sentiment`` and no p_* gets VADER's (``vader_probabilities``);
+    first_reply_at is computed from the rows, as ingest computes it (``replies.fill``).
     """
     engine = _engine()
     name = f"interactions_{next(_TABLE_NUMBERS)}"
-    columns = ", ".join(f"{c} {sql_type}" for c, sql_type in schema.COLUMNS.items())
+    columns = ", ".join(f"{c} {sql_type}" for c, sql_type in schema.TABLE_COLUMNS.items())
     engine.raw_sql(f"CREATE TABLE {name} ({columns})")
     frame = pd.DataFrame([{**ROW_DEFAULTS, **_scored(row)} for row in rows])
     if len(frame):
@@ -81,8 +82,9 @@ def interactions_table(rows: list[dict]) -> ir.Table:
         ]
         con = engine.con
         con.register("batch", schema.conform(frame))
-        con.execute(f"INSERT INTO {name} SELECT * FROM batch")
+        con.execute(f"INSERT INTO {name} ({', '.join(schema.COLUMNS)}) SELECT * FROM batch")
         con.unregister("batch")
+        replies.fill(con, name)
     return engine.table(name)
 
 

@@ -66,7 +66,7 @@ def test_lake_holds_the_warehouse_rows_in_month_and_channel_partitions(small, tm
     got = read_lake(folder)
     assert list(got.columns) == list(lake.LAKE_COLUMNS)
     assert list(got["month"]) == ["2026-02", "2026-01", "2026-02", "2026-02"]
-    assert records(got[list(schema.COLUMNS)]) == records(warehouse_rows(small))
+    assert records(got[list(schema.TABLE_COLUMNS)]) == records(warehouse_rows(small))
     assert str(got["created_at"].dtype) == "datetime64[us, UTC]"
 
 

@@ -55,7 +55,7 @@ def run(setup, **kwargs) -> pd.DataFrame:
 def test_open_table_reads_the_interactions_of_a_warehouse_file(setup):
     t = open_table(setup[0])
     assert t.count().execute() == 5
-    assert list(t.columns) == list(schema.COLUMNS)
+    assert list(t.columns) == list(schema.TABLE_COLUMNS)
 
 
 EXIT_AS_THE_READER_CLOSES = """

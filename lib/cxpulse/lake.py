@@ -8,9 +8,9 @@ Layout (hive partitioning, one file a partition)::
 ``month`` is the UTC month of ``created_at`` (``YYYY-MM``, a string); ``channel`` is the
 interaction's channel. Both are partition columns: they are in the directory names, not in
 the files (the readers of hive datasets, Spark among them, add them back). Every other
-column has the warehouse's type (``schema.COLUMNS``; ``created_at`` and ``ingested_at``
-are UTC instants, Parquet ``TIMESTAMP(isAdjustedToUTC, MICROS)``). ``LAKE_COLUMNS`` is the
-schema a reader gets.
+column has the warehouse's type (``schema.TABLE_COLUMNS``, the derived ``first_reply_at``
+included; ``created_at``, ``ingested_at`` and ``first_reply_at`` are UTC instants, Parquet
+``TIMESTAMP(isAdjustedToUTC, MICROS)``). ``LAKE_COLUMNS`` is the schema a reader gets.
 
 An export rewrites only the partitions whose fingerprint changed (the row count and an
 order-free hash of every value of every row of the partition), so a day's ingest rewrites
@@ -41,7 +41,7 @@ LOCK = "_lake.lock"
 PART = "part-0.parquet"
 PARTITION_KEYS: tuple[str, ...] = ("month", "channel")
 LAKE_COLUMNS: dict[str, str] = {
-    **{c: t for c, t in schema.COLUMNS.items() if c != "channel"},
+    **{c: t for c, t in schema.TABLE_COLUMNS.items() if c != "channel"},
     "month": "VARCHAR",
     "channel": "VARCHAR",
 }
@@ -49,7 +49,7 @@ LAKE_COLUMNS: dict[str, str] = {
 the partition columns month and channel last."""
 
 _MONTH = "strftime(timezone('UTC', created_at), '%Y-%m')"
-_ROW = ", ".join(schema.COLUMNS)
+_ROW = ", ".join(schema.TABLE_COLUMNS)
 
 
 @dataclass(frozen=True)

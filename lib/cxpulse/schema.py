@@ -15,6 +15,8 @@ Survey responses are rows of the ``survey`` channel (direction ``inbound``, the 
 ``text``) with ``nps`` (0-10), ``csat`` (1-5) and ``rated_channel`` (the channel of the
 contact the response rates); other rows leave the three null. A warehouse made before
 they existed gets them, null, when it is opened (``warehouse.migrate``).
+
+The warehouse stores one more column per row, computed from the others (``DERIVED``).
 """
 
 from __future__ import annotations
@@ -82,6 +84,13 @@ COLUMNS: dict[str, str] = {
     "source_file": "VARCHAR",
     "ingested_at": "TIMESTAMPTZ",
 }
+DERIVED: dict[str, str] = {"first_reply_at": "TIMESTAMPTZ"}
+"""Columns the warehouse computes from its rows, after ``COLUMNS`` in its table (column ->
+DuckDB type): first_reply_at, an inbound message's first reply (``replies``). Adapters
+never give them; ``warehouse.store`` keeps them up to date."""
+TABLE_COLUMNS: dict[str, str] = {**COLUMNS, **DERIVED}
+"""The warehouse's ``interactions`` table, and the lake's, in order: ``COLUMNS`` then
+``DERIVED``."""
 PROBABILITIES: tuple[str, ...] = ("p_negative", "p_neutral", "p_positive")
 """Class probabilities from the engine that scored the text (sum 1; null without text)."""
 REQUIRED: tuple[str, ...] = ("id", "channel", "brand", "direction", "created_at")

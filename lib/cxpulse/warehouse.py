@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 
 from cxpulse.config import ParamsError
-from cxpulse.schema import COLUMNS
+from cxpulse.schema import COLUMNS, DERIVED, TABLE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ counts, reply links, rating, call times, sentiment) may change between exports."
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS interactions ("
-    + ", ".join(f"{name} {sql_type}" for name, sql_type in COLUMNS.items())
+    + ", ".join(f"{name} {sql_type}" for name, sql_type in TABLE_COLUMNS.items())
     + ")",
     """CREATE TABLE IF NOT EXISTS quarantine (
         source_file VARCHAR, format VARCHAR, line BIGINT, reason VARCHAR, raw VARCHAR,
@@ -75,6 +75,11 @@ that limit until the connection closes, for no speed measured (the file is in th
 system's page cache; a 128 MB limit ran a 10M quarterly in the same CPU time): between
 queries a 10M quarterly's kernel holds about 130 MB less, and peaks 40 MB lower (a query
 still fills the limit while it runs)."""
+
+
+MIGRATE_MEMORY_LIMIT = "256MB"
+"""DuckDB memory while ``migrate`` computes a derived column for a whole warehouse, a month
+of messages at a time (``replies.fill``; one join of all 10M rows at once took 1.6 GB)."""
 
 
 class WarehouseLocked(RuntimeError):
@@ -251,8 +256,10 @@ def trim_cache(con: duckdb.DuckDBPyConnection) -> None:
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and bring a warehouse made by an older cxpulse up to date:
     the class-probability columns are added (null until rescored), the sentiment cache of
-    unnamed VADER scores is emptied (no current engine could read it), and rows scored
-    before engines were recorded are marked as ``LEGACY_ENGINE``'s."""
+    unnamed VADER scores is emptied (no current engine could read it), rows scored
+    before engines were recorded are marked as ``LEGACY_ENGINE``'s, and a derived column
+    (``schema.DERIVED``) is added and computed for every row (``replies.fill``: about a
+    minute and 500 MB on 10M rows, under ``MIGRATE_MEMORY_LIMIT``)."""
     cache = con.execute(
         "SELECT count(*) FROM information_schema.columns "
         "WHERE table_name = 'sentiment_cache' AND column_name = 'engine'"
@@ -264,8 +271,21 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE IF EXISTS sentiment_cache")
     for statement in DDL:
         con.execute(statement)
-    for column, sql_type in COLUMNS.items():
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'interactions'"
+        ).fetchall()
+    }
+    for column, sql_type in TABLE_COLUMNS.items():
         con.execute(f"ALTER TABLE interactions ADD COLUMN IF NOT EXISTS {column} {sql_type}")
+    if not present.issuperset(DERIVED):
+        from cxpulse import replies
+
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        con.execute(f"SET memory_limit = '{MIGRATE_MEMORY_LIMIT}'")
+        replies.fill(con)
+        con.execute(f"SET memory_limit = '{limit}'")
     if fresh:
         con.execute(
             "INSERT INTO sentiment_engine SELECT ?, ? "
@@ -414,7 +434,10 @@ def store(
     differs (engagement counts grow in a later export) and no ``IDENTITY_COLUMNS`` value
     does; when one does, the row is a conflict: the stored row stays as it is and the
     incoming one is returned in ``conflicts`` (an unrelated export that reuses ids never
-    overwrites). Identical rows change nothing.
+    overwrites). Identical rows change nothing. Then ``first_reply_at``
+    (``schema.DERIVED``) is computed again for the messages the rows may change it for
+    (``replies.refresh``): each row's own id, its parent, and the parent it was stored
+    with before (a restated reply may move to another message).
 
     ``legacy_id``: each row's id as written before ids of its source were scoped; a stored
     row still under that id, and links to it, take the new id first (``adopt_legacy_ids``),
@@ -445,6 +468,12 @@ def store(
         existing = con.execute(
             "SELECT count(*) FROM batch b SEMI JOIN interactions i USING (id)"
         ).fetchone()[0]
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE touched AS SELECT id FROM batch "
+            "UNION SELECT parent_id FROM batch WHERE parent_id IS NOT NULL "
+            "UNION SELECT i.parent_id FROM batch b JOIN interactions i USING (id) "
+            "WHERE i.parent_id IS NOT NULL"
+        )
         if updated:
             sets = ", ".join(f"{c} = b.{c}" for c in COLUMNS if c != "id")
             con.execute(
@@ -456,6 +485,10 @@ def store(
             f"SELECT {', '.join('b.' + c for c in COLUMNS)} "
             "FROM batch b ANTI JOIN interactions i USING (id) ORDER BY b.created_at"
         )
+        from cxpulse import replies
+
+        replies.refresh(con, "touched")
+        con.execute("DROP TABLE touched")
     finally:
         con.unregister("batch")
     return StoreCounts(

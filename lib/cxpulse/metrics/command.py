@@ -48,7 +48,7 @@ from cxpulse.metrics.survey import nps_by_channel, survey_summary
 from cxpulse.metrics.volume import volume_summary
 from cxpulse.metrics.wait import customer_wait
 from cxpulse.quantify import Calibration
-from cxpulse.schema import CHANNELS, COLUMNS
+from cxpulse.schema import CHANNELS, DERIVED, TABLE_COLUMNS
 from cxpulse.warehouse import connect as connect_warehouse
 from cxpulse.warehouse import trim_cache
 
@@ -159,8 +159,17 @@ def _close_readers() -> None:
 
 def open_warehouse_table(warehouse_path: Path, engine: config.EngineParams) -> ir.Table:
     """The ``interactions`` table of the warehouse file, read-only, session time zone UTC;
-    the file is open only while a query runs (``WarehouseReader``)."""
-    return WarehouseReader(Path(warehouse_path)).table("interactions")
+    the file is open only while a query runs (``WarehouseReader``). ``ParamsError`` for
+    a warehouse not yet migrated to the derived columns (``schema.DERIVED``)."""
+    t = WarehouseReader(Path(warehouse_path)).table("interactions")
+    missing = [c for c in DERIVED if c not in t.columns]
+    if missing:
+        raise config.ParamsError(
+            f"{warehouse_path}: made by an older cxpulse, without {', '.join(missing)}; open "
+            "it for writing once to add them (any 'cxpulse ingest' does, even of a file "
+            "already loaded), then run this again"
+        )
+    return t
 
 
 SPARK_LOCAL = {
@@ -211,8 +220,12 @@ def open_spark_table(warehouse_path: Path, engine: config.EngineParams) -> ir.Ta
         t = con.table(engine.table)
     else:
         t = con.read_parquet(str(lake.resolve()), table_name=f"interactions_{abs(hash(lake))}")
-    utc = {c: t[c].cast("timestamp('UTC')") for c in ("created_at", "ingested_at")}
-    return t.mutate(**utc).select(*COLUMNS)
+    utc = {
+        c: t[c].cast("timestamp('UTC')")
+        for c, kind in TABLE_COLUMNS.items()
+        if kind == "TIMESTAMPTZ"
+    }
+    return t.mutate(**utc).select(*TABLE_COLUMNS)
 
 
 OPENERS: dict[str, Callable[[Path, config.EngineParams], ir.Table]] = {

@@ -1,10 +1,11 @@
 """How fast and how often the brand answers: response rate, first response time, SLA.
 
 Inbound messages of every channel but phone and survey count (``UNANSWERED_CHANNELS``).
-A reply is an outbound row whose ``parent_id`` is the inbound ``id`` and whose brand is
-the inbound's brand: a competitor answering our customer is not our answer. Replies
-created after ``until`` (the as-of cut-off, by default the window end) are not seen, so a
-report never sees the future.
+A message's first reply is the earliest outbound row of its brand whose ``parent_id`` is
+its ``id``, stamped no earlier than ``replies.REPLY_LOOKBACK`` before it (a competitor
+answering our customer is not our answer): the warehouse stores it in ``first_reply_at``
+(``replies``). Replies created after ``until`` (the as-of cut-off, by default the window
+end) are not seen, so a report never sees the future.
 """
 
 from __future__ import annotations
@@ -34,10 +35,6 @@ from cxpulse.metrics.grouping import (
 UNANSWERED_CHANNELS: tuple[str, ...] = ("phone", "survey")
 """Channels whose inbound rows await no written reply: calls are answered live (call
 metrics), a survey response rates a contact."""
-REPLY_LOOKBACK = pd.Timedelta(days=1)
-"""Replies are read from this long before the window on: a reply stamped earlier than that
-before its message is a clock error, and reading only near the window keeps a day's report
-from growing with history."""
 
 
 def first_responses(
@@ -50,9 +47,8 @@ def first_responses(
     its first reply.
 
     Columns: id, channel, brand, author_id, created_at, text, sentiment, p_negative,
-    first_reply_at
-    (earliest same-brand reply created from ``REPLY_LOOKBACK`` before ``start`` up to
-    ``until``, else null) and
+    first_reply_at (the stored first reply, ``replies``, when created at or before
+    ``until``, else null: unanswered by then) and
     frt_s = first_reply_at - created_at in seconds, clamped at 0 for a reply whose clock
     says it came before its parent; null when unanswered by ``until``.
     """
@@ -60,20 +56,13 @@ def first_responses(
     inbound = within(t, start, end).filter(
         _.direction == "inbound", _.channel.notin(UNANSWERED_CHANNELS)
     )
-    replies = t.filter(
-        _.direction == "outbound",
-        _.parent_id.notnull(),
-        _.created_at >= as_utc(start) - REPLY_LOOKBACK,
-        _.created_at <= until,
+    seen = inbound.mutate(
+        first_reply_at=ibis.ifelse(
+            _.first_reply_at <= until, _.first_reply_at, ibis.null("timestamp('UTC')")
+        )
     )
-    first = replies.group_by(reply_to=_.parent_id, reply_brand=_.brand).aggregate(
-        first_reply_at=_.created_at.min()
-    )
-    joined = inbound.left_join(
-        first, [inbound.id == first.reply_to, inbound.brand == first.reply_brand]
-    )
-    delay = seconds_between(joined.created_at, joined.first_reply_at)
-    return joined.select(
+    delay = seconds_between(seen.created_at, seen.first_reply_at)
+    return seen.select(
         "id",
         "channel",
         "brand",
