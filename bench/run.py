@@ -187,6 +187,7 @@ def demo_warehouse(rows: int) -> Path:
     folder = cache_dir() / key
     target = folder / "warehouse.duckdb"
     if target.exists():
+        keep_fits(folder / "building.duckdb", target)  # cached before the fits moved too
         return upgraded(target)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -200,8 +201,19 @@ def demo_warehouse(rows: int) -> Path:
     shutil.rmtree(folder / "demo", ignore_errors=True)
     Path(str(building) + ".lock").unlink(missing_ok=True)
     building.replace(target)
+    keep_fits(building, target)
     log(f"built in {sample.seconds:.0f} s")
     return target
+
+
+def keep_fits(source: Path, target: Path) -> None:
+    """Move the themes fits of warehouse ``source`` (``themes_command.fits_dir``: the demo
+    fits them beside the warehouse it builds) to ``target``'s, where a report looks for
+    them; without them a report has no themes section to compute."""
+    from cxpulse.themes_command import fits_dir
+
+    if fits_dir(source).exists() and not fits_dir(target).exists():
+        fits_dir(source).replace(fits_dir(target))
 
 
 def upgraded(path: Path) -> Path:
