@@ -168,5 +168,26 @@ def test_a_report_on_a_warehouse_not_yet_migrated_says_what_to_do(tmp_path):
         f"CREATE TABLE interactions ({', '.join(f'{c} {t}' for c, t in schema.COLUMNS.items())})"
     )
     con.close()
-    with pytest.raises(ParamsError, match="without first_reply_at; open it for writing once"):
+    with pytest.raises(ParamsError, match="first_reply_at not yet computed .*open it for writing"):
         open_table(path)
+
+
+def test_an_upgrade_stopped_after_adding_the_column_is_done_again_at_the_next_open(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    columns = ", ".join(f"{c} {t}" for c, t in schema.COLUMNS.items())
+    con.execute(f"CREATE TABLE interactions ({columns})")
+    con.register("batch", rows(
+        {"id": "tw:1", "created_at": "2024-03-04 09:00"},
+        reply("tw:r1", "tw:1", "2024-03-04 09:30"),
+    ))  # fmt: skip
+    con.execute("INSERT INTO interactions SELECT * FROM batch")
+    # what a migration killed during replies.fill leaves: the column added, still null
+    con.execute("ALTER TABLE interactions ADD COLUMN first_reply_at TIMESTAMPTZ")
+    con.close()
+    with pytest.raises(ParamsError, match="first_reply_at not yet computed"):
+        open_table(path)
+    con = warehouse.connect(path)
+    assert stored(con)["tw:1"] == utc("2024-03-04 09:30")
+    con.close()
+    assert "first_reply_at" in open_table(path).columns

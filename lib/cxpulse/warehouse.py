@@ -54,6 +54,8 @@ DDL = [
         engine VARCHAR, version VARCHAR, text_md5 VARCHAR, sentiment DOUBLE,
         p_negative DOUBLE, p_neutral DOUBLE, p_positive DOUBLE)""",
     "CREATE TABLE IF NOT EXISTS sentiment_engine (engine VARCHAR, version VARCHAR)",
+    # the derived columns (schema.DERIVED) computed for every row: see migrate
+    "CREATE TABLE IF NOT EXISTS derived_filled (column_name VARCHAR)",
 ]
 
 LEGACY_ENGINE = ("vader", "3.3.2 raw text")
@@ -269,29 +271,40 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone()[0]
     if not cache:
         con.execute("DROP TABLE IF EXISTS sentiment_cache")
+    had_rows_table = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'interactions'"
+    ).fetchone()[0]
     for statement in DDL:
         con.execute(statement)
-    present = {
-        name
-        for (name,) in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'interactions'"
-        ).fetchall()
-    }
     for column, sql_type in TABLE_COLUMNS.items():
         con.execute(f"ALTER TABLE interactions ADD COLUMN IF NOT EXISTS {column} {sql_type}")
-    if not present.issuperset(DERIVED):
+    unfilled = [c for c in DERIVED if c not in filled_columns(con)]
+    if unfilled and had_rows_table:
+        # Recorded only once computed for every row: a migration killed half-way (its
+        # column already added, committed) is done again at the next open, never left null.
         from cxpulse import replies
 
         limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
         con.execute(f"SET memory_limit = '{MIGRATE_MEMORY_LIMIT}'")
         replies.fill(con)
         con.execute(f"SET memory_limit = '{limit}'")
+    for column in unfilled:
+        con.execute("INSERT INTO derived_filled VALUES (?)", [column])
     if fresh:
         con.execute(
             "INSERT INTO sentiment_engine SELECT ?, ? "
             "WHERE EXISTS (SELECT 1 FROM interactions WHERE sentiment IS NOT NULL)",
             list(LEGACY_ENGINE),
         )
+
+
+def filled_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The derived columns (``schema.DERIVED``) computed for every row of the warehouse
+    (``migrate``); none in a warehouse not yet migrated."""
+    try:
+        return {c for (c,) in con.execute("SELECT column_name FROM derived_filled").fetchall()}
+    except duckdb.CatalogException:
+        return set()
 
 
 def scored_by(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:

@@ -50,7 +50,7 @@ from cxpulse.metrics.wait import customer_wait
 from cxpulse.quantify import Calibration
 from cxpulse.schema import CHANNELS, DERIVED, TABLE_COLUMNS
 from cxpulse.warehouse import connect as connect_warehouse
-from cxpulse.warehouse import trim_cache
+from cxpulse.warehouse import filled_columns, trim_cache
 
 
 def sentiment_calibration(params: config.BrandParams) -> Calibration:
@@ -139,6 +139,11 @@ class WarehouseReader(DuckDBBackend):
         with self._reading():
             return super().to_pyarrow(expr, **kwargs)
 
+    def filled_columns(self) -> set[str]:
+        """``warehouse.filled_columns`` of the file."""
+        with self._reading():
+            return filled_columns(self.con)
+
     def to_parquet(self, expr: ir.Table, /, path: str | Path, **kwargs: Any) -> None:
         with self._reading():
             super().to_parquet(expr, path, **kwargs)
@@ -160,14 +165,17 @@ def _close_readers() -> None:
 def open_warehouse_table(warehouse_path: Path, engine: config.EngineParams) -> ir.Table:
     """The ``interactions`` table of the warehouse file, read-only, session time zone UTC;
     the file is open only while a query runs (``WarehouseReader``). ``ParamsError`` for
-    a warehouse not yet migrated to the derived columns (``schema.DERIVED``)."""
-    t = WarehouseReader(Path(warehouse_path)).table("interactions")
-    missing = [c for c in DERIVED if c not in t.columns]
+    a warehouse whose derived columns (``schema.DERIVED``) are not yet computed for every
+    row (``warehouse.filled_columns``)."""
+    reader = WarehouseReader(Path(warehouse_path))
+    t = reader.table("interactions")
+    missing = [c for c in DERIVED if c not in reader.filled_columns()]
     if missing:
         raise config.ParamsError(
-            f"{warehouse_path}: made by an older cxpulse, without {', '.join(missing)}; open "
-            "it for writing once to add them (any 'cxpulse ingest' does, even of a file "
-            "already loaded), then run this again"
+            f"{warehouse_path}: {', '.join(missing)} not yet computed for every row (made by "
+            "an older cxpulse, or its upgrade was stopped); open it for writing once to "
+            "compute them (any 'cxpulse ingest' does, even of a file already loaded), then "
+            "run this again"
         )
     return t
 
