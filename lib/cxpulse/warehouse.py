@@ -79,9 +79,11 @@ queries a 10M quarterly's kernel holds about 130 MB less, and peaks 40 MB lower 
 still fills the limit while it runs)."""
 
 
-MIGRATE_MEMORY_LIMIT = "256MB"
+MIGRATE_MEMORY_LIMIT = "1GB"
 """DuckDB memory while ``migrate`` computes a derived column for a whole warehouse, a month
-of messages at a time (``replies.fill``; one join of all 10M rows at once took 1.6 GB)."""
+of messages at a time (``replies.fill``; one join of all 10M rows at once took 1.6 GB). A
+one-off upgrade, so above ingest's 256 MB: under 256 MB a month of the 100M-row benchmark
+warehouse (3.6M messages) ran out of memory; under 1 GB it took 320 s, peak RSS 1,236 MB."""
 
 
 class WarehouseLocked(RuntimeError):
@@ -260,8 +262,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     the class-probability columns are added (null until rescored), the sentiment cache of
     unnamed VADER scores is emptied (no current engine could read it), rows scored
     before engines were recorded are marked as ``LEGACY_ENGINE``'s, and a derived column
-    (``schema.DERIVED``) is added and computed for every row (``replies.fill``: about a
-    minute and 500 MB on 10M rows, under ``MIGRATE_MEMORY_LIMIT``)."""
+    (``schema.DERIVED``) is added and computed for every row (``replies.fill``, under
+    ``MIGRATE_MEMORY_LIMIT``: about a minute on 10M rows, five on 100M)."""
     cache = con.execute(
         "SELECT count(*) FROM information_schema.columns "
         "WHERE table_name = 'sentiment_cache' AND column_name = 'engine'"
