@@ -102,10 +102,12 @@ def fill(con: duckdb.DuckDBPyConnection, table: str = "interactions") -> int:
     at a time: joining all of a warehouse's messages with their replies at once holds them
     all in memory (1.6 GB on 10M rows; 6 minutes spilling under 256 MB). Returns the
     number of rows whose value changed."""
-    span = con.execute(  # as epoch microseconds: see warehouse.data_range
+    # fetchall, not fetchone: DuckDB 2 keeps a half-fetched result open and refuses the
+    # connection's next relation (Ibis' table()) until it is finished.
+    [span] = con.execute(  # as epoch microseconds: see warehouse.data_range
         f"SELECT epoch_us(min(created_at)), epoch_us(max(created_at)) FROM {table} "
         "WHERE direction = 'inbound'"
-    ).fetchone()
+    ).fetchall()
     if span[0] is None:
         return 0
     first, last = (pd.Timestamp(us, unit="us", tz="UTC") for us in span)
