@@ -191,3 +191,28 @@ def test_an_upgrade_stopped_after_adding_the_column_is_done_again_at_the_next_op
     assert stored(con)["tw:1"] == utc("2024-03-04 09:30")
     con.close()
     assert "first_reply_at" in open_table(path).columns
+
+
+@pytest.mark.parametrize("batch", [1, 2, None])
+def test_refresh_in_batches_computes_what_one_pass_does(tmp_path, batch):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.store(
+        con,
+        rows(
+            {"id": "tw:1", "created_at": "2024-03-04 09:00"},
+            {"id": "tw:2", "created_at": "2024-03-04 10:00"},
+            {"id": "tw:3", "created_at": "2024-03-05 10:00"},
+            reply("tw:r1", "tw:1", "2024-03-04 12:00"),
+            reply("tw:r3", "tw:3", "2024-03-04 11:00"),  # before its message: clock skew
+            reply("tw:r3b", "tw:3", "2024-03-06 11:00"),
+            reply("tw:x", "tw:2", "2024-03-04 11:00", brand="Contoso"),  # not our answer
+        ),
+    )
+    expected = stored(con)
+    assert (expected["tw:1"], expected["tw:2"], expected["tw:3"]) == (
+        utc("2024-03-04 12:00"), None, utc("2024-03-04 11:00")
+    )  # fmt: skip
+    con.execute("UPDATE interactions SET first_reply_at = NULL")
+    con.execute("CREATE TEMP TABLE every AS SELECT id FROM interactions")
+    assert replies.refresh(con, "every", batch=batch) == 2
+    assert stored(con) == expected

@@ -303,3 +303,19 @@ def test_a_warehouse_from_before_surveys_gets_their_columns_and_keeps_its_rows(t
     warehouse.store(con, survey.assign(rated_channel="chat"))
     got = con.execute("SELECT id, nps, rated_channel FROM interactions ORDER BY id").fetchall()
     assert got == [("survey:nw:R1", 9, "chat"), ("twitter:1", None, None)]
+
+
+def test_a_failing_block_inside_a_transaction_raises_its_own_error(tmp_path):
+    """The block's error (here a bad cast; in production an out-of-memory) is what the
+    caller sees, not the failure to unregister its view from the aborted transaction."""
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    con.execute("BEGIN TRANSACTION")
+    with (
+        pytest.raises(duckdb.ConversionException, match="Could not convert string 'x'"),
+        warehouse.registered(con, "batch", pd.DataFrame({"a": ["x"]})),
+    ):
+        con.execute("SELECT a::INTEGER FROM batch").fetchall()
+    con.execute("ROLLBACK")
+    with warehouse.registered(con, "batch", pd.DataFrame({"a": ["1"]})):
+        assert con.execute("SELECT a::INTEGER FROM batch").fetchall() == [(1,)]
+    assert "batch" not in {row[0] for row in con.execute("SHOW TABLES").fetchall()}

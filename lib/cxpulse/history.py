@@ -232,11 +232,8 @@ def record(
             ],
             columns=list(COLUMNS),
         )
-        con.register("figures", rows)
-        try:
+        with warehouse.registered(con, "figures", rows):
             con.execute(f"INSERT INTO {TABLE} SELECT {', '.join(COLUMNS)} FROM figures").fetchall()
-        finally:
-            con.unregister("figures")
     return int(number)
 
 

@@ -591,10 +591,11 @@ def store_staged(
     number of rows quarantined."""
     path = Path(entry["source_file"])
     glob = str(staged.folder / "rejects-*.parquet")
-    con.register("staged", staged.good(con))
-    if staged.rejects:
-        con.register("staged_rejects", con.read_parquet(glob, union_by_name=True))
-    try:
+    with contextlib.ExitStack() as views:
+        views.enter_context(warehouse.registered(con, "staged", staged.good(con)))
+        if staged.rejects:
+            rejects = con.read_parquet(glob, union_by_name=True)
+            views.enter_context(warehouse.registered(con, "staged_rejects", rejects))
         checked = (
             "SELECT id FROM staged_rejects WHERE id IS NOT NULL"
             if staged.rejects
@@ -612,18 +613,16 @@ def store_staged(
         twice = con.execute("SELECT * FROM staged SEMI JOIN repeated USING (id)").df()
         more = [twice.assign(raw=staged_raw(twice, path, options), reason=REPEATED)]
         if counts.conflicting:
-            con.register("conflicts", counts.conflicts)
-            found = con.execute(
-                "SELECT c.*, s.* EXCLUDE (id) FROM conflicts c JOIN staged s USING (id)"
-            ).df()
-            con.unregister("conflicts")
+            with warehouse.registered(con, "conflicts", counts.conflicts):
+                found = con.execute(
+                    "SELECT c.*, s.* EXCLUDE (id) FROM conflicts c JOIN staged s USING (id)"
+                ).df()
             more.append(conflict_rejects(found.assign(raw=staged_raw(found, path, options))))
         extra = pd.concat(more, ignore_index=True)[["line", "raw", "reason"]].astype(
             {"line": "Int64", "raw": "string", "reason": "string"}
         )
         extra["source_file"], extra["format"] = entry["source_file"], entry["format"]
         extra["quarantined_at"] = entry["started_at"]
-        con.register("extra", extra)
         union = "SELECT source_file, format, line, reason, raw, quarantined_at FROM extra"
         if staged.rejects:
             union += (
@@ -632,13 +631,9 @@ def store_staged(
                 f"THEN concat(reason, '; {REPEATED}') ELSE reason END AS reason, raw, "
                 "quarantined_at FROM staged_rejects"
             )
-        warehouse.quarantine(con, con.sql(union))
-        con.unregister("extra")
+        with warehouse.registered(con, "extra", extra):
+            warehouse.quarantine(con, con.sql(union))
         con.execute("DROP TABLE repeated")
-    finally:
-        con.unregister("staged")
-        if staged.rejects:
-            con.unregister("staged_rejects")
     return counts, staged.rejects + len(extra)
 
 

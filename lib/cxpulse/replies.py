@@ -55,10 +55,45 @@ def first_reply_times(t: ir.Table) -> ir.Table:
     return joined.group_by("id").aggregate(first_reply_at=joined.reply_at.min())
 
 
-def refresh(con: duckdb.DuckDBPyConnection, touched: str, table: str = "interactions") -> int:
+REFRESH_BATCH = 1_000_000
+"""``refresh`` recomputes at most this many messages at once: the join of all of a 10M-row
+file's messages with their replies ran out of an ingest's 256 MB (``ingest.MEMORY_LIMIT``)."""
+
+
+def refresh(
+    con: duckdb.DuckDBPyConnection,
+    touched: str,
+    table: str = "interactions",
+    batch: int | None = REFRESH_BATCH,
+) -> int:
     """Recompute ``first_reply_at`` in ``table`` of the connection (inside the caller's
     transaction, if any) for the rows whose ``id`` is in the table ``touched`` (one
     column, ``id``). Returns the number of rows whose value changed.
+
+    Only inbound rows have a value (direction and created_at never change: see
+    ``warehouse.IDENTITY_COLUMNS``); they are taken ``batch`` at a time in ``created_at``
+    order (None: all at once), each batch by ``refresh_messages``."""
+    numbered = f"(row_number() OVER (ORDER BY created_at) - 1) // {batch}" if batch else "0"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE reply_batches AS SELECT id, {numbered} AS batch "
+        f"FROM {table} WHERE direction = 'inbound' AND id IN (SELECT id FROM {touched})"
+    )
+    [[batches]] = con.execute("SELECT coalesce(max(batch) + 1, 0) FROM reply_batches").fetchall()
+    changed = 0
+    for number in range(batches):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE reply_batch AS "
+            "SELECT id FROM reply_batches WHERE batch = ?",
+            [number],
+        )
+        changed += refresh_messages(con, "reply_batch", table)
+    con.execute("DROP TABLE IF EXISTS reply_batch")
+    con.execute("DROP TABLE reply_batches")
+    return changed
+
+
+def refresh_messages(con: duckdb.DuckDBPyConnection, touched: str, table: str) -> int:
+    """``refresh`` of the messages in ``touched`` at once.
 
     One scan of ``table`` picks the rows of those messages and of their replies; the
     definition runs on them alone, and the update reads only the row groups between the
@@ -81,7 +116,7 @@ def refresh(con: duckdb.DuckDBPyConnection, touched: str, table: str = "interact
     )
     changed, *span = con.execute(  # as epoch microseconds: see warehouse.data_range
         "SELECT count(*), epoch_us(min(created_at)), epoch_us(max(created_at)) FROM reply_changes"
-    ).fetchone()
+    ).fetchall()[0]
     if changed:
         con.execute(
             f"UPDATE {table} AS i SET first_reply_at = c.computed FROM reply_changes c "
@@ -98,10 +133,10 @@ _READ = ("id", "brand", "direction", "parent_id", "created_at", "first_reply_at"
 
 
 def fill(con: duckdb.DuckDBPyConnection, table: str = "interactions") -> int:
-    """``refresh`` every inbound row of ``table``, a month of messages (by ``created_at``)
-    at a time: joining all of a warehouse's messages with their replies at once holds them
-    all in memory (1.6 GB on 10M rows; 6 minutes spilling under 256 MB). Returns the
-    number of rows whose value changed."""
+    """``refresh_messages`` of every inbound row of ``table``, a month of messages (by
+    ``created_at``) at a time: joining all of a warehouse's messages with their replies at
+    once holds them all in memory (1.6 GB on 10M rows; 6 minutes spilling under 256 MB).
+    Returns the number of rows whose value changed."""
     # fetchall, not fetchone: DuckDB 2 keeps a half-fetched result open and refuses the
     # connection's next relation (Ibis' table()) until it is finished.
     [span] = con.execute(  # as epoch microseconds: see warehouse.data_range
@@ -123,7 +158,7 @@ def fill(con: duckdb.DuckDBPyConnection, table: str = "interactions") -> int:
             "WHERE direction = 'inbound' AND created_at >= ? AND created_at < ?",
             bounds,
         )
-        changed += refresh(con, "month_messages", table)
+        changed += refresh_messages(con, "month_messages", table)
     con.execute("DROP TABLE IF EXISTS month_messages")
     return changed
 

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from vaderSentiment import vaderSentiment as vader
 
-from cxpulse import sentiment_model, textclean
+from cxpulse import sentiment_model, textclean, warehouse
 
 POSITIVE = 0.05
 NEGATIVE = -0.05
@@ -403,8 +403,8 @@ def attach_sentiment(
     """
     found = get_engine(engine)
     key = [found.name, found.version]
-    con.register("texts", pd.DataFrame({"text": rows["text"].to_numpy(), "pos": range(len(rows))}))
-    try:
+    texts = pd.DataFrame({"text": rows["text"].to_numpy(), "pos": range(len(rows))})
+    with warehouse.registered(con, "texts", texts):
         missing = con.execute(
             # an anti join, not NOT IN: DuckDB may build its hash table on the few texts
             # of this call rather than on the whole cache
@@ -417,21 +417,18 @@ def attach_sentiment(
             scores = score_texts(list(missing), found.name, names, progress=progress)
             new = pd.DataFrame(scores, columns=list(SCORE_COLUMNS))
             new.insert(0, "text", missing.to_numpy())
-            con.register("new_scores", new)
-            con.execute(
-                "INSERT INTO sentiment_cache SELECT ?, ?, md5(text), "
-                f"{', '.join(SCORE_COLUMNS)} FROM new_scores",
-                key,
-            )
-            con.unregister("new_scores")
+            with warehouse.registered(con, "new_scores", new):
+                con.execute(
+                    "INSERT INTO sentiment_cache SELECT ?, ?, md5(text), "
+                    f"{', '.join(SCORE_COLUMNS)} FROM new_scores",
+                    key,
+                )
         scored = con.execute(
             f"SELECT {', '.join('c.' + c for c in SCORE_COLUMNS)} FROM texts t LEFT JOIN "
             "(SELECT * FROM sentiment_cache WHERE engine = ? AND version = ?) c "
             "ON c.text_md5 = md5(t.text) ORDER BY t.pos",
             key,
         ).df()
-    finally:
-        con.unregister("texts")
     out = rows.copy()
     for column in SCORE_COLUMNS:
         out[column] = pd.array(scored[column].to_numpy(), dtype="Float64")

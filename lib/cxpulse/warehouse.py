@@ -435,6 +435,24 @@ class StoreCounts:
     conflicts: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
+@contextlib.contextmanager
+def registered(
+    con: duckdb.DuckDBPyConnection, name: str, rows: pd.DataFrame | duckdb.DuckDBPyRelation
+) -> Iterator[None]:
+    """``rows`` registered on ``con`` as the view ``name`` for the block's length. When the
+    block fails inside a transaction DuckDB has aborted, unregistering fails as well; that
+    second error is dropped so the block's own (an out-of-memory, say) is the one raised,
+    and the caller rolls back."""
+    con.register(name, rows)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)
+
+
 def store(
     con: duckdb.DuckDBPyConnection,
     rows: pd.DataFrame | duckdb.DuckDBPyRelation,
@@ -460,8 +478,7 @@ def store(
     """
     if isinstance(rows, pd.DataFrame):
         rows = rows[[*COLUMNS, *(["legacy_id"] if "legacy_id" in rows.columns else [])]]
-    con.register("batch", rows)
-    try:
+    with registered(con, "batch", rows):
         if "legacy_id" in [d[0] for d in con.execute("SELECT * FROM batch LIMIT 0").description]:
             adopt_legacy_ids(con)
         total = con.execute("SELECT count(*) FROM batch").fetchone()[0]
@@ -504,8 +521,6 @@ def store(
 
         replies.refresh(con, "touched")
         con.execute("DROP TABLE touched")
-    finally:
-        con.unregister("batch")
     return StoreCounts(
         inserted=total - existing,
         updated=updated,
@@ -541,14 +556,11 @@ def quarantine(
     """Append rejected rows (source_file, format, line, reason, raw, quarantined_at), in
     line order; ``rejects``: a frame or a relation of the connection."""
     if not isinstance(rejects, pd.DataFrame) or len(rejects):
-        con.register("rejects", rejects)
-        try:
+        with registered(con, "rejects", rejects):
             con.execute(
                 "INSERT INTO quarantine SELECT source_file, format, line, reason, raw, "
                 "quarantined_at FROM rejects ORDER BY line"
             )
-        finally:
-            con.unregister("rejects")
 
 
 def already_ingested(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
