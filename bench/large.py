@@ -75,7 +75,11 @@ def copied_warehouse(base: Path, copies: int) -> Path:
     con.execute("SET memory_limit = '2GB'")
     con.execute(f"SET temp_directory = '{folder / 'building.tmp'}'")
     con.execute(f"ATTACH '{base}' AS base (READ_ONLY)")
-    for table in ("quarantine", "ingest_log", "sentiment_cache", "sentiment_engine"):
+    others = con.execute(  # quarantine, ingest log, sentiment cache, derived_filled, ...
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = 'base' AND table_name <> 'interactions'"
+    ).fetchall()
+    for (table,) in others:
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM base.{table}")
     con.execute("CREATE TABLE interactions AS FROM base.interactions LIMIT 0")
     suffixed = ", ".join(
