@@ -13,13 +13,17 @@ DATE ?=
 DEMO_END ?= 2026-11-20T08:00
 REPORTS ?= reports
 SEND_FLAGS ?=
+# `make test` runs the suite on every core (pytest-xdist): one process took 19 min on this
+# machine's 2 cores, two take 10; idle workers steal queued tests, so one long test does not
+# hold up the rest. TEST_WORKERS=1 runs it in one process.
+TEST_WORKERS ?= auto
 
 # Every variable a recipe passes on is checked here, before any shell sees it. Its text is
 # taken literally ($(value): make expands nothing in it, so '$$(shell ...)' stays text);
 # paths must not hold a single quote, because recipes pass them as one quoted word; DATE
-# and DEMO_END must be dates and SEND_FLAGS known flags.
+# and DEMO_END must be dates, SEND_FLAGS known flags and TEST_WORKERS a number or auto.
 PATH_VARIABLES := PYTHON VENV WAREHOUSE PARAMS REPORTS
-$(foreach v,$(PATH_VARIABLES) DATE DEMO_END SEND_FLAGS,$(eval override $v := $$(value $v)))
+$(foreach v,$(PATH_VARIABLES) DATE DEMO_END SEND_FLAGS TEST_WORKERS,$(eval override $v := $$(value $v)))
 $(foreach v,$(PATH_VARIABLES),$(if $(findstring ',$($v)),\
   $(error $v must not contain a single quote, got: $($v))))
 ifneq ($(words $(VENV)),1)
@@ -35,6 +39,11 @@ endif
 ifneq ($(call shape,$(DEMO_END)),DDDD-DD-DD)
 ifneq ($(call shape,$(DEMO_END)),DDDD-DD-DDTDD:DD)
 $(error DEMO_END must be YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), e.g. DEMO_END=2026-11-20T08:00; got: $(DEMO_END))
+endif
+endif
+ifneq ($(TEST_WORKERS),auto)
+ifneq ($(words $(TEST_WORKERS)) $(subst D,,$(call shape,$(TEST_WORKERS))),1 )
+$(error TEST_WORKERS must be a number of processes or auto, e.g. TEST_WORKERS=1; got: $(TEST_WORKERS))
 endif
 endif
 SEND_FLAG_CHOICES := --dry-run --force --no-render
@@ -118,8 +127,8 @@ demo: $(STAMP) browser ## generate the seeded demo data, ingest it, render the f
 sentiment-model: $(STAMP) ## train the care-text sentiment model from ../shared/data and print its held-out figures
 	'$(BIN)/python' -m cxpulse.sentiment_train
 
-test: $(STAMP) browser spark ## run the whole test suite, Spark's included (installs what it needs)
-	'$(BIN)/python' -m pytest
+test: $(STAMP) browser spark ## run the whole test suite, Spark's included, on every core (TEST_WORKERS=1: one process)
+	'$(BIN)/python' -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 test-spark: spark ## only the tests that run the metrics on Spark beside DuckDB (about 3 min)
 	'$(BIN)/python' -m pytest -m spark

@@ -1059,15 +1059,15 @@ def test_twcs_in_tiny_chunks_stores_what_one_chunk_stores(tmp_path, real_data):
 
     source = real_data / "twcs-head5k" / "twcs.csv"
     options = options_for("twcs", Path(__file__).resolve().parents[1] / "params")
-    assert len(list(adapters.chunks("twcs", source, options, 4096))) > 100
+    assert len(list(adapters.chunks("twcs", source, options, 16384))) > 50
     loaded = {}
-    for size in (4096, 1 << 30):
+    for size in (16384, 1 << 30):
         target = tmp_path / f"w{size}.duckdb"
         ingest_file(source, "twcs", target, options, now=NOW, chunk_bytes=size)
         loaded[size] = warehouse_content(target)
-    rows, quarantine, log = loaded[4096]
+    rows, quarantine, log = loaded[16384]
     assert len(rows) > 4000 and any(r["thread_id"] != r["id"] for r in rows)
-    assert loaded[4096] == loaded[1 << 30]
+    assert loaded[16384] == loaded[1 << 30]
 
 
 def test_ids_repeated_across_chunks_and_conflicts_are_quarantined_with_their_lines(tmp_path):

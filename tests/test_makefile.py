@@ -112,3 +112,12 @@ def test_make_demo_renders_all_five_cadences():
     run = make("-n", "demo")
     assert run.returncode == 0, run.stderr
     assert " run daily weekly monthly quarterly annual " in run.stdout
+
+
+def test_make_test_takes_a_number_of_workers_or_auto(tmp_path):
+    assert " -m pytest -n auto --dist worksteal\n" in make("-n", "test").stdout
+    assert " -m pytest -n 1 --dist worksteal\n" in make("-n", "test", "TEST_WORKERS=1").stdout
+    marker = tmp_path / "marker"
+    run = make("test", f"TEST_WORKERS=2;touch {marker}")
+    assert run.returncode == 2 and not marker.exists()
+    assert "TEST_WORKERS must be a number of processes or auto" in run.stderr
