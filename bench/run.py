@@ -388,7 +388,7 @@ def bench_watch(cfg: Config, scratch: Path) -> dict:
                 str(project / "params"), "--reports", str(project / "reports")]  # fmt: skip
         first = run(argv)
         log(f"watch, first run: {first.seconds:.2f} s ({first.extra['stdout'].strip()})")
-        quiet = [run(argv) for _ in range(max(cfg.runs, 3))]
+        quiet = [run(argv) for _ in range(cfg.runs if cfg.smoke else max(cfg.runs, 3))]
     finally:
         smtp.stop()
     log(f"watch, nothing new: {', '.join(f'{s.seconds:.2f}' for s in quiet)} s")
