@@ -13,9 +13,9 @@ DATE ?=
 DEMO_END ?= 2026-11-20T08:00
 REPORTS ?= reports
 SEND_FLAGS ?=
-# `make test` runs the suite on every core (pytest-xdist): one process took 19 min on this
-# machine's 2 cores, two take 10; idle workers steal queued tests, so one long test does not
-# hold up the rest. TEST_WORKERS=1 runs it in one process.
+# `make test` runs the suite on every core (pytest-xdist): without Spark, one process took
+# 1,149 s on this machine's 2 cores and two 615 s; with Spark, two take 995 s. Idle workers
+# steal queued tests, so one long test does not hold up the rest. TEST_WORKERS=1: one process.
 TEST_WORKERS ?= auto
 
 # Every variable a recipe passes on is checked here, before any shell sees it. Its text is
@@ -130,7 +130,7 @@ sentiment-model: $(STAMP) ## train the care-text sentiment model from ../shared/
 test: $(STAMP) browser spark ## run the whole test suite, Spark's included, on every core (TEST_WORKERS=1: one process)
 	'$(BIN)/python' -m pytest -n $(TEST_WORKERS) --dist worksteal
 
-test-spark: spark ## only the tests that run the metrics on Spark beside DuckDB (about 3 min)
+test-spark: spark ## only the tests that run the metrics on Spark beside DuckDB (about 6 min)
 	'$(BIN)/python' -m pytest -m spark
 
 lint: $(STAMP) ## ruff check and format check
