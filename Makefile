@@ -13,9 +13,9 @@ DATE ?=
 DEMO_END ?= 2026-11-20T08:00
 REPORTS ?= reports
 SEND_FLAGS ?=
-# `make test` runs the suite on every core (pytest-xdist): without Spark, one process took
-# 1,149 s on this machine's 2 cores and two 615 s; with Spark, two take 995 s. Idle workers
-# steal queued tests, so one long test does not hold up the rest. TEST_WORKERS=1: one process.
+# `make test` runs the suite on every core (pytest-xdist; measured times in the README's
+# Development section). Idle workers steal queued tests, so one long test does not hold up
+# the rest. TEST_WORKERS=1: one process.
 TEST_WORKERS ?= auto
 
 # Every variable a recipe passes on is checked here, before any shell sees it. Its text is
