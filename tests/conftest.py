@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import functools
 import itertools
+import os
 import subprocess
 import sys
 import time
@@ -26,6 +27,50 @@ from cxpulse.quantify import Calibration
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 _TABLE_NUMBERS = itertools.count()
 ROW_DEFAULTS = {"channel": "twitter", "brand": "Northwind", "direction": "inbound"}
+LONG_MODULES = {
+    "test_spark.py": 400,
+    "test_crash.py": 190,
+    "test_bench.py": 140,
+    "test_notebooks.py": 70,
+    "test_real_reports.py": 60,
+}
+"""Modules whose tests take minutes in all: their seconds in a 2-worker ``make test``
+(3 Dec), used only to spread them over the workers (``pytest_collection_modifyitems``)."""
+
+
+def worksteal_segments(total: int, workers: int) -> list[int]:
+    """The sizes of the first deal of pytest-xdist's worksteal scheduler: each of
+    ``workers`` in turn gets len(pending) // workers left, in collection order."""
+    sizes = []
+    for left in range(workers, 0, -1):
+        sizes.append((total - sum(sizes)) // left)
+    return sizes
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``make test`` (pytest-xdist, worksteal), start every worker on long modules.
+
+    Worksteal deals each worker a contiguous share of the collection and lets idle workers
+    take the back half of a busy one's queue. In file order the Spark tests came last: a
+    worker began a 200-second test while the other ran out of work. Here each
+    ``LONG_MODULES`` module goes, whole (its module fixtures are built once), to the head
+    of the share of the least loaded worker, longest first; the other tests fill the shares
+    in file order. One process (no xdist, or ``-n 1``): file order."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2:
+        return
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    load = [0] * workers
+    modules = {item.path.name for item in items}
+    for name in sorted(LONG_MODULES.keys() & modules, key=LONG_MODULES.__getitem__, reverse=True):
+        least = load.index(min(load))
+        heads[least] += [item for item in items if item.path.name == name]
+        load[least] += LONG_MODULES[name]
+    rest = iter([item for item in items if item.path.name not in LONG_MODULES])
+    ordered = []
+    for head, size in zip(heads, worksteal_segments(len(items), workers), strict=True):
+        ordered += head + list(itertools.islice(rest, max(size - len(head), 0)))
+    items[:] = ordered + list(rest)
 
 
 def cadence_block(name: str) -> dict:
