@@ -14,8 +14,9 @@ DEMO_END ?= 2026-11-20T08:00
 REPORTS ?= reports
 SEND_FLAGS ?=
 # `make test` runs the suite on every core (pytest-xdist; measured times in the README's
-# Development section). Idle workers steal queued tests, so one long test does not hold up
-# the rest. TEST_WORKERS=1: one process.
+# Development section). Each worker starts on a long test module (tests/conftest.py) and
+# idle workers steal queued tests, so the run does not end on one long test. TEST_WORKERS=1:
+# one process.
 TEST_WORKERS ?= auto
 
 # Every variable a recipe passes on is checked here, before any shell sees it. Its text is

@@ -34,7 +34,7 @@ LONG_MODULES = {
     "test_notebooks.py": 70,
     "test_real_reports.py": 60,
 }
-"""Modules whose tests take minutes in all: their seconds in a 2-worker ``make test``
+"""Modules whose tests take a minute or more in all: their seconds in a 2-worker ``make test``
 (3 Dec), used only to spread them over the workers (``pytest_collection_modifyitems``)."""
 
 
